@@ -1,0 +1,1 @@
+"""Propcare's common kernel: what every service needs and nothing of any one service's domain."""

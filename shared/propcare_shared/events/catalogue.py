@@ -1,0 +1,226 @@
+"""The catalogue of event types: one data schema per type, declared once for every service.
+
+Events carry ids and what consumers need, nothing more. The only personal data on the bus is the
+reporter's contact in ``complaint.received`` (notification must reach the resident); analytics must
+never store it. docs/EVENTS.md lists the catalogue.
+"""
+
+from __future__ import annotations
+
+from marshmallow import EXCLUDE, Schema, fields
+
+from propcare_shared.fields import UtcDateTime
+
+
+class EventData(Schema):
+    """Base of every payload schema: unknown fields from newer producers are ignored on read."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+
+class Contact(EventData):
+    name = fields.String(allow_none=True, load_default=None)
+    phone = fields.String(allow_none=True, load_default=None)
+    email = fields.String(allow_none=True, load_default=None)
+    role = fields.String(allow_none=True, load_default=None)
+
+
+class ComplaintReceived(EventData):
+    complaint_id = fields.String(required=True)
+    ticket_no = fields.String(required=True)
+    channel = fields.String(required=True)
+    building = fields.String(allow_none=True, load_default=None)
+    unit = fields.String(allow_none=True, load_default=None)
+    room = fields.String(allow_none=True, load_default=None)
+    household_id = fields.String(allow_none=True, load_default=None)
+    household_type = fields.String(allow_none=True, load_default=None)
+    age_band = fields.String(allow_none=True, load_default=None)
+    description = fields.String(required=True)
+    demand = fields.String(allow_none=True, load_default=None)
+    category_hint = fields.String(allow_none=True, load_default=None)
+    expected_by = UtcDateTime(allow_none=True, load_default=None)
+    first_responder_id = fields.String(allow_none=True, load_default=None)
+    received_at = UtcDateTime(required=True)
+    timezone = fields.String(load_default="Asia/Shanghai")
+    language = fields.String(load_default="zh-CN")
+    reporter = fields.Nested(Contact, load_default=dict)
+    hotline_ticket_id = fields.String(allow_none=True, load_default=None)
+    hotline_deadline = UtcDateTime(allow_none=True, load_default=None)
+
+
+class ComplaintUpdatedByResident(EventData):
+    complaint_id = fields.String(required=True)
+    note = fields.String(required=True)
+
+
+class WorkOrderChanged(EventData):
+    """Every ``complaint.*`` fact dispatch emits shares this shape."""
+
+    complaint_id = fields.String(required=True)
+    ticket_no = fields.String(required=True)
+    status = fields.String(required=True)
+    action = fields.String(required=True)
+    at = UtcDateTime(required=True)
+    actor_id = fields.String(allow_none=True, load_default=None)
+    note = fields.String(allow_none=True, load_default=None)
+    channel = fields.String(allow_none=True, load_default=None)
+    category = fields.String(allow_none=True, load_default=None)
+    subcategory = fields.String(allow_none=True, load_default=None)
+    tier = fields.String(allow_none=True, load_default=None)
+    department = fields.String(allow_none=True, load_default=None)
+    assignee_id = fields.String(allow_none=True, load_default=None)
+    confidence = fields.Float(allow_none=True, load_default=None)
+    needs_review = fields.Boolean(load_default=False)
+    matched = fields.List(fields.String(), load_default=list)
+    deadlines = fields.Dict(keys=fields.String(), values=UtcDateTime(allow_none=True), load_default=dict)
+    targets_met = fields.Dict(keys=fields.String(), values=fields.Boolean(), load_default=dict)
+    escalation_level = fields.Integer(load_default=0)
+    reason = fields.String(allow_none=True, load_default=None)
+    resolution = fields.String(allow_none=True, load_default=None)
+    received_at = UtcDateTime(allow_none=True, load_default=None)
+    repeat = fields.Boolean(load_default=False)
+
+
+class SlaAlert(EventData):
+    complaint_id = fields.String(required=True)
+    ticket_no = fields.String(required=True)
+    target = fields.String(required=True)
+    tier = fields.String(required=True)
+    due_at = UtcDateTime(required=True)
+    at = UtcDateTime(required=True)
+    level = fields.Integer(load_default=0)
+    notify_roles = fields.List(fields.String(), load_default=list)
+    assignee_id = fields.String(allow_none=True, load_default=None)
+    department = fields.String(allow_none=True, load_default=None)
+
+
+class SurveyInvited(EventData):
+    invitation_id = fields.String(required=True)
+    kind = fields.String(required=True)
+    link = fields.String(required=True)
+    expires_at = UtcDateTime(required=True)
+    channel = fields.String(allow_none=True, load_default=None)
+    complaint_id = fields.String(allow_none=True, load_default=None)
+    campaign_id = fields.String(allow_none=True, load_default=None)
+    household_id = fields.String(allow_none=True, load_default=None)
+    reminder = fields.Boolean(load_default=False)
+
+
+class SurveyAnswered(EventData):
+    invitation_id = fields.String(required=True)
+    kind = fields.String(required=True)
+    channel = fields.String(allow_none=True, load_default=None)
+    complaint_id = fields.String(allow_none=True, load_default=None)
+    campaign_id = fields.String(allow_none=True, load_default=None)
+    household_type = fields.String(allow_none=True, load_default=None)
+    age_band = fields.String(allow_none=True, load_default=None)
+    solved = fields.Boolean(allow_none=True, load_default=None)
+    scores = fields.Dict(keys=fields.String(), values=fields.Float(), load_default=dict)
+    overall = fields.Float(allow_none=True, load_default=None)
+    recommend = fields.Integer(allow_none=True, load_default=None)
+    satisfied = fields.Boolean(required=True)
+    answered_at = UtcDateTime(required=True)
+    auto_closed = fields.Boolean(load_default=False)
+
+
+class CampaignChanged(EventData):
+    campaign_id = fields.String(required=True)
+    kind = fields.String(required=True)
+    questionnaire_id = fields.String(allow_none=True, load_default=None)
+    sample_size = fields.Integer(load_default=0)
+    opens_at = UtcDateTime(allow_none=True, load_default=None)
+    closes_at = UtcDateTime(allow_none=True, load_default=None)
+
+
+class NotificationOutcome(EventData):
+    message_id = fields.String(required=True)
+    kind = fields.String(required=True)
+    channel = fields.String(required=True)
+    provider = fields.String(required=True)
+    complaint_id = fields.String(allow_none=True, load_default=None)
+    attempts = fields.Integer(load_default=1)
+    error = fields.String(allow_none=True, load_default=None)
+
+
+class EstateUpserted(EventData):
+    estate_id = fields.String(required=True)
+    name = fields.String(required=True)
+    code = fields.String(required=True)
+    region_id = fields.String(required=True)
+    group_id = fields.String(required=True)
+    timezone = fields.String(load_default="Asia/Shanghai")
+
+
+class Household(EventData):
+    household_id = fields.String(required=True)
+    building = fields.String(required=True)
+    unit = fields.String(allow_none=True, load_default=None)
+    room = fields.String(required=True)
+    household_type = fields.String(required=True)
+    age_band = fields.String(allow_none=True, load_default=None)
+
+
+class HouseholdsImported(EventData):
+    """Households without their residents' names or phones."""
+
+    households = fields.List(fields.Nested(Household), required=True)
+
+
+class HotspotDetected(EventData):
+    location = fields.String(required=True)
+    building = fields.String(allow_none=True, load_default=None)
+    subcategory = fields.String(required=True)
+    count = fields.Integer(required=True)
+    days = fields.Integer(required=True)
+    threshold = fields.Integer(required=True)
+
+
+WORK_ORDER_EVENTS = (
+    "complaint.classified",
+    "complaint.assigned",
+    "complaint.accepted",
+    "complaint.responded",
+    "complaint.arrived",
+    "complaint.plan_submitted",
+    "complaint.progress_updated",
+    "complaint.on_hold",
+    "complaint.resumed",
+    "complaint.resolved",
+    "complaint.reopened",
+    "complaint.closed",
+    "complaint.cancelled",
+    "complaint.escalated",
+    "complaint.reassigned",
+    "complaint.reclassified",
+)
+
+CATALOGUE: dict[str, type[EventData]] = {
+    "complaint.received": ComplaintReceived,
+    "complaint.updated_by_resident": ComplaintUpdatedByResident,
+    **{event_type: WorkOrderChanged for event_type in WORK_ORDER_EVENTS},
+    "sla.warning": SlaAlert,
+    "sla.breached": SlaAlert,
+    "survey.invited": SurveyInvited,
+    "survey.completed": SurveyAnswered,
+    "survey.dissatisfied": SurveyAnswered,
+    "campaign.started": CampaignChanged,
+    "campaign.closed": CampaignChanged,
+    "notification.sent": NotificationOutcome,
+    "notification.failed": NotificationOutcome,
+    "directory.estate.upserted": EstateUpserted,
+    "directory.households.imported": HouseholdsImported,
+    "hotspot.detected": HotspotDetected,
+}
+
+
+class UnknownEventType(KeyError):
+    """Raised for an event type the catalogue does not declare."""
+
+
+def schema_for(event_type: str) -> type[EventData]:
+    """Return the data schema of an event type."""
+    try:
+        return CATALOGUE[event_type]
+    except KeyError:
+        raise UnknownEventType(event_type) from None

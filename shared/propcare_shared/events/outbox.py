@@ -1,0 +1,236 @@
+"""The transactional outbox and the inbox of handled events.
+
+Guarantees:
+- A service's writes and the events they cause are committed in one MongoDB transaction
+  (``UnitOfWork``): no event is published for a write that failed, and none is lost when the
+  process dies after the write, because the relay publishes whatever the outbox holds.
+- An event handled by a consumer is recorded in ``inbox`` under a unique index in the same
+  transaction as the handler's writes; a redelivered event finds its id there and has no second
+  effect.
+- The relay publishes in outbox order and marks an event published only after the broker confirms
+  it, so an event may be published more than once (a crash between confirm and mark): consumers
+  are idempotent. Only the holder of the relay lease publishes, so two worker replicas do not race.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any, Protocol
+
+from pymongo import ASCENDING, MongoClient
+from pymongo.client_session import ClientSession
+from pymongo.database import Database
+from pymongo.errors import DuplicateKeyError, PyMongoError
+
+from propcare_shared.clock import Clock, utcnow
+from propcare_shared.events.envelope import Event, new_event
+from propcare_shared.mongo import IndexSpec, run_in_transaction
+
+log = logging.getLogger(__name__)
+
+OUTBOX = "outbox"
+INBOX = "inbox"
+LEASES = "leases"
+
+INDEXES = [
+    IndexSpec(OUTBOX, [("published_at", ASCENDING), ("created_at", ASCENDING), ("position", ASCENDING)]),
+    IndexSpec(INBOX, [("event_id", ASCENDING), ("consumer", ASCENDING)], {"unique": True}),
+]
+
+
+class Publisher(Protocol):
+    """What the relay needs of a bus."""
+
+    def publish(self, event: Event) -> None: ...
+
+
+class AlreadyHandled(Exception):
+    """Raised inside a unit of work when its event was handled before."""
+
+
+@dataclass
+class Transaction:
+    """What a write inside a unit of work may use: the session and a way to emit events."""
+
+    session: ClientSession
+    database: Database
+    producer: str
+    cause: Event | None = None
+    events: list[Event] = field(default_factory=list)
+
+    def emit(self, event_type: str, *, data: dict[str, Any], **envelope: Any) -> Event:
+        """Record an event to be published once the transaction commits."""
+        if self.cause is not None:
+            envelope.setdefault("causation_id", self.cause.id)
+            envelope.setdefault("correlation_id", self.cause.correlation_id)
+            for key in ("group_id", "region_id", "estate_id"):
+                envelope.setdefault(key, getattr(self.cause, key))
+        event = new_event(event_type, producer=self.producer, data=data, **envelope)
+        self.events.append(event)
+        return event
+
+
+class UnitOfWork:
+    """Commits a service's writes, the events they cause and the inbox marker together."""
+
+    def __init__(self, *, client: MongoClient, database: Database, producer: str, clock: Clock = utcnow) -> None:
+        self.client = client
+        self.database = database
+        self.producer = producer
+        self.clock = clock
+        self._listeners: list[Callable[[], None]] = []
+
+    def on_commit(self, listener: Callable[[], None]) -> None:
+        """Call ``listener`` after every commit that stored events (the relay wakes on it)."""
+        self._listeners.append(listener)
+
+    def run(
+        self,
+        work: Callable[[Transaction], Any],
+        *,
+        handled_event: Event | None = None,
+        consumer: str | None = None,
+    ) -> Any:
+        """Run ``work`` in one transaction; with ``handled_event``, at most once per consumer.
+
+        Raises ``AlreadyHandled`` when the event was handled before.
+        """
+
+        def attempt(session: ClientSession) -> Any:
+            tx = Transaction(session=session, database=self.database, producer=self.producer, cause=handled_event)
+            if handled_event is not None:
+                try:
+                    self.database[INBOX].insert_one(
+                        {"event_id": handled_event.id, "consumer": consumer, "type": handled_event.type, "at": self.clock()},
+                        session=session,
+                    )
+                except DuplicateKeyError:
+                    raise AlreadyHandled(handled_event.id) from None
+            result = work(tx)
+            if tx.events:
+                now = self.clock()
+                self.database[OUTBOX].insert_many(
+                    [
+                        {"_id": event.id, "event": event.to_document(), "created_at": now, "position": index, "published_at": None}
+                        for index, event in enumerate(tx.events)
+                    ],
+                    session=session,
+                )
+            return result, bool(tx.events)
+
+        result, emitted = run_in_transaction(self.client, attempt)
+        if emitted:
+            for listener in self._listeners:
+                listener()
+        return result
+
+
+class OutboxRelay:
+    """Publishes the outbox in order, for as long as it holds the service's relay lease."""
+
+    def __init__(
+        self,
+        *,
+        database: Database,
+        publisher: Publisher,
+        poll_interval: float = 1.0,
+        lease_seconds: float = 10.0,
+        batch_size: int = 200,
+        clock: Clock = utcnow,
+    ) -> None:
+        self.database = database
+        self.publisher = publisher
+        self.poll_interval = poll_interval
+        self.lease = timedelta(seconds=lease_seconds)
+        self.batch_size = batch_size
+        self.clock = clock
+        self.owner = f"{socket.gethostname()}:{uuid.uuid4().hex[:8]}"
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+
+    def wake(self) -> None:
+        """Ask the relay to look at the outbox now rather than at its next poll."""
+        self._wake.set()
+
+    def stop(self) -> None:
+        """Ask the relay loop to finish its batch and return."""
+        self._stop.set()
+        self._wake.set()
+
+    def holds_lease(self) -> bool:
+        """Take or renew the relay lease; tell whether this relay holds it."""
+        now = self.clock()
+        try:
+            document = self.database[LEASES].find_one_and_update(
+                {"_id": "outbox-relay", "$or": [{"owner": self.owner}, {"expires_at": {"$lt": now}}]},
+                {"$set": {"owner": self.owner, "expires_at": now + self.lease}},
+                upsert=True,
+                return_document=True,
+            )
+        except DuplicateKeyError:
+            return False
+        return document is not None and document["owner"] == self.owner
+
+    def release_lease(self) -> None:
+        """Give the lease up so another relay can take over at once."""
+        self.database[LEASES].delete_one({"_id": "outbox-relay", "owner": self.owner})
+
+    def drain(self) -> int:
+        """Publish every unpublished event in order; return how many were published."""
+        published = 0
+        while not self._stop.is_set():
+            batch = list(
+                self.database[OUTBOX]
+                .find({"published_at": None})
+                .sort([("created_at", ASCENDING), ("position", ASCENDING)])
+                .limit(self.batch_size)
+            )
+            if not batch:
+                return published
+            for document in batch:
+                self.publisher.publish(Event.from_document(document["event"]))
+                self.database[OUTBOX].update_one({"_id": document["_id"]}, {"$set": {"published_at": self.clock()}})
+                published += 1
+        return published
+
+    def watch_inserts(self) -> None:
+        """Wake the relay on every outbox insert, from any process (a change stream)."""
+        while not self._stop.is_set():
+            try:
+                with self.database[OUTBOX].watch([{"$match": {"operationType": "insert"}}], max_await_time_ms=500) as stream:
+                    while not self._stop.is_set() and stream.alive:
+                        if stream.try_next() is not None:
+                            self.wake()
+            except PyMongoError as exc:
+                log.info("outbox change stream unavailable, relying on polling", extra={"error": str(exc)})
+                self._stop.wait(self.poll_interval)
+
+    def run(self) -> None:
+        """Relay until stopped; errors are logged and retried at the next poll."""
+        threading.Thread(target=self.watch_inserts, name="outbox-watch", daemon=True).start()
+        while not self._stop.is_set():
+            try:
+                if self.holds_lease():
+                    self.drain()
+            except (PyMongoError, OSError, ConnectionError) as exc:
+                log.warning("outbox relay could not publish, will retry", extra={"error": str(exc)})
+            except Exception:
+                log.exception("outbox relay failed, will retry")
+            self._wake.wait(self.poll_interval)
+            self._wake.clear()
+        try:
+            self.drain() if self.holds_lease() else None
+            self.release_lease()
+        except Exception:  # noqa: BLE001 - best effort on the way out
+            log.warning("outbox relay stopped with events left; the next relay publishes them")
+
+
+def emit_standalone(uow: UnitOfWork, event_type: str, *, data: dict[str, Any], **envelope: Any) -> Event:
+    """Store one event in the outbox on its own transaction (for facts with no other write)."""
+    return uow.run(lambda tx: tx.emit(event_type, data=data, **envelope))

@@ -1,0 +1,86 @@
+"""Every 4xx and 5xx answered as ``application/problem+json`` (RFC 9457) with field errors."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, Response, json
+from pymongo.errors import ConnectionFailure, ServerSelectionTimeoutError
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger(__name__)
+PROBLEM_JSON = "application/problem+json"
+
+
+class Problem(Exception):
+    """An error to answer with: status, title, detail, field errors and any extra members."""
+
+    def __init__(self, status: int, title: str, *, detail: str | None = None, errors: dict[str, Any] | None = None, **extra: Any) -> None:
+        super().__init__(title)
+        self.status = status
+        self.title = title
+        self.detail = detail
+        self.errors = errors
+        self.extra = extra
+
+
+def problem_response(status: int, title: str, *, detail: str | None = None, errors: dict[str, Any] | None = None, headers: dict[str, str] | None = None, **extra: Any) -> Response:
+    """Build a problem+json response."""
+    body: dict[str, Any] = {"type": "about:blank", "title": title, "status": status}
+    if detail:
+        body["detail"] = detail
+    if errors:
+        body["errors"] = errors
+    body.update(extra)
+    response = Response(json.dumps(body, ensure_ascii=False), status=status, mimetype=PROBLEM_JSON)
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def field_errors(messages: Any) -> dict[str, Any]:
+    """Flatten webargs' ``{"json": {...}, "query": {...}}`` into one mapping of field errors."""
+    if not isinstance(messages, dict):
+        return {"_request": messages if isinstance(messages, list) else [str(messages)]}
+    flat: dict[str, Any] = {}
+    for location, errors in messages.items():
+        if location in {"json", "query", "querystring", "form", "files", "headers", "view_args", "path"} and isinstance(errors, dict):
+            flat.update(errors)
+        elif location in {"json", "query", "querystring", "form"}:
+            flat["_body" if location == "json" else f"_{location}"] = errors
+        else:
+            flat[location] = errors
+    return flat
+
+
+def register_error_handlers(app: Flask) -> None:
+    """Answer every error of the app as problem+json; a 500 never leaks internals."""
+
+    @app.errorhandler(Problem)
+    def on_problem(error: Problem) -> Response:
+        return problem_response(error.status, error.title, detail=error.detail, errors=error.errors, **error.extra)
+
+    @app.errorhandler(HTTPException)
+    def on_http_exception(error: HTTPException) -> Response:
+        data = getattr(error, "data", None) or {}
+        messages = data.get("messages")
+        status = error.code or 500
+        if status == 400 and messages and "json" in messages and not isinstance(messages["json"], dict):
+            return problem_response(400, "Malformed JSON", detail="The request body is not valid JSON.")
+        errors = field_errors(messages) if messages else None
+        title = error.name if status != 422 else "Invalid request"
+        detail = data.get("message") or (error.description if status != 422 else "Some fields are missing or invalid.")
+        headers = dict(data.get("headers") or {})
+        return problem_response(status, title, detail=detail, errors=errors, headers=headers)
+
+    @app.errorhandler(ConnectionFailure)
+    @app.errorhandler(ServerSelectionTimeoutError)
+    def on_database_down(error: Exception) -> Response:
+        log.error("database unavailable", extra={"error": str(error)})
+        return problem_response(503, "Service Unavailable", detail="The database cannot be reached; try again shortly.", headers={"Retry-After": "5"})
+
+    @app.errorhandler(Exception)
+    def on_unexpected(error: Exception) -> Response:
+        log.exception("unexpected error")
+        return problem_response(500, "Internal Server Error", detail="Something went wrong on our side; it has been logged.")

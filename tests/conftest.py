@@ -1,0 +1,78 @@
+"""Fixtures for every test: a throwaway mongod replica set and the real RabbitMQ broker."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+from pymongo import MongoClient
+
+from propcare_shared.mongod import MongodProcess
+from propcare_shared.settings import Settings
+from propcare_shared.testing import INSTALL_HINT, broker_answers, default_broker_url, delete_topology, docker_engine_answers, unique_name
+
+
+@pytest.fixture(scope="session")
+def mongodb_url() -> Iterator[str]:
+    """A one-node replica set for the whole session (or ``TEST_MONGODB_URL``)."""
+    if os.environ.get("TEST_MONGODB_URL"):
+        yield os.environ["TEST_MONGODB_URL"]
+        return
+    with MongodProcess() as mongod:
+        yield mongod.url
+
+
+@pytest.fixture(scope="session")
+def mongo_client(mongodb_url: str) -> Iterator[MongoClient]:
+    client: MongoClient = MongoClient(mongodb_url, tz_aware=True)
+    yield client
+    client.close()
+
+
+@pytest.fixture(scope="session")
+def rabbitmq_url() -> Iterator[str]:
+    """The local broker, or a testcontainers one when only a Docker engine is there."""
+    url = default_broker_url(os.environ.get("RABBITMQ_URL"))
+    if broker_answers(url):
+        yield url
+        return
+    if docker_engine_answers():
+        from testcontainers.rabbitmq import RabbitMqContainer
+
+        with RabbitMqContainer("rabbitmq:3") as container:
+            params = container.get_connection_params()
+            yield f"amqp://guest:guest@{params.host}:{params.port}//"
+        return
+    pytest.fail(INSTALL_HINT, pytrace=False)
+
+
+@pytest.fixture
+def make_settings(mongodb_url: str, rabbitmq_url: str) -> Iterator:
+    """Build settings for a service with a database, exchange and queues no other test uses."""
+    made: list[tuple[Settings, list[str]]] = []
+    exchange = unique_name("test.events.")
+    prefix = unique_name("t") + "."
+
+    def build(service: str, *, purposes: tuple[str, ...] = (), **overrides: object) -> Settings:
+        settings = Settings(
+            service=service,
+            mongodb_url=mongodb_url,
+            mongodb_database=unique_name(f"test_{service}_"),
+            rabbitmq_url=rabbitmq_url,
+            event_exchange=exchange,
+            queue_prefix=prefix,
+            jwt_secret="test-secret",
+            hotline_secret="test-hotline-secret",
+            retry_delays=(0.2, 0.4, 0.8),
+            max_attempts=3,
+            outbox_poll_interval=0.2,
+            confirm_timeout=5.0,
+            sla_scan_interval=0.2,
+        ).with_overrides(**overrides)
+        made.append((settings, list(purposes)))
+        return settings
+
+    yield build
+    for settings, purposes in made:
+        delete_topology(settings, purposes)
