@@ -80,3 +80,11 @@ def delete_topology(settings: Settings, purposes: Iterable[str]) -> None:
 def default_broker_url(environ_url: str | None) -> str:
     """Return the broker URL tests should use."""
     return environ_url or DEFAULT_RABBITMQ_URL
+
+
+def bearer(settings: Settings, *, role: str = "group_admin", sub: str = "tester", group_id: str | None = "G1", regions: Iterable[str] = (), estates: Iterable[str] = ()) -> dict[str, str]:
+    """Return an Authorization header with a token signed by the settings' secret."""
+    from propcare_shared.http.auth import issue_token
+
+    token = issue_token(settings.jwt_secret, sub=sub, role=role, group_id=group_id, regions=regions, estates=estates)
+    return {"Authorization": f"Bearer {token}"}
