@@ -88,9 +88,8 @@ class Topology:
         """Return the queue where messages that keep failing wait for a person."""
         return Queue(f"{main}.parked", durable=True)
 
-    def declare(self, connection: Connection, subscriptions: Iterable[Subscription]) -> None:
-        """Declare exchanges and every queue the subscriptions need."""
-        channel = connection.default_channel
+    def declare(self, channel: Any, subscriptions: Iterable[Subscription]) -> None:
+        """Declare exchanges and every queue the subscriptions need on a channel."""
         self.events(channel).declare()
         self.requeue(channel).declare()
         for subscription in subscriptions:
@@ -193,7 +192,7 @@ class EventConsumer(ConsumerMixin):
 
     def get_consumers(self, consumer_factory: Callable[..., Consumer], channel: Any) -> list[Consumer]:
         """Declare the topology and return one consumer per subscription queue."""
-        self.topology.declare(self.connection, self.subscriptions)
+        self.topology.declare(channel, self.subscriptions)
         consumers = []
         for subscription in self.subscriptions:
             queue = self.topology.main_queue(subscription)

@@ -47,6 +47,10 @@ class ServiceContext:
         context.checks["mongodb"] = lambda: ping(client)
         return context
 
+    def close(self) -> None:
+        """Close the database client."""
+        self.client.close()
+
     def ensure_indexes(self, specs: Iterable[IndexSpec]) -> None:
         """Create the kernel's indexes and the service's own."""
         ensure_indexes(self.database, [*OUTBOX_INDEXES, *idempotency.INDEXES, *specs])
