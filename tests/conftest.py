@@ -62,7 +62,7 @@ def make_settings(mongodb_url: str, rabbitmq_url: str) -> Iterator:
             rabbitmq_url=rabbitmq_url,
             event_exchange=exchange,
             queue_prefix=prefix,
-            jwt_secret="test-secret",
+            jwt_secret="test-secret-for-propcare-tests-0123456789",
             hotline_secret="test-hotline-secret",
             retry_delays=(0.2, 0.4, 0.8),
             max_attempts=3,

@@ -65,7 +65,7 @@ class Settings:
     rabbitmq_url: str = MEMORY_BROKER_URL
     event_exchange: str = "propcare.events"
     queue_prefix: str = ""
-    jwt_secret: str = field(default="dev-secret-change-me", repr=False)
+    jwt_secret: str = field(default="development-only-secret-change-me-in-prod", repr=False)
     hotline_secret: str = field(default="dev-hotline-secret", repr=False)
     hotline_callback_url: str = ""
     smtp_url: str = ""
@@ -105,7 +105,7 @@ class Settings:
             rabbitmq_url=env_str(env, "RABBITMQ_URL", MEMORY_BROKER_URL),
             event_exchange=env_str(env, "EVENT_EXCHANGE", "propcare.events"),
             queue_prefix=env_str(env, "QUEUE_PREFIX", ""),
-            jwt_secret=env_str(env, "JWT_SECRET", "dev-secret-change-me"),
+            jwt_secret=env_str(env, "JWT_SECRET", "development-only-secret-change-me-in-prod"),
             hotline_secret=env_str(env, "HOTLINE_SECRET", "dev-hotline-secret"),
             hotline_callback_url=env_str(env, "HOTLINE_CALLBACK_URL", ""),
             smtp_url=env_str(env, "SMTP_URL", ""),
