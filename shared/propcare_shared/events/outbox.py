@@ -7,8 +7,8 @@ Guarantees:
 - An event handled by a consumer is recorded in ``inbox`` under a unique index in the same
   transaction as the handler's writes; a redelivered event finds its id there and has no second
   effect.
-- The relay publishes in outbox order and marks an event published only after the broker confirms
-  it, so an event may be published more than once (a crash between confirm and mark): consumers
+- The relay publishes in outbox order and marks a batch published only after the broker confirmed
+  each of its events, so an event may be published more than once (a crash between confirm and mark): consumers
   are idempotent. Only the holder of the relay lease publishes, so two worker replicas do not race.
 """
 
@@ -193,10 +193,15 @@ class OutboxRelay:
             )
             if not batch:
                 return published
-            for document in batch:
-                self.publisher.publish(Event.from_document(document["event"]))
-                self.database[OUTBOX].update_one({"_id": document["_id"]}, {"$set": {"published_at": self.clock()}})
-                published += 1
+            sent: list[str] = []
+            try:
+                for document in batch:
+                    self.publisher.publish(Event.from_document(document["event"]))
+                    sent.append(document["_id"])
+            finally:
+                if sent:
+                    self.database[OUTBOX].update_many({"_id": {"$in": sent}}, {"$set": {"published_at": self.clock()}})
+                    published += len(sent)
         return published
 
     def watch_inserts(self) -> None:

@@ -1,0 +1,198 @@
+"""Benchmarks (``make bench``): each figure beside its baseline, measured in the same run.
+
+- publish: raw kombu publish (no confirm) and raw confirmed publish vs ``EventBus.publish``;
+- write: raw MongoDB insert vs a unit of work (transaction + outbox row) vs the same with an inbox marker;
+- relay: events per second from outbox to a consumer's handler, end to end on the real broker;
+- HTTP: a no-op Flask endpoint vs ``POST /api/v1/complaints`` and ``POST /api/v1/classify`` (test client, one process);
+- classifier: texts per second over the development set, and peak memory (tracemalloc);
+- memory: resident set size of this process after the runs.
+
+Prints a Markdown table; docs/PERFORMANCE.md holds the figures of a run and the machine they came from.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import statistics
+import sys
+import time
+import tracemalloc
+from collections.abc import Callable
+from pathlib import Path
+
+from kombu import Connection, Exchange, Producer, Queue
+
+from propcare_shared.events.bus import EventBus, Subscription
+from propcare_shared.events.envelope import new_event
+from propcare_shared.http.app import ServiceContext, create_service_app
+from propcare_shared.mongod import MongodProcess
+from propcare_shared.settings import DEFAULT_RABBITMQ_URL, Settings
+from propcare_shared.testing import bearer, delete_topology, unique_name, wait_for
+from propcare_shared.worker import Worker
+
+ROOT = Path(__file__).resolve().parents[2]
+ROWS: list[tuple[str, str, str, str]] = []
+
+
+def timed(label: str, baseline: str, count: int, action: Callable[[int], object], *, unit: str = "ops/s") -> float:
+    """Run ``action`` ``count`` times and record ops per second and p50/p99 latency."""
+    latencies = []
+    started = time.perf_counter()
+    for index in range(count):
+        one = time.perf_counter()
+        action(index)
+        latencies.append(time.perf_counter() - one)
+    elapsed = time.perf_counter() - started
+    rate = count / elapsed
+    latencies.sort()
+    p50 = statistics.median(latencies) * 1000
+    p99 = latencies[int(len(latencies) * 0.99) - 1] * 1000
+    ROWS.append((label, baseline, f"{rate:,.0f} {unit}", f"p50 {p50:.2f} ms, p99 {p99:.2f} ms"))
+    return rate
+
+
+def event(index: int):  # noqa: ANN201 - a benchmark helper
+    return new_event("directory.estate.upserted", producer="bench", data={"estate_id": f"E{index}", "name": "南山花园", "code": "NS01", "region_id": "R1", "group_id": "G1"}, estate_id="NS01")
+
+
+def bench_publish(settings: Settings, count: int) -> None:
+    bus = EventBus(settings)
+    with Connection(settings.rabbitmq_url) as plain, Connection(settings.rabbitmq_url, transport_options={"confirm_publish": True}) as confirmed:
+        exchange = Exchange(settings.event_exchange, type="topic", durable=True)
+        sink = Queue(f"{settings.queue_prefix}bench.sink", exchange=exchange, routing_key="#", durable=False, auto_delete=False)
+        sink(plain.default_channel).declare()
+        raw = Producer(plain.channel(), exchange=exchange)
+        raw_confirmed = Producer(confirmed.channel(), exchange=exchange)
+        body = event(0).to_message()
+        timed("raw kombu publish, no confirm", "baseline", count, lambda i: raw.publish(body, routing_key="directory.estate.upserted", serializer="json", delivery_mode=2))
+        timed("raw kombu publish, confirmed", "baseline", count, lambda i: raw_confirmed.publish(body, routing_key="directory.estate.upserted", serializer="json", delivery_mode=2))
+        events = [event(i) for i in range(count)]
+        timed("EventBus.publish (validated envelope, confirmed)", "vs raw confirmed", count, lambda i: bus.publish(events[i]))
+        sink(plain.default_channel).delete()
+    bus.close()
+
+
+def bench_writes(settings: Settings, count: int) -> None:
+    context = ServiceContext.open(settings)
+    context.ensure_indexes([])
+    database = context.database
+    timed("raw MongoDB insert_one (w=majority)", "baseline", count, lambda i: database.raw.insert_one({"i": i, "name": "x"}))
+
+    def unit_of_work(i: int) -> None:
+        def work(tx):  # type: ignore[no-untyped-def]
+            database.things.insert_one({"i": i}, session=tx.session)
+            tx.emit("directory.estate.upserted", data={"estate_id": f"E{i}", "name": "n", "code": "c", "region_id": "R1", "group_id": "G1"})
+
+        context.uow.run(work)
+
+    timed("unit of work: insert + outbox row, one transaction", "vs raw insert", count, unit_of_work)
+    events = [event(i) for i in range(count)]
+
+    def handled(i: int) -> None:
+        context.uow.run(lambda tx: database.handled.insert_one({"i": i}, session=tx.session), handled_event=events[i], consumer="bench")
+
+    timed("idempotent handler write: inbox marker + insert", "vs raw insert", count, handled)
+    context.client.drop_database(settings.mongodb_database)
+    context.close()
+
+
+def bench_relay(settings: Settings, count: int) -> None:
+    context = ServiceContext.open(settings)
+    context.ensure_indexes([])
+    seen: list[float] = []
+    worker = Worker(context=context, subscriptions=[Subscription("bench", ("directory.#",), lambda e: seen.append(time.perf_counter()))])
+    worker.start()
+    wait_for(lambda: worker.ready, timeout=20, message="bench consumer")
+    docs = [{"_id": e.id, "event": e.to_document(), "created_at": e.occurred_at, "position": i, "published_at": None} for i, e in enumerate(event(i) for i in range(count))]
+    started = time.perf_counter()
+    context.database.outbox.insert_many(docs)
+    worker.relay.wake()
+    wait_for(lambda: len(seen) >= count, timeout=120, message="relayed")
+    elapsed = max(seen) - started
+    ROWS.append(("outbox → relay → broker → consumer handler", "vs raw confirmed publish", f"{count / elapsed:,.0f} events/s", f"{count} events in {elapsed:.2f} s"))
+    worker.stop()
+    delete_topology(settings, ["bench"])
+    context.client.drop_database(settings.mongodb_database)
+    context.close()
+
+
+def bench_http(settings_for: Callable[[str], Settings], count: int) -> None:
+    noop_context = ServiceContext.open(settings_for("noop"))
+    noop_app, _ = create_service_app(noop_context, title="noop")
+    noop_app.add_url_rule("/noop", "noop", lambda: {"ok": True})
+    noop = noop_app.test_client()
+    timed("no-op Flask endpoint (kernel hooks on)", "baseline", count, lambda i: noop.get("/noop"))
+    noop_context.close()
+    try:
+        from intake.app import create_app as create_intake
+    except ImportError:
+        ROWS.append(("POST /api/v1/complaints", "vs no-op", "not measured", "intake not importable"))
+    else:
+        settings = settings_for("intake")
+        context = ServiceContext.open(settings)
+        client = create_intake(context).test_client()
+        admin = bearer(settings, role="group_admin", group_id="G1")
+        client.put("/api/v1/estates/NS01", json={"name": "南山花园", "code": "NS01", "region_id": "R1", "group_id": "G1", "timezone": "Asia/Shanghai"}, headers=admin)
+        body = {"estate_id": "NS01", "building": "3", "unit": "2", "room": "1502", "reporter": {"name": "王女士", "phone": "13800138000", "role": "owner"}, "channel": "front_desk", "first_responder_id": "agent-1", "description": "3号楼电梯困人", "demand": "尽快处理"}
+        timed("POST /api/v1/complaints (validate, ticket no., transaction + outbox)", "vs no-op", count, lambda i: client.post("/api/v1/complaints", json=body, headers=admin))
+        context.client.drop_database(settings.mongodb_database)
+        context.close()
+    try:
+        from dispatch.app import create_app as create_dispatch
+    except ImportError:
+        ROWS.append(("POST /api/v1/classify", "vs no-op", "not measured", "dispatch not importable"))
+    else:
+        settings = settings_for("dispatch")
+        context = ServiceContext.open(settings)
+        client = create_dispatch(context).test_client()
+        admin = bearer(settings, role="group_admin", group_id="G1")
+        timed("POST /api/v1/classify", "vs no-op", count, lambda i: client.post("/api/v1/classify", json={"text": "楼上装修电钻声太吵了，持续一个月了"}, headers=admin))
+        context.client.drop_database(settings.mongodb_database)
+        context.close()
+
+
+def bench_classifier(rounds: int) -> None:
+    try:
+        from dispatch.domain.classify import classify
+    except ImportError:
+        ROWS.append(("classify()", "—", "not measured", "classifier not importable"))
+        return
+    data = Path(os.environ.get("PROPCARE_DEV_DATA", ROOT.parent / "shared" / "data" / "complaints_dev.jsonl"))
+    texts = [json.loads(line)["text"] for line in data.read_text(encoding="utf-8").splitlines() if line.strip()]
+    classify(texts[0])
+    tracemalloc.start()
+    timed("classify() over the development set", "—", rounds * len(texts), lambda i: classify(texts[i % len(texts)]), unit="texts/s")
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    ROWS.append(("classify() peak traced memory", "—", f"{peak / 1024:,.0f} KiB", f"{rounds * len(texts)} texts"))
+
+
+def main() -> int:
+    count = int(os.environ.get("BENCH_COUNT", "500"))
+    url = os.environ.get("RABBITMQ_URL", DEFAULT_RABBITMQ_URL)
+    with MongodProcess() as mongod:
+        prefix = unique_name("bench") + "."
+        exchange = unique_name("bench.events.")
+
+        def settings_for(service: str) -> Settings:
+            return Settings(service=service, mongodb_url=mongod.url, mongodb_database=unique_name(f"bench_{service}_"), rabbitmq_url=url, event_exchange=exchange, queue_prefix=prefix, jwt_secret="bench-secret-for-propcare-benchmarks-0123")
+
+        bench_publish(settings_for("bench"), count)
+        bench_writes(settings_for("bench"), count)
+        bench_relay(settings_for("bench"), count * 4)
+        bench_http(settings_for, count)
+        bench_classifier(rounds=20)
+    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    ROWS.append(("benchmark process peak RSS", "—", f"{rss_mb:,.0f} MiB", ""))
+    print(f"\nPropcare benchmarks — {time.strftime('%Y-%m-%d %H:%M')} — {os.cpu_count()} cores, N={count}\n")
+    print("| measure | compared with | rate | latency |")
+    print("|---|---|---|---|")
+    for row in ROWS:
+        print("| " + " | ".join(row) + " |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
