@@ -174,6 +174,9 @@ class HotspotDetected(EventData):
     count = fields.Integer(required=True)
     days = fields.Integer(required=True)
     threshold = fields.Integer(required=True)
+    window_start = UtcDateTime(allow_none=True, load_default=None)
+    window_end = UtcDateTime(allow_none=True, load_default=None)
+    complaint_ids = fields.List(fields.String(), load_default=list)
 
 
 WORK_ORDER_EVENTS = (

@@ -1,0 +1,58 @@
+# Propcare: `make run` starts everything in one process with a demo city; `make test` runs the suite.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+SERVICES := intake dispatch notification survey analytics
+STAMP := $(VENV)/.propcare-installed
+LINT_STAMP := $(VENV)/.propcare-lint-installed
+RUFF_VERSION := 0.17.6
+MYPY_VERSION := 2.4.1
+
+.PHONY: help install run test lint bench lock clean
+
+help:
+	@echo "make run     start the five services, MongoDB and the gateway in one process (http://127.0.0.1:8080)"
+	@echo "make test    run the whole test suite against a real MongoDB and RabbitMQ"
+	@echo "make install create .venv and install the pinned requirements and the packages (editable)"
+	@echo "make lint    ruff and mypy"
+	@echo "make bench   the benchmarks (tests/bench)"
+	@echo "make lock    regenerate requirements.lock from .venv"
+
+install: $(STAMP)
+
+# Re-run only when the pins or a package's metadata change; otherwise `make install` is a no-op.
+$(STAMP): requirements.lock shared/pyproject.toml $(wildcard services/*/pyproject.toml)
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q -r requirements.lock
+	$(BIN)/python -m pip install -q --no-deps --no-build-isolation -e shared $(addprefix -e services/,$(SERVICES))
+	@touch $@
+
+run: install
+	$(BIN)/python -m infra.local.run
+
+test: install
+	@$(BIN)/python -m infra.tools.check_broker
+	$(BIN)/pytest
+
+$(LINT_STAMP): $(STAMP)
+	$(BIN)/python -m pip install -q ruff==$(RUFF_VERSION) mypy==$(MYPY_VERSION)
+	@touch $@
+
+lint: $(LINT_STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy shared/propcare_shared infra $(foreach s,$(SERVICES),services/$(s)/$(s))
+
+bench: install
+	@test -e tests/bench/__main__.py -o -e tests/bench.py || { echo "make bench: no benchmarks yet (tests/bench/__main__.py is missing)" >&2; exit 1; }
+	$(BIN)/python -m tests.bench
+
+# Pins what .venv holds now, without the editable project packages, pip itself or the lint tools.
+lock:
+	$(BIN)/python -m pip freeze --all --exclude-editable | grep -viE '^(pip|ruff|mypy|mypy[-_]extensions|pathspec|librt|ast[-_]serialize|propcare-[a-z]+)( @ |==)' > requirements.lock
+
+clean:
+	rm -rf $(VENV) .data .pytest_cache .ruff_cache .mypy_cache

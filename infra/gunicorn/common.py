@@ -1,0 +1,88 @@
+"""The gunicorn settings every Propcare web service shares; ``services/<name>/gunicorn.conf.py`` imports them.
+
+- ``bind`` from ``PORT`` (default 8000), ``workers`` from ``WEB_CONCURRENCY`` (default 2), ``threads``
+  from ``WEB_THREADS`` (default 4, the ``gthread`` worker), ``graceful_timeout`` from ``GRACEFUL_TIMEOUT``.
+- No ``preload_app``: each worker builds the app after the fork, so MongoDB and broker clients are
+  never shared across a fork (gunicorn issue 1953, PyMongo's fork warning).
+- Metrics: ``PROMETHEUS_MULTIPROC_DIR`` must be in the environment before Python starts (the
+  Dockerfiles and the Kubernetes manifests set it); ``on_starting`` empties it so counters of a
+  previous run are not added in, and ``child_exit`` marks a dead worker's live gauges as gone.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+from prometheus_client import multiprocess
+
+from propcare_shared.settings import env_int, env_str
+
+__all__ = [
+    "accesslog",
+    "bind",
+    "child_exit",
+    "control_socket_disable",
+    "errorlog",
+    "forwarded_allow_ips",
+    "graceful_timeout",
+    "keepalive",
+    "loglevel",
+    "on_starting",
+    "post_fork",
+    "preload_app",
+    "threads",
+    "timeout",
+    "worker_class",
+    "worker_tmp_dir",
+    "workers",
+]
+
+_env = os.environ
+
+bind = f"0.0.0.0:{env_int(_env, 'PORT', 8000)}"
+workers = env_int(_env, "WEB_CONCURRENCY", 2)
+worker_class = "gthread"
+threads = env_int(_env, "WEB_THREADS", 4)
+graceful_timeout = env_int(_env, "GRACEFUL_TIMEOUT", 20)
+timeout = env_int(_env, "WEB_TIMEOUT", 30)
+keepalive = 5
+preload_app = False
+forwarded_allow_ips = env_str(_env, "FORWARDED_ALLOW_IPS", "*")  # only the gateway reaches the web pods
+worker_tmp_dir = "/dev/shm" if Path("/dev/shm").is_dir() else None
+accesslog = None  # requests are counted in http_requests_total; logs stay free of addresses
+errorlog = "-"
+loglevel = env_str(_env, "LOG_LEVEL", "info").lower()
+# gunicorn >= 25 opens a control socket under $HOME by default: one path shared by every gunicorn of a
+# user (five services on one host collide) and a write to a read-only root in Kubernetes. Not used here.
+control_socket_disable = True
+
+
+def on_starting(server: Any) -> None:
+    """Empty the metrics folder before the first worker starts."""
+    folder = _env.get("PROMETHEUS_MULTIPROC_DIR")
+    if not folder:
+        server.log.warning("PROMETHEUS_MULTIPROC_DIR is not set: /metrics shows only the worker that answers")
+        return
+    path = Path(folder)
+    path.mkdir(parents=True, exist_ok=True)
+    for entry in path.iterdir():
+        if entry.is_dir():
+            shutil.rmtree(entry)
+        else:
+            entry.unlink()
+
+
+def post_fork(server: Any, worker: Any) -> None:
+    """Log as JSON from each worker, like every other Propcare process."""
+    from propcare_shared.logs import configure_logging
+
+    configure_logging(server.cfg.proc_name.removeprefix("propcare-"), env_str(_env, "LOG_LEVEL", "INFO"))
+
+
+def child_exit(server: Any, worker: Any) -> None:
+    """Drop a dead worker's live gauges from the aggregate."""
+    if _env.get("PROMETHEUS_MULTIPROC_DIR"):
+        multiprocess.mark_process_dead(worker.pid)

@@ -1,0 +1,111 @@
+"""Projecting one event into analytics' read models, inside the consumer's unit of work.
+
+``project`` runs in ``context.uow.run(..., handled_event=event)``: the read-model writes, the inbox
+marker and any ``hotspot.detected`` it emits (through the outbox) commit together or not at all, so a
+redelivered event changes nothing and a hotspot is announced exactly once.
+
+What is projected: every complaint fact (``domain.facts``), the directory's estates, satisfaction
+campaigns and their answers. Everything else (notifications, warnings, residents' notes, households,
+analytics' own ``hotspot.detected``) is acknowledged without a write.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from propcare_shared.events.envelope import Event
+from propcare_shared.events.outbox import Transaction
+
+from analytics.domain import campaigns
+from analytics.domain.facts import DEFAULT_TIMEZONE, FACT_EVENTS, SURVEY_ANSWERS, apply, complaint_id_of
+from analytics.domain.hotspots import MAX_IDS, THRESHOLD, WINDOW, WINDOW_DAYS, Window, location, windows_reaching_threshold
+from analytics.store import AnalyticsStore, ClusterKey
+
+CAMPAIGN_EVENTS = frozenset({"campaign.started", "campaign.closed"})
+ESTATE_UPSERTED = "directory.estate.upserted"
+PROJECTED = frozenset({*FACT_EVENTS, *CAMPAIGN_EVENTS, ESTATE_UPSERTED})
+
+
+@dataclass(frozen=True)
+class Detection:
+    """A hotspot announced by one projection."""
+
+    key: ClusterKey
+    window: Window
+
+
+def is_projected(event_type: str) -> bool:
+    """Tell whether an event type changes a read model (others are acknowledged without a write)."""
+    return event_type in PROJECTED
+
+
+def project(tx: Transaction, *, store: AnalyticsStore, event: Event) -> list[Detection]:
+    """Apply one event to the read models; return the hotspots it made analytics announce."""
+    session = tx.session
+    if event.type == ESTATE_UPSERTED:
+        store.upsert_estate(dict(event.data), as_of=event.occurred_at, session=session)
+        return []
+    if event.type in CAMPAIGN_EVENTS:
+        store.save_campaign(campaigns.campaign_record(store.campaign(event.data["campaign_id"], session=session), event), session=session)
+        return []
+    complaint_id = complaint_id_of(event)
+    if complaint_id is None:
+        if event.type in SURVEY_ANSWERS and event.data.get("campaign_id"):
+            answer = campaigns.campaign_answer(store.campaign_answer(event.data["invitation_id"], session=session), event)
+            if answer is not None:
+                store.save_campaign_answer(answer, session=session)
+        return []
+    before = store.facts(complaint_id, session=session)
+    after = apply(before, event)
+    if after == before:
+        return []
+    store.save_facts(after, session=session)
+    return _detect_hotspots(tx, store=store, before=before, after=after)
+
+
+def cluster_of(facts: Mapping[str, Any] | None) -> ClusterKey | None:
+    """Return the (estate, building, subcategory) a complaint counts in for hotspots, or None."""
+    if facts is None or facts.get("status") == "cancelled" or facts.get("received_at") is None:
+        return None
+    estate_id, building, subcategory = facts.get("estate_id"), facts.get("building"), facts.get("subcategory")
+    if not (estate_id and building and subcategory):
+        return None
+    return (estate_id, building, subcategory)
+
+
+def _detect_hotspots(
+    tx: Transaction, *, store: AnalyticsStore, before: Mapping[str, Any] | None, after: Mapping[str, Any]
+) -> list[Detection]:
+    key = cluster_of(after)
+    if key is None or (cluster_of(before) == key and before is not None and before["received_at"] == after["received_at"]):
+        return []
+    session = tx.session
+    store.lock_cluster(key, session=session)
+    received_at = after["received_at"]
+    members = store.cluster_members(key, since=received_at - WINDOW, until=received_at + WINDOW, session=session)
+    detections = []
+    for window in windows_reaching_threshold(members, trigger=received_at, timezone=after.get("timezone") or DEFAULT_TIMEZONE):
+        if not store.record_hotspot(key, window=window, tenancy=after, category=after.get("category"), session=session):
+            continue
+        estate_id, building, subcategory = key
+        tx.emit(
+            "hotspot.detected",
+            data={
+                "location": location(estate_id=estate_id, building=building),
+                "building": building,
+                "subcategory": subcategory,
+                "count": window.count,
+                "days": WINDOW_DAYS,
+                "threshold": THRESHOLD,
+                "window_start": window.start,
+                "window_end": window.end,
+                "complaint_ids": [member.complaint_id for member in window.members[:MAX_IDS]],
+            },
+            group_id=after.get("group_id"),
+            region_id=after.get("region_id"),
+            estate_id=estate_id,
+        )
+        detections.append(Detection(key=key, window=window))
+    return detections

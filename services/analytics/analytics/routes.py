@@ -1,0 +1,115 @@
+"""Analytics' HTTP API (API.md, Analytics): complaint KPIs and complaint hotspots of a scope.
+
+Views parse with a schema, check that the scope lies within the caller's (403 otherwise), read the
+read models through the store, compute with the pure domain and dump with a schema. Every query is
+also restricted to the caller's own scope, so a scope id of another group returns nothing of it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask import current_app
+from flask_smorest import Blueprint
+from propcare_shared.http.app import ServiceContext
+from propcare_shared.http.auth import STAFF_ROLES, authenticated, current_principal
+from propcare_shared.http.errors import Problem
+
+from analytics.domain import kpis
+from analytics.domain.hotspots import THRESHOLD, WINDOW_DAYS
+from analytics.domain.scope import Scope
+from analytics.schemas import HotspotArgs, HotspotsOut, KpiArgs, KpisOut
+from analytics.store import AnalyticsStore
+
+DEFAULT_PERIOD = timedelta(days=30)
+
+analytics = Blueprint(
+    "analytics",
+    __name__,
+    url_prefix="/api/v1/analytics",
+    description="Complaint KPIs and hotspots, from read models built only from events.",
+)
+BLUEPRINTS = (analytics,)
+
+
+def _context() -> ServiceContext:
+    return current_app.extensions["propcare"]
+
+
+def _store() -> AnalyticsStore:
+    context = _context()
+    return AnalyticsStore(context.database, clock=context.clock)
+
+
+def authorized_query(store: AnalyticsStore, scope: Scope) -> dict[str, Any]:
+    """Return the filter of a scope within the caller's; refuse with 403 a scope outside it."""
+    principal = current_principal()
+    if scope.level == "estate":
+        tenancy = store.estate_tenancy(scope.id) or {}
+        visible = principal.can_see(group_id=tenancy.get("group_id"), region_id=tenancy.get("region_id"), estate_id=scope.id)
+    elif scope.level == "region":
+        visible = principal.can_see(group_id=store.region_group(scope.id), region_id=scope.id, estate_id=None)
+    else:
+        visible = principal.can_see(group_id=scope.id, region_id=None, estate_id=None)
+    if not visible:
+        raise Problem(403, "Forbidden", detail=f"The scope {scope} is outside yours.")
+    return {"$and": [scope.query(), principal.estate_filter()]}
+
+
+def period(*, start: datetime | None, end: datetime | None, now: datetime) -> tuple[datetime, datetime]:
+    """Return ``[start, end)``: by default the 30 days up to now; 422 when it ends before it starts."""
+    end = end or now
+    start = start or end - DEFAULT_PERIOD
+    if start > end:
+        raise Problem(
+            422, "Invalid request", detail="The period ends before it starts.", errors={"from": ["Must not be after `to` (default: now)."]}
+        )
+    return start, end
+
+
+@analytics.route("/kpis", methods=["GET"])
+@authenticated(roles=STAFF_ROLES)
+@analytics.arguments(KpiArgs, location="query")
+@analytics.response(200, KpisOut)
+def get_kpis(args: dict[str, Any]) -> dict[str, Any]:
+    """Return the KPIs of the complaints of a scope received in a period."""
+    store = _store()
+    now = _context().clock()
+    query = authorized_query(store, args["scope"])
+    start, end = period(start=args["from_"], end=args["to"], now=now)
+    facts = store.facts_received(query=query, start=start, end=end)
+    return {"scope": str(args["scope"]), "from_": start, "to": end, "generated_at": now, **kpis.compute(facts, now=now)}
+
+
+@analytics.route("/hotspots", methods=["GET"])
+@authenticated(roles=STAFF_ROLES)
+@analytics.arguments(HotspotArgs, location="query")
+@analytics.response(200, HotspotsOut)
+def get_hotspots(args: dict[str, Any]) -> dict[str, Any]:
+    """Return the busiest buildings x subcategories of a scope in the last ``days`` days, with their share of volume."""
+    store = _store()
+    now = _context().clock()
+    query = authorized_query(store, args["scope"])
+    since = now - timedelta(days=args["days"])
+    total, rows = store.top_locations(query=query, since=since, until=now, limit=args["limit"])
+    detected = store.last_detections(query=query, since=since)
+    items = [
+        {
+            **row,
+            "share": row["count"] / total,
+            "reaches_threshold": row["building"] is not None and row["count"] >= THRESHOLD,
+            "last_detected_at": detected.get((row["estate_id"], row["building"], row["subcategory"])),
+        }
+        for row in rows
+    ]
+    return {
+        "scope": str(args["scope"]),
+        "from_": since,
+        "to": now,
+        "days": args["days"],
+        "threshold": THRESHOLD,
+        "threshold_days": WINDOW_DAYS,
+        "total": total,
+        "items": items,
+    }

@@ -1,0 +1,202 @@
+"""Analytics' MongoDB database: read models built only from events, never another service's database.
+
+The only module of analytics that touches MongoDB. Writes are given the session of the consumer's
+unit of work (``session=tx.session``), so a read model's change, the inbox marker of the event that
+caused it and any ``hotspot.detected`` it emits commit together. No collection holds personal data.
+
+Collections:
+- ``complaint_facts``: one document per complaint, ``_id`` = complaint id (``domain.facts``);
+- ``hotspots``: one document per announced hotspot, ``_id`` = (estate, building, subcategory, start day);
+- ``hotspot_clusters``: one small document per (estate, building, subcategory), written by every
+  hotspot check so that two checks of one cluster in concurrent transactions conflict and one is
+  retried after the other committed (no hotspot is missed between two replicas);
+- ``estates``: the directory's estates (names, codes, region, group, time zone) for scopes and reports;
+- ``campaigns`` and ``campaign_answers``: satisfaction campaigns and their answers (``domain.campaigns``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from propcare_shared.clock import Clock, utcnow
+from propcare_shared.mongo import IndexSpec
+from pymongo import ASCENDING, DESCENDING
+from pymongo.client_session import ClientSession
+from pymongo.database import Database
+
+from analytics.domain.hotspots import Member, Window
+
+COMPLAINT_FACTS = "complaint_facts"
+HOTSPOTS = "hotspots"
+HOTSPOT_CLUSTERS = "hotspot_clusters"
+ESTATES = "estates"
+CAMPAIGNS = "campaigns"
+CAMPAIGN_ANSWERS = "campaign_answers"
+
+INDEXES: list[IndexSpec] = [
+    IndexSpec(COMPLAINT_FACTS, [("estate_id", ASCENDING), ("received_at", ASCENDING)]),
+    IndexSpec(COMPLAINT_FACTS, [("region_id", ASCENDING), ("received_at", ASCENDING)]),
+    IndexSpec(COMPLAINT_FACTS, [("group_id", ASCENDING), ("received_at", ASCENDING)]),
+    IndexSpec(COMPLAINT_FACTS, [("estate_id", ASCENDING), ("building", ASCENDING), ("subcategory", ASCENDING), ("received_at", ASCENDING)]),
+    IndexSpec(HOTSPOTS, [("estate_id", ASCENDING), ("window_end", DESCENDING)]),
+    IndexSpec(HOTSPOTS, [("region_id", ASCENDING), ("window_end", DESCENDING)]),
+    IndexSpec(HOTSPOTS, [("group_id", ASCENDING), ("window_end", DESCENDING)]),
+    IndexSpec(ESTATES, [("region_id", ASCENDING)]),
+    IndexSpec(CAMPAIGN_ANSWERS, [("campaign_id", ASCENDING)]),
+    IndexSpec(CAMPAIGN_ANSWERS, [("estate_id", ASCENDING), ("answered_at", ASCENDING)]),
+]
+
+ClusterKey = tuple[str, str, str]
+
+
+class AnalyticsStore:
+    """Reads and writes of analytics' own database."""
+
+    def __init__(self, database: Database, *, clock: Clock = utcnow) -> None:
+        self.database = database
+        self.clock = clock
+
+    # complaint facts ---------------------------------------------------------------------------
+
+    def facts(self, complaint_id: str, *, session: ClientSession | None = None) -> dict[str, Any] | None:
+        """Return a complaint's facts, or None when no event told of it yet."""
+        return self.database[COMPLAINT_FACTS].find_one({"_id": complaint_id}, session=session)
+
+    def save_facts(self, facts: Mapping[str, Any], *, session: ClientSession | None = None) -> None:
+        """Store a complaint's facts (an upsert of the whole document)."""
+        self.database[COMPLAINT_FACTS].replace_one({"_id": facts["_id"]}, dict(facts), upsert=True, session=session)
+
+    def facts_received(self, *, query: Mapping[str, Any], start: datetime, end: datetime) -> list[dict[str, Any]]:
+        """Return the facts of the complaints matching ``query`` received in ``[start, end)``."""
+        return list(self.database[COMPLAINT_FACTS].find({"$and": [dict(query), {"received_at": {"$gte": start, "$lt": end}}]}))
+
+    # hotspots ----------------------------------------------------------------------------------
+
+    def lock_cluster(self, key: ClusterKey, *, session: ClientSession) -> None:
+        """Write the cluster's marker, so that concurrent checks of one cluster conflict and run one after the other."""
+        estate_id, building, subcategory = key
+        self.database[HOTSPOT_CLUSTERS].update_one(
+            {"_id": {"estate_id": estate_id, "building": building, "subcategory": subcategory}},
+            {"$inc": {"checks": 1}, "$set": {"checked_at": self.clock()}},
+            upsert=True,
+            session=session,
+        )
+
+    def cluster_members(self, key: ClusterKey, *, since: datetime, until: datetime, session: ClientSession | None = None) -> list[Member]:
+        """Return the complaints of a cluster, cancelled ones left out, received in ``[since, until]``."""
+        estate_id, building, subcategory = key
+        documents = self.database[COMPLAINT_FACTS].find(
+            {
+                "estate_id": estate_id,
+                "building": building,
+                "subcategory": subcategory,
+                "received_at": {"$gte": since, "$lte": until},
+                "status": {"$ne": "cancelled"},
+            },
+            {"received_at": 1},
+            session=session,
+        )
+        return [Member(complaint_id=document["_id"], received_at=document["received_at"]) for document in documents]
+
+    def record_hotspot(
+        self, key: ClusterKey, *, window: Window, tenancy: Mapping[str, Any], category: str | None, session: ClientSession
+    ) -> bool:
+        """Keep a hotspot unless one of the same cluster and start day is kept; tell whether it is new."""
+        estate_id, building, subcategory = key
+        document_id = {"estate_id": estate_id, "building": building, "subcategory": subcategory, "start_day": window.start_day.isoformat()}
+        result = self.database[HOTSPOTS].update_one(
+            {"_id": document_id},
+            {
+                "$setOnInsert": {
+                    **{name: tenancy.get(name) for name in ("group_id", "region_id")},
+                    "estate_id": estate_id,
+                    "building": building,
+                    "subcategory": subcategory,
+                    "category": category,
+                    "start_day": window.start_day.isoformat(),
+                    "window_start": window.start,
+                    "window_end": window.end,
+                    "count": window.count,
+                    "complaint_ids": [member.complaint_id for member in window.members],
+                    "detected_at": self.clock(),
+                }
+            },
+            upsert=True,
+            session=session,
+        )
+        return result.upserted_id is not None
+
+    def top_locations(self, *, query: Mapping[str, Any], since: datetime, until: datetime, limit: int) -> tuple[int, list[dict[str, Any]]]:
+        """Return the complaints in ``[since, until)`` (cancelled left out) and the busiest (estate, building, subcategory) among them."""
+        match = {"$and": [dict(query), {"received_at": {"$gte": since, "$lt": until}}, {"status": {"$ne": "cancelled"}}]}
+        total = self.database[COMPLAINT_FACTS].count_documents(match)
+        rows = self.database[COMPLAINT_FACTS].aggregate(
+            [
+                {"$match": {"$and": [match, {"subcategory": {"$ne": None}}]}},
+                {
+                    "$group": {
+                        "_id": {"estate_id": "$estate_id", "building": "$building", "subcategory": "$subcategory"},
+                        "count": {"$sum": 1},
+                        "category": {"$max": "$category"},
+                    }
+                },
+                {"$sort": {"count": DESCENDING, "_id.estate_id": ASCENDING, "_id.building": ASCENDING, "_id.subcategory": ASCENDING}},
+                {"$limit": limit},
+            ]
+        )
+        return total, [{**row["_id"], "count": row["count"], "category": row["category"]} for row in rows]
+
+    def last_detections(self, *, query: Mapping[str, Any], since: datetime) -> dict[ClusterKey, datetime]:
+        """Return when each cluster was last announced, for hotspots whose window ends at or after ``since``."""
+        latest: dict[ClusterKey, datetime] = {}
+        for document in self.database[HOTSPOTS].find({"$and": [dict(query), {"window_end": {"$gte": since}}]}):
+            key = (document["estate_id"], document["building"], document["subcategory"])
+            latest[key] = max(latest.get(key, document["detected_at"]), document["detected_at"])
+        return latest
+
+    # directory ---------------------------------------------------------------------------------
+
+    def upsert_estate(self, estate: Mapping[str, Any], *, as_of: datetime, session: ClientSession | None = None) -> bool:
+        """Keep an estate of the directory unless a later version is kept already; tell whether it changed."""
+        current = self.database[ESTATES].find_one({"_id": estate["estate_id"]}, session=session)
+        if current is not None and current["as_of"] > as_of:
+            return False
+        self.database[ESTATES].replace_one(
+            {"_id": estate["estate_id"]}, {**estate, "_id": estate["estate_id"], "as_of": as_of}, upsert=True, session=session
+        )
+        return True
+
+    def estate_tenancy(self, estate_id: str) -> dict[str, Any] | None:
+        """Return the group and region of an estate, from the directory or else from its complaints."""
+        projection = {"group_id": 1, "region_id": 1}
+        return self.database[ESTATES].find_one({"_id": estate_id}, projection) or self.database[COMPLAINT_FACTS].find_one(
+            {"estate_id": estate_id}, projection
+        )
+
+    def region_group(self, region_id: str) -> str | None:
+        """Return the group a region belongs to, from the directory or else from its complaints, or None if unknown."""
+        projection = {"group_id": 1}
+        document = self.database[ESTATES].find_one({"region_id": region_id}, projection) or self.database[COMPLAINT_FACTS].find_one(
+            {"region_id": region_id}, projection
+        )
+        return document.get("group_id") if document else None
+
+    # campaigns ---------------------------------------------------------------------------------
+
+    def campaign(self, campaign_id: str, *, session: ClientSession | None = None) -> dict[str, Any] | None:
+        """Return a campaign's record."""
+        return self.database[CAMPAIGNS].find_one({"_id": campaign_id}, session=session)
+
+    def save_campaign(self, record: Mapping[str, Any], *, session: ClientSession | None = None) -> None:
+        """Store a campaign's record."""
+        self.database[CAMPAIGNS].replace_one({"_id": record["_id"]}, dict(record), upsert=True, session=session)
+
+    def campaign_answer(self, invitation_id: str, *, session: ClientSession | None = None) -> dict[str, Any] | None:
+        """Return the answer kept for a campaign invitation."""
+        return self.database[CAMPAIGN_ANSWERS].find_one({"_id": invitation_id}, session=session)
+
+    def save_campaign_answer(self, record: Mapping[str, Any], *, session: ClientSession | None = None) -> None:
+        """Store a campaign invitation's answer."""
+        self.database[CAMPAIGN_ANSWERS].replace_one({"_id": record["_id"]}, dict(record), upsert=True, session=session)

@@ -1,0 +1,136 @@
+"""Dispatch's SLA metrics (API.md, Metrics; SPEC.md §10).
+
+- ``complaint_target_seconds{target,tier,region}``: time from the start of a target's clock to the
+  action that met it, less time on hold. Its bucket edges include every tier limit of the default
+  policy exactly (working-day limits as N x 86400 s, the nominal length), so the share within a
+  limit reads straight from one bucket.
+- ``complaint_targets_total{target,tier,region,outcome}``: each target counted once, ``met`` or
+  ``breached``, when it is met or missed (the escalation scanner counts the breaches it finds
+  first; see ``dispatch.timers``).
+- ``complaints_open{tier,region}`` and ``complaints_overdue{tier,region}``: computed from MongoDB by a
+  collector at scrape time, not kept in process. Why: every gunicorn worker and the consumer would
+  otherwise each hold a partial or stale view; a gauge set from one process (``livemax``) would only
+  be seen where that process writes its files, and the worker container is not the one scraped. The
+  database is the one place that knows the true count, the query is one aggregation over the open
+  orders (index on status), and it is computed once per scrape, so nothing is double counted.
+
+Labels stay bounded: target (5), tier (4), region (about 20), outcome (2).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable, Iterable, Iterator, Mapping
+
+from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.core import GaugeMetricFamily, Metric
+from propcare_shared.clock import Clock
+
+from dispatch.domain.classify import TIERS
+from dispatch.domain.sla import DEFAULT_POLICY, Target
+from dispatch.store import DispatchStore
+from dispatch.timers import TargetResult
+
+log = logging.getLogger(__name__)
+
+DAY = 86400
+EXTRA_BUCKETS = (60, 300, 600, 1800, 3600, 4 * 3600, 8 * 3600, 12 * 3600, 2 * DAY, 10 * DAY, 30 * DAY)
+
+
+def limit_seconds(policy: Mapping[str, Mapping[str, Target]]) -> set[float]:
+    """Return every target limit of a policy in seconds (a working-days target as N x 86400)."""
+    return {target.duration.total_seconds() for targets in policy.values() for target in targets.values()}
+
+
+TARGET_BUCKETS = tuple(sorted(limit_seconds(DEFAULT_POLICY) | set(map(float, EXTRA_BUCKETS))))
+
+TARGET_SECONDS = Histogram(
+    "complaint_target_seconds",
+    "Time from a target's start to the action that met it, less time on hold.",
+    ["target", "tier", "region"],
+    buckets=TARGET_BUCKETS,
+)
+TARGETS_TOTAL = Counter("complaint_targets_total", "SLA targets met or breached.", ["target", "tier", "region", "outcome"])
+
+
+def record_targets(*, tier: str | None, region: str | None, results: Iterable[TargetResult]) -> None:
+    """Count and time the targets a committed change met or missed."""
+    for result in results:
+        labels = (result.target, tier or "unknown", region or "unknown")
+        if result.counted:
+            TARGETS_TOTAL.labels(*labels, result.outcome).inc()
+        if result.observed:
+            TARGET_SECONDS.labels(*labels).observe(result.seconds)
+
+
+class OpenComplaintsCollector:
+    """``complaints_open`` and ``complaints_overdue`` per tier and region, read from MongoDB at scrape time."""
+
+    def __init__(self, *, store: DispatchStore | None = None, clock: Clock | None = None) -> None:
+        self.store = store
+        self.clock = clock
+
+    def bind(self, *, store: DispatchStore, clock: Clock) -> None:
+        """Read from this store from now on."""
+        self.store, self.clock = store, clock
+
+    def describe(self) -> Iterator[Metric]:
+        """Name the two families without reading the database (at registration)."""
+        yield GaugeMetricFamily("complaints_open", "Open work orders (classified to on hold).", labels=["tier", "region"])
+        yield GaugeMetricFamily("complaints_overdue", "Open work orders with a target past its deadline.", labels=["tier", "region"])
+
+    def collect(self) -> Iterator[Metric]:
+        """Yield the two gauge families; nothing when the database cannot be read."""
+        if self.store is None or self.clock is None:
+            return
+        try:
+            rows = self.store.open_and_overdue(now=self.clock())
+            regions = set(self.store.regions())
+        except Exception as exc:  # noqa: BLE001 - a scrape must not fail because MongoDB is away
+            log.warning("open complaints could not be counted", extra={"error": str(exc)})
+            return
+        opened = GaugeMetricFamily("complaints_open", "Open work orders (classified to on hold).", labels=["tier", "region"])
+        overdue = GaugeMetricFamily("complaints_overdue", "Open work orders with a target past its deadline.", labels=["tier", "region"])
+        counts: dict[tuple[str, str], tuple[int, int]] = {}
+        for row in rows:
+            counts[(row["tier"] or "unknown", row["region"] or "unknown")] = (row["open"], row["overdue"])
+        regions |= {region for _, region in counts}
+        for region in sorted(regions):
+            for tier in TIERS:
+                open_count, overdue_count = counts.pop((tier, region), (0, 0))
+                opened.add_metric([tier, region], open_count)
+                overdue.add_metric([tier, region], overdue_count)
+        for (tier, region), (open_count, overdue_count) in sorted(counts.items()):
+            opened.add_metric([tier, region], open_count)
+            overdue.add_metric([tier, region], overdue_count)
+        yield opened
+        yield overdue
+
+
+_PROCESS_COLLECTOR = OpenComplaintsCollector()
+_registered = False
+
+
+def multiprocess_mode() -> bool:
+    """Tell whether metrics are aggregated over processes (gunicorn)."""
+    return bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
+
+
+def install_collector(*, store: DispatchStore, clock: Clock) -> Callable[[], bytes]:
+    """Make the open/overdue gauges part of ``/metrics``; return what to append to the kernel's output.
+
+    In multiprocess mode the kernel renders only the processes' files, so the app appends its own
+    collector's output. In a single process the collector is registered once in the process registry
+    (the one-process gateway renders it) and bound to the latest app's store.
+    """
+    global _registered
+    if multiprocess_mode():
+        registry = CollectorRegistry(auto_describe=False)
+        registry.register(OpenComplaintsCollector(store=store, clock=clock))  # type: ignore[arg-type]
+        return lambda: generate_latest(registry)
+    _PROCESS_COLLECTOR.bind(store=store, clock=clock)
+    if not _registered:
+        REGISTRY.register(_PROCESS_COLLECTOR)  # type: ignore[arg-type]
+        _registered = True
+    return lambda: b""

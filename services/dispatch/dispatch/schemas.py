@@ -1,0 +1,192 @@
+"""marshmallow schemas of dispatch's HTTP API (API.md, Directory and Work orders)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from propcare_shared.fields import UtcDateTime
+from propcare_shared.http.pagination import PageArgs
+
+from dispatch.domain.classify import CATEGORIES, TIERS
+from dispatch.routing import DEPARTMENTS, STAFF_ROLES
+from dispatch.workflow import ACTIONS, STATUSES, missing_or_invalid
+
+CHANNELS = ("app", "wechat", "web", "phone", "front_desk", "grid_visit", "owners_committee", "email", "gov_hotline", "open311")
+DEADLINE_STATES = ("pending", "met", "breached", "paused")
+ID = validate.Length(min=1, max=64)
+
+
+class StaffIn(Schema):
+    """A staff member of an estate, as put by an estate manager."""
+
+    name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    department = fields.String(required=True, validate=validate.OneOf(DEPARTMENTS))
+    role = fields.String(required=True, validate=validate.OneOf(STAFF_ROLES))
+    grids = fields.List(fields.String(validate=ID), load_default=list, validate=validate.Length(max=100))
+    on_duty = fields.Boolean(load_default=True)
+
+
+class StaffOut(Schema):
+    """A staff member as dispatch keeps them."""
+
+    staff_id = fields.String()
+    estate_id = fields.String()
+    name = fields.String()
+    department = fields.String()
+    role = fields.String()
+    grids = fields.List(fields.String())
+    on_duty = fields.Boolean()
+    updated_at = UtcDateTime()
+
+
+class StaffListArgs(PageArgs):
+    """Filters of the staff list."""
+
+    department = fields.String(load_default=None, validate=validate.OneOf(DEPARTMENTS))
+    role = fields.String(load_default=None, validate=validate.OneOf(STAFF_ROLES))
+
+
+class StaffPage(Schema):
+    """One page of staff."""
+
+    items = fields.List(fields.Nested(StaffOut))
+    next_cursor = fields.String(allow_none=True)
+
+
+class GridIn(Schema):
+    """A grid: the buildings it holds and its owner."""
+
+    buildings = fields.List(fields.String(validate=validate.Length(min=1, max=32)), required=True, validate=validate.Length(max=500))
+    owner_id = fields.String(load_default=None, allow_none=True, validate=ID)
+
+
+class GridOut(Schema):
+    """A grid as dispatch keeps it."""
+
+    grid_id = fields.String()
+    estate_id = fields.String()
+    buildings = fields.List(fields.String())
+    owner_id = fields.String(allow_none=True)
+    updated_at = UtcDateTime()
+
+
+class GridPage(Schema):
+    """One page of grids."""
+
+    items = fields.List(fields.Nested(GridOut))
+    next_cursor = fields.String(allow_none=True)
+
+
+class ActionIn(Schema):
+    """An action on a work order; which fields are required depends on the action."""
+
+    action = fields.String(required=True, validate=validate.OneOf(ACTIONS))
+    actor_id = fields.String(load_default=None, allow_none=True, validate=ID)
+    note = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=2000))
+    reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=500))
+    resolution = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=2000))
+    assignee_id = fields.String(load_default=None, allow_none=True, validate=ID)
+    department = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(DEPARTMENTS))
+    category = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(CATEGORIES))
+    subcategory = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=64))
+    tier = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(TIERS))
+
+    @validates_schema(skip_on_field_errors=True)
+    def check_action_fields(self, values: dict[str, Any], **_: Any) -> None:
+        """Refuse an action without the fields it needs (SPEC.md §3, API.md)."""
+        errors = missing_or_invalid(values["action"], values)
+        if errors:
+            raise ValidationError(errors)
+
+
+class DeadlineOut(Schema):
+    """One SLA target of a work order."""
+
+    due_at = UtcDateTime(allow_none=True)
+    met_at = UtcDateTime(allow_none=True)
+    state = fields.String(validate=validate.OneOf(DEADLINE_STATES))
+
+
+class TimelineEntryOut(Schema):
+    """One change in a work order's life."""
+
+    at = UtcDateTime()
+    action = fields.String()
+    actor_id = fields.String(allow_none=True)
+    note = fields.String(allow_none=True)
+
+
+class WorkOrderSummary(Schema):
+    """A work order without its timeline (lists)."""
+
+    complaint_id = fields.String()
+    ticket_no = fields.String()
+    estate_id = fields.String()
+    status = fields.String()
+    category = fields.String(allow_none=True)
+    subcategory = fields.String(allow_none=True)
+    tier = fields.String(allow_none=True)
+    department = fields.String(allow_none=True)
+    assignee_id = fields.String(allow_none=True)
+    grid_id = fields.String(allow_none=True)
+    confidence = fields.Float(allow_none=True)
+    escalation_level = fields.Integer()
+    deadlines = fields.Dict(keys=fields.String(), values=fields.Nested(DeadlineOut))
+
+
+class WorkOrderOut(WorkOrderSummary):
+    """A work order with its last 200 timeline entries (API.md)."""
+
+    timeline = fields.List(fields.Nested(TimelineEntryOut))
+
+
+class WorkOrderListArgs(PageArgs):
+    """Filters of the work-order list."""
+
+    estate_id = fields.String(load_default=None, validate=ID)
+    status = fields.String(load_default=None, validate=validate.OneOf(STATUSES))
+    tier = fields.String(load_default=None, validate=validate.OneOf(TIERS))
+    assignee_id = fields.String(load_default=None, validate=ID)
+    overdue = fields.Boolean(load_default=None)
+
+
+class WorkOrderPage(Schema):
+    """One page of work orders."""
+
+    items = fields.List(fields.Nested(WorkOrderSummary))
+    next_cursor = fields.String(allow_none=True)
+
+
+class ClassifyIn(Schema):
+    """A text to classify."""
+
+    text = fields.String(required=True, validate=validate.Length(min=1, max=5000))
+    channel = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(CHANNELS))
+
+
+class ClassificationOut(Schema):
+    """What the classifier made of a text, and why."""
+
+    category = fields.String()
+    subcategory = fields.String()
+    tier = fields.String()
+    department = fields.String()
+    confidence = fields.Float()
+    matched = fields.List(fields.String())
+    needs_review = fields.Boolean()
+
+
+class SlaPreviewArgs(Schema):
+    """The deadlines a complaint of a tier would get in an estate."""
+
+    estate_id = fields.String(required=True, validate=ID)
+    tier = fields.String(required=True, validate=validate.OneOf(TIERS))
+    received_at = UtcDateTime(load_default=None)
+
+
+class SlaPreviewOut(Schema):
+    """The deadline of each target of a tier."""
+
+    tier = fields.String()
+    deadlines = fields.Dict(keys=fields.String(), values=UtcDateTime())

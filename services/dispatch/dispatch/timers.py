@@ -1,0 +1,163 @@
+"""The SLA targets of one work order as stored in its ``deadlines`` map, and how actions change them.
+
+Pure. Each target is ``{"due_at", "started_at", "met_at", "state", "warned", "breached", "levels",
+"paused_seconds"}``; ``state`` is ``pending``, ``met``, ``breached`` or ``paused``. The escalation
+scanner sets ``warned``, ``breached`` and ``levels``; this module sets the rest. Invariants:
+- a target's outcome is counted once: meeting a target late that the scanner already marked
+  ``breached`` counts nothing more; meeting it late before the scanner saw it marks it ``breached``
+  in the same write, so the scanner does not count it again;
+- on hold every unmet target is ``paused``; resuming moves the unmet deadlines later by the time
+  on hold (``shift_deadlines``) and adds it to ``paused_seconds``, so the time to a target that the
+  metrics observe excludes time on hold.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from dispatch.domain.sla import shift_deadlines, target_outcome
+
+Deadlines = dict[str, dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class TargetResult:
+    """A target that was met or missed by an action: its outcome and the time it took."""
+
+    target: str
+    outcome: str
+    seconds: float
+    counted: bool
+    observed: bool = True
+
+
+def _copied(deadlines: Mapping[str, Mapping[str, Any]]) -> Deadlines:
+    return {target: copy.deepcopy(dict(entry)) for target, entry in deadlines.items()}
+
+
+def new_entry(*, due_at: datetime, started_at: datetime) -> dict[str, Any]:
+    """Return a pending target."""
+    return {
+        "due_at": due_at,
+        "started_at": started_at,
+        "met_at": None,
+        "state": "pending",
+        "warned": False,
+        "breached": False,
+        "levels": [],
+        "paused_seconds": 0.0,
+    }
+
+
+def new_deadlines(due: Mapping[str, datetime], *, started_at: datetime) -> Deadlines:
+    """Return the deadlines map for the given due times, all pending."""
+    return {target: new_entry(due_at=due_at, started_at=started_at) for target, due_at in due.items()}
+
+
+def due_times(deadlines: Mapping[str, Mapping[str, Any]]) -> dict[str, datetime]:
+    """Return ``{target: due_at}``, the form events carry."""
+    return {target: entry["due_at"] for target, entry in deadlines.items()}
+
+
+def unmet(deadlines: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    """Return the targets not met yet."""
+    return [target for target, entry in deadlines.items() if entry.get("met_at") is None]
+
+
+def meet(deadlines: Mapping[str, Mapping[str, Any]], *, targets: Iterable[str], at: datetime) -> tuple[Deadlines, list[TargetResult]]:
+    """Mark targets met at ``at`` (on time or late); targets absent or already met are left alone."""
+    updated = _copied(deadlines)
+    results: list[TargetResult] = []
+    for target in targets:
+        entry = updated.get(target)
+        if entry is None or entry.get("met_at") is not None:
+            continue
+        outcome = target_outcome(due_at=entry["due_at"], met_at=at)
+        already_breached = bool(entry.get("breached"))
+        entry["met_at"] = at
+        entry["state"] = outcome
+        entry["breached"] = already_breached or outcome == "breached"
+        seconds = max((at - entry["started_at"]).total_seconds() - float(entry.get("paused_seconds", 0.0)), 0.0)
+        results.append(TargetResult(target, outcome, seconds, counted=not (outcome == "breached" and already_breached)))
+    return updated, results
+
+
+def miss(deadlines: Mapping[str, Mapping[str, Any]], *, target: str, at: datetime) -> tuple[Deadlines, list[TargetResult]]:
+    """Mark a target as never met (a follow-up nobody answered); breached once its deadline has passed."""
+    updated = _copied(deadlines)
+    entry = updated.get(target)
+    if entry is None or entry.get("met_at") is not None or (at < entry["due_at"] and not entry.get("breached")):
+        return updated, []
+    already_breached = bool(entry.get("breached"))
+    entry["state"] = "breached"
+    entry["breached"] = True
+    seconds = max((at - entry["started_at"]).total_seconds() - float(entry.get("paused_seconds", 0.0)), 0.0)
+    return updated, [TargetResult(target, "breached", seconds, counted=not already_breached, observed=False)]
+
+
+def pause(deadlines: Mapping[str, Mapping[str, Any]]) -> Deadlines:
+    """Pause every unmet target."""
+    updated = _copied(deadlines)
+    for entry in updated.values():
+        if entry.get("met_at") is None:
+            entry["state"] = "paused"
+    return updated
+
+
+def resume(deadlines: Mapping[str, Mapping[str, Any]], *, paused_at: datetime, at: datetime) -> Deadlines:
+    """Resume paused targets, moving their deadlines later by the time on hold."""
+    updated = _copied(deadlines)
+    paused_for = max(at - paused_at, timedelta(0))
+    open_targets = [target for target, entry in updated.items() if entry.get("state") == "paused"]
+    shifted = shift_deadlines(due_times(updated), open_targets=open_targets, paused_for=paused_for)
+    for target in open_targets:
+        entry = updated[target]
+        entry["due_at"] = shifted[target]
+        entry["state"] = "breached" if entry.get("breached") else "pending"
+        entry["paused_seconds"] = float(entry.get("paused_seconds", 0.0)) + paused_for.total_seconds()
+    return updated
+
+
+def rebase(
+    deadlines: Mapping[str, Mapping[str, Any]],
+    *,
+    due: Mapping[str, datetime],
+    started_at: datetime,
+    keep_met: bool,
+    only: Iterable[str] | None = None,
+) -> Deadlines:
+    """Replace targets by new due times; with ``keep_met`` a target already met, or whose deadline
+    did not move, stays as it was (with the scanner's flags).
+
+    ``only`` limits the change to some targets and keeps the others; without it, targets absent
+    from ``due`` are dropped (a reclassification to a tier without them).
+    """
+    chosen = set(due) if only is None else set(only) & set(due)
+    updated: Deadlines = {}
+    for target, entry in deadlines.items():
+        if target in chosen:
+            continue
+        if only is not None or target == "follow_up":
+            updated[target] = copy.deepcopy(dict(entry))
+    for target in chosen:
+        previous = deadlines.get(target)
+        if previous is not None and keep_met and (previous.get("met_at") is not None or previous.get("due_at") == due[target]):
+            updated[target] = copy.deepcopy(dict(previous))
+        else:
+            updated[target] = new_entry(due_at=due[target], started_at=started_at)
+    return updated
+
+
+def view_state(entry: Mapping[str, Any], *, now: datetime) -> str:
+    """Return the state a reader sees: a pending target past its deadline reads as breached."""
+    if entry.get("met_at") is not None:
+        return str(entry.get("state") or "met")
+    if entry.get("state") == "paused":
+        return "paused"
+    if entry.get("breached") or entry.get("state") == "breached" or entry["due_at"] < now:
+        return "breached"
+    return "pending"

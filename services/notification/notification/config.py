@@ -1,0 +1,69 @@
+"""Notification's own settings: provider URLs and credentials, the retry schedule, the dispatch loop.
+
+The shared ``Settings`` carries what every service knows (``SMTP_URL`` among them); this module reads
+the variables only notification uses, through ``propcare_shared.settings`` helpers, from an environ
+mapping (the process environment when none is given). With no provider URL set, every channel
+goes to the log provider: the development default ``make run`` uses. The variables are listed in
+services/notification/README.md.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from propcare_shared.settings import env_float, env_floats, env_int, env_str
+
+DEFAULT_RETRY_DELAYS = (60.0, 300.0, 1800.0)
+DEFAULT_EMAIL_FROM = "Propcare <noreply@propcare.local>"
+
+
+@dataclass(frozen=True)
+class NotifyConfig:
+    """Where each channel's gateway is and how sending is retried."""
+
+    push_url: str = ""
+    sms_url: str = ""
+    wechat_url: str = ""
+    staff_url: str = ""
+    provider_token: str = field(default="", repr=False)
+    email_from: str = DEFAULT_EMAIL_FROM
+    send_timeout: float = 10.0
+    retry_delays: tuple[float, ...] = DEFAULT_RETRY_DELAYS
+    retry_scale: float = 1.0
+    max_attempts: int = 4
+    dispatch_interval: float = 1.0
+    send_lease: float = 120.0
+    batch_size: int = 100
+
+    def __post_init__(self) -> None:
+        if not self.retry_delays:
+            raise ValueError("NOTIFY_RETRY_DELAYS needs at least one delay")
+        if self.max_attempts < 1:
+            raise ValueError("NOTIFY_MAX_ATTEMPTS must be at least 1")
+
+    def with_overrides(self, **changes: Any) -> NotifyConfig:
+        """Return a copy with some fields changed (tests use it)."""
+        return replace(self, **changes)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> NotifyConfig:
+        """Read notification's variables from ``environ`` (the process environment by default)."""
+        env = os.environ if environ is None else environ
+        return cls(
+            push_url=env_str(env, "NOTIFY_PUSH_URL", ""),
+            sms_url=env_str(env, "NOTIFY_SMS_URL", ""),
+            wechat_url=env_str(env, "NOTIFY_WECHAT_URL", ""),
+            staff_url=env_str(env, "NOTIFY_STAFF_URL", ""),
+            provider_token=env_str(env, "NOTIFY_PROVIDER_TOKEN", ""),
+            email_from=env_str(env, "NOTIFY_EMAIL_FROM", DEFAULT_EMAIL_FROM),
+            send_timeout=env_float(env, "NOTIFY_SEND_TIMEOUT", 10.0),
+            retry_delays=env_floats(env, "NOTIFY_RETRY_DELAYS", DEFAULT_RETRY_DELAYS),
+            retry_scale=env_float(env, "NOTIFY_RETRY_SCALE", 1.0),
+            max_attempts=env_int(env, "NOTIFY_MAX_ATTEMPTS", 4),
+            dispatch_interval=env_float(env, "NOTIFY_DISPATCH_INTERVAL", 1.0),
+            send_lease=env_float(env, "NOTIFY_SEND_LEASE", 120.0),
+            batch_size=env_int(env, "NOTIFY_BATCH_SIZE", 100),
+        )

@@ -1,0 +1,1 @@
+"""Notification's pure rules: channel mapping, quiet hours and back-off, message content, masking."""

@@ -1,0 +1,261 @@
+"""Recording messages from events, inside the consuming handler's unit of work (no sending here).
+
+- ``complaint.received`` stores the resident's contact, channel, language and time zone.
+- ``complaint.classified`` and ``complaint.assigned`` record the acknowledgement with the time limit;
+  its ``dedupe_key`` (one per complaint, unique index) makes it one message however many of the two
+  events arrive, in any order, on any replica. A later ``complaint.assigned`` that moves the
+  complaint (reassign, reclassify) records an ``assigned`` message.
+- ``complaint.responded|on_hold|resumed|resolved|reopened`` record a progress message.
+- ``survey.invited`` records the invitation or the reminder.
+- ``sla.warning``, ``sla.breached`` and ``complaint.escalated`` record staff alerts, one per role or
+  staff id addressed.
+
+A resident message of a complaint whose ``complaint.received`` has not arrived yet raises
+``ContactNotKnown``: the bus retries the event later (events of two producers may cross). Messages
+are stored ``queued`` with ``not_before`` (07:00 local when quiet hours hold them), or ``skipped``
+with the reason when they cannot be delivered; the worker's dispatch loop sends them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from propcare_shared.events.envelope import Event
+from propcare_shared.events.outbox import Transaction
+from propcare_shared.mongo import new_id
+
+from notification.domain import channels, compose, schedule
+from notification.store import QUEUED, SKIPPED, NotificationStore
+from notification.templates import DEFAULT_LANGUAGE, normalise_language, render
+
+STAFF_LANGUAGE = DEFAULT_LANGUAGE
+
+
+class ContactNotKnown(Exception):
+    """Raised when a complaint's contact has not arrived yet; the event is retried later."""
+
+
+def record(tx: Transaction, *, store: NotificationStore, event: Event, now: datetime) -> list[dict[str, Any]]:
+    """Record what an event asks to tell; return the messages recorded."""
+    if event.type == "complaint.received":
+        store.save_contact(_contact(event, now), session=tx.session)
+        return []
+    if event.type in compose.ACKNOWLEDGING_EVENTS:
+        return _on_assignment(tx, store=store, event=event, now=now)
+    if event.type in compose.PROGRESS_KINDS:
+        contact = _known_contact(tx, store, event)
+        kind = compose.PROGRESS_KINDS[event.type]
+        return _resident_message(tx, store=store, event=event, contact=contact, kind=kind, dedupe_key=f"{kind}:{event.id}", now=now)
+    if event.type in compose.ALERT_KINDS:
+        return _staff_messages(tx, store=store, event=event, now=now)
+    if event.type == "survey.invited":
+        return _survey_message(tx, store=store, event=event, now=now)
+    return []
+
+
+def _contact(event: Event, now: datetime) -> dict[str, Any]:
+    data = event.data
+    reporter = data.get("reporter") or {}
+    return {
+        "_id": data["complaint_id"],
+        "ticket_no": data["ticket_no"],
+        "channel": data["channel"],
+        "language": normalise_language(data.get("language")),
+        "timezone": data.get("timezone") or schedule.DEFAULT_TIMEZONE,
+        "phone": reporter.get("phone") or None,
+        "email": reporter.get("email") or None,
+        "tier": None,
+        "group_id": event.group_id,
+        "region_id": event.region_id,
+        "estate_id": event.estate_id,
+        "received_at": data["received_at"],
+        "updated_at": now,
+    }
+
+
+def _known_contact(tx: Transaction, store: NotificationStore, event: Event) -> dict[str, Any]:
+    complaint_id = event.data["complaint_id"]
+    contact = store.contact(complaint_id, session=tx.session)
+    if contact is None:
+        raise ContactNotKnown(f"no complaint.received yet for complaint {complaint_id}")
+    tier = event.data.get("tier")
+    if tier and tier != contact.get("tier"):
+        store.note_tier(complaint_id, tier=tier, at=event.occurred_at, session=tx.session)
+        contact = {**contact, "tier": tier}
+    return contact
+
+
+def _on_assignment(tx: Transaction, *, store: NotificationStore, event: Event, now: datetime) -> list[dict[str, Any]]:
+    contact = _known_contact(tx, store, event)
+    acknowledgement_key = f"acknowledgement:{contact['_id']}"
+    if not store.has_message(acknowledgement_key, session=tx.session):
+        return _resident_message(
+            tx, store=store, event=event, contact=contact, kind="acknowledgement", dedupe_key=acknowledgement_key, now=now
+        )
+    if event.type == "complaint.assigned" and event.data.get("action") in compose.REROUTING_ACTIONS:
+        return _resident_message(tx, store=store, event=event, contact=contact, kind="assigned", dedupe_key=f"assigned:{event.id}", now=now)
+    return []
+
+
+def _survey_message(tx: Transaction, *, store: NotificationStore, event: Event, now: datetime) -> list[dict[str, Any]]:
+    data = event.data
+    kind = "survey_reminder" if data.get("reminder") else "survey_invitation"
+    dedupe_key = f"{kind}:{event.id}" if kind == "survey_reminder" else f"{kind}:{data['invitation_id']}"
+    if store.has_message(dedupe_key, session=tx.session):
+        return []
+    complaint_id = data.get("complaint_id")
+    contact = store.contact(complaint_id, session=tx.session) if complaint_id else None
+    if contact is None:
+        contact = {
+            "_id": complaint_id,
+            "ticket_no": None,
+            "channel": None,
+            "language": DEFAULT_LANGUAGE,
+            "timezone": schedule.DEFAULT_TIMEZONE,
+            "phone": None,
+            "email": None,
+            "tier": None,
+        }
+    return _resident_message(tx, store=store, event=event, contact=contact, kind=kind, dedupe_key=dedupe_key, now=now)
+
+
+def _tenancy(event: Event, contact: Mapping[str, Any] | None) -> dict[str, Any]:
+    contact = contact or {}
+    return {key: getattr(event, key) or contact.get(key) for key in ("group_id", "region_id", "estate_id")}
+
+
+def _resident_message(
+    tx: Transaction,
+    *,
+    store: NotificationStore,
+    event: Event,
+    contact: Mapping[str, Any],
+    kind: str,
+    dedupe_key: str,
+    now: datetime,
+) -> list[dict[str, Any]]:
+    tier = event.data.get("tier") or contact.get("tier")
+    timezone = contact.get("timezone")
+    route = channels.resident_route(
+        complaint_channel=contact.get("channel"), phone=contact.get("phone"), email=contact.get("email"), tier=tier
+    )
+    if contact.get("channel") is None and route.skip_reason:
+        route = channels.Route(route.channel, None, skip_reason="no contact is known for this invitation")
+    language = normalise_language(contact.get("language"))
+    values = compose.resident_values(kind, event.data, ticket_no=contact.get("ticket_no"), timezone=timezone)
+    quiet_hours = compose.held_by_quiet_hours(kind=kind, tier=tier)
+    message = _message(
+        event=event,
+        contact=contact,
+        kind=kind,
+        dedupe_key=dedupe_key,
+        channel=route.channel,
+        recipient=route.recipient,
+        language=language,
+        values=values,
+        tier=tier,
+        timezone=timezone,
+        quiet_hours=quiet_hours,
+        skip_reason=route.skip_reason,
+        now=now,
+    )
+    store.insert_message(message, session=tx.session)
+    if route.call_task_reason and message["status"] == QUEUED:
+        store.insert_call_task(
+            {
+                "_id": new_id(),
+                "message_id": message["_id"],
+                "complaint_id": message["complaint_id"],
+                "kind": kind,
+                "reason": route.call_task_reason,
+                "status": "open",
+                "not_before": message["not_before"],
+                "created_at": now,
+                **_tenancy(event, contact),
+            },
+            session=tx.session,
+        )
+    return [message]
+
+
+def _staff_messages(tx: Transaction, *, store: NotificationStore, event: Event, now: datetime) -> list[dict[str, Any]]:
+    data = event.data
+    kind = compose.ALERT_KINDS[event.type]
+    contact = store.contact(data["complaint_id"], session=tx.session)
+    timezone = (contact or {}).get("timezone")
+    level = int(data.get("escalation_level", 0) if kind == "escalated" else data.get("level", 0))
+    recipients = channels.staff_recipients(roles=data.get("notify_roles") or (), assignee_id=data.get("assignee_id"), level=level)
+    values = compose.staff_values(kind, data, timezone=timezone)
+    recorded = []
+    for recipient in recipients:
+        message = _message(
+            event=event,
+            contact=contact,
+            kind=kind,
+            dedupe_key=f"{kind}:{event.id}:{recipient}",
+            channel=channels.STAFF,
+            recipient=recipient,
+            language=STAFF_LANGUAGE,
+            values=values,
+            tier=data.get("tier"),
+            timezone=timezone,
+            quiet_hours=False,
+            skip_reason=None,
+            now=now,
+        )
+        store.insert_message(message, session=tx.session)
+        recorded.append(message)
+    return recorded
+
+
+def _message(
+    *,
+    event: Event,
+    contact: Mapping[str, Any] | None,
+    kind: str,
+    dedupe_key: str,
+    channel: str,
+    recipient: str | None,
+    language: str,
+    values: Mapping[str, Any],
+    tier: str | None,
+    timezone: str | None,
+    quiet_hours: bool,
+    skip_reason: str | None,
+    now: datetime,
+) -> dict[str, Any]:
+    rendered = render(kind, language=language, values=values)
+    skipped = skip_reason is not None
+    return {
+        "_id": new_id(),
+        "dedupe_key": dedupe_key,
+        "event_id": event.id,
+        "event_type": event.type,
+        "kind": kind,
+        "audience": compose.audience_of(kind),
+        "complaint_id": event.data.get("complaint_id") or (contact or {}).get("_id"),
+        "ticket_no": values.get("ticket_no"),
+        "channel": channel,
+        "recipient": recipient,
+        "language": language,
+        "title": rendered.title,
+        "body": rendered.body,
+        "tier": tier,
+        "timezone": timezone or schedule.DEFAULT_TIMEZONE,
+        "quiet_hours": quiet_hours,
+        "status": SKIPPED if skipped else QUEUED,
+        "skip_reason": skip_reason,
+        "not_before": None if skipped else schedule.not_before(at=now, timezone=timezone, quiet_hours=quiet_hours),
+        "attempts": 0,
+        "provider": None,
+        "last_error": None,
+        "lease_until": None,
+        "claimed_by": None,
+        "sent_at": None,
+        "failed_at": None,
+        "created_at": now,
+        "updated_at": now,
+        **_tenancy(event, contact),
+    }

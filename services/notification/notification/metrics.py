@@ -1,0 +1,18 @@
+"""Notification's metric: ``notifications_total{channel,outcome}`` (API.md, Metrics).
+
+``outcome`` is ``sent``, ``failed`` (given up after the last attempt), ``retry`` (an attempt failed,
+another is scheduled) or ``skipped`` (recorded but not deliverable, e.g. no phone or the hotline).
+``channel`` is the delivery channel (six values): labels stay bounded, never a recipient.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import Counter
+
+NOTIFICATIONS = Counter("notifications_total", "Notification messages by delivery channel and outcome.", ["channel", "outcome"])
+OUTCOMES = ("sent", "failed", "retry", "skipped")
+
+
+def count(channel: str, outcome: str) -> None:
+    """Count one message outcome."""
+    NOTIFICATIONS.labels(channel, outcome).inc()

@@ -1,0 +1,129 @@
+"""Notification's HTTP API: the messages of the caller's estates with their attempts, and the templates.
+
+Staff only (JWT). A message's address is shown masked; its body carries no personal data.
+An ``estate_id`` filter or a message outside the caller's scope is a 403.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask import current_app
+from flask_smorest import Blueprint
+from propcare_shared.http.app import ServiceContext
+from propcare_shared.http.auth import STAFF_ROLES, Principal, authenticated, current_principal, require_scope
+from propcare_shared.http.errors import Problem
+
+from notification import templates
+from notification.domain.compose import KINDS, audience_of
+from notification.domain.masking import mask_recipient
+from notification.schemas import NotificationListArgs, NotificationOut, NotificationPage, TemplateKindOut, TemplateList
+from notification.store import NotificationStore
+
+notifications = Blueprint(
+    "notifications",
+    __name__,
+    url_prefix="/api/v1/notifications",
+    description="Messages to residents and staff, with their delivery attempts.",
+)
+template_pages = Blueprint("templates", __name__, url_prefix="/api/v1/templates", description="Message templates in zh-CN and en.")
+BLUEPRINTS = (notifications, template_pages)
+
+VIEW_FIELDS = (
+    "complaint_id", "ticket_no", "kind", "audience", "channel", "language", "title", "body", "tier", "status", "skip_reason",
+    "not_before", "provider", "last_error", "sent_at", "failed_at", "created_at", "updated_at", "group_id", "region_id", "estate_id",
+)  # fmt: skip
+
+
+def _store() -> NotificationStore:
+    context: ServiceContext = current_app.extensions["propcare"]
+    return NotificationStore(context.database)
+
+
+def message_view(message: Mapping[str, Any], *, attempts: list[dict[str, Any]], call_task: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Return the API shape of a message: its address masked, its attempts and its call task."""
+    view = {key: message.get(key) for key in VIEW_FIELDS}
+    view.update(
+        id=message["_id"],
+        recipient=mask_recipient(message.get("recipient")),
+        attempt_count=int(message.get("attempts", 0)),
+        attempts=[{key: attempt.get(key) for key in ("number", "at", "provider", "status", "error")} for attempt in attempts],
+        call_task=_call_task_view(call_task),
+    )
+    return view
+
+
+def _call_task_view(task: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    if task is None:
+        return None
+    return {"id": task["_id"], **{key: task.get(key) for key in ("reason", "status", "not_before", "created_at")}}
+
+
+def _views(store: NotificationStore, messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    ids = [message["_id"] for message in messages]
+    attempts, call_tasks = store.attempts_of(ids), store.call_tasks_of(ids)
+    return [
+        message_view(message, attempts=attempts.get(message["_id"], []), call_task=call_tasks.get(message["_id"])) for message in messages
+    ]
+
+
+def _may_see_estate(store: NotificationStore, principal: Principal, estate_id: str) -> bool:
+    """Tell whether an estate is in scope; one without messages yet is judged by the caller's estates only."""
+    known = store.estate_tenancy(estate_id)
+    if known is None:
+        return principal.role in {"group_admin", "service", "regional_ops"} or estate_id in principal.estates
+    return principal.can_see(group_id=known.get("group_id"), region_id=known.get("region_id"), estate_id=estate_id)
+
+
+@notifications.route("", methods=["GET"])
+@authenticated(roles=STAFF_ROLES)
+@notifications.arguments(NotificationListArgs, location="query")
+@notifications.response(200, NotificationPage)
+def list_notifications(args: dict[str, Any]) -> dict[str, Any]:
+    """List the messages in the caller's scope, newest first, with their attempts."""
+    store = _store()
+    principal = current_principal()
+    clauses: list[dict[str, Any]] = [principal.estate_filter()]
+    if args["estate_id"]:
+        if not _may_see_estate(store, principal, args["estate_id"]):
+            raise Problem(403, "Forbidden", detail="This estate is outside your scope.")
+        clauses.append({"estate_id": args["estate_id"]})
+    clauses += [{key: args[key]} for key in ("complaint_id", "status", "channel", "kind") if args[key]]
+    items, next_cursor = store.messages(query={"$and": clauses}, limit=args["limit"], cursor=args["cursor"])
+    return {"items": _views(store, items), "next_cursor": next_cursor}
+
+
+@notifications.route("/<message_id>", methods=["GET"])
+@authenticated(roles=STAFF_ROLES)
+@notifications.response(200, NotificationOut)
+def get_notification(message_id: str) -> dict[str, Any]:
+    """Return one message with its attempts."""
+    store = _store()
+    message = store.message(message_id)
+    if message is None:
+        raise Problem(404, "Not Found", detail=f"No message {message_id!r}.")
+    require_scope(group_id=message.get("group_id"), region_id=message.get("region_id"), estate_id=message.get("estate_id"))
+    return _views(store, [message])[0]
+
+
+@template_pages.route("", methods=["GET"])
+@authenticated(roles=STAFF_ROLES)
+@template_pages.response(200, TemplateList)
+def list_templates() -> dict[str, Any]:
+    """List every template: kind, audience, language, file and source."""
+    return {"items": templates.catalogue()}
+
+
+@template_pages.route("/<kind>", methods=["GET"])
+@authenticated(roles=STAFF_ROLES)
+@template_pages.response(200, TemplateKindOut)
+def get_template(kind: str) -> dict[str, Any]:
+    """Return one kind's template in every language."""
+    if kind not in KINDS:
+        raise Problem(404, "Not Found", detail=f"No template {kind!r}; the kinds are {', '.join(KINDS)}.")
+    return {
+        "kind": kind,
+        "audience": audience_of(kind),
+        "languages": {language: templates.source(kind, language) for language in templates.LANGUAGES},
+    }

@@ -1,0 +1,148 @@
+"""Notification's MongoDB database; the only module of the service that touches MongoDB.
+
+Collections:
+- ``contacts``: one document per complaint (``_id`` = complaint id) with the resident's phone and
+  e-mail, the channel they used, their language and the estate's time zone, and the tier once
+  dispatch classified it. The only place in Propcare besides intake that holds a resident's
+  contact; no name is kept (messages never address residents by name), and nothing here is logged.
+- ``messages``: one document per message to one recipient, with its rendered title and body,
+  its delivery channel and address, and its state: ``queued`` (due at ``not_before``), ``sending``
+  (claimed by one dispatcher until ``lease_until``), ``retrying`` (due again at ``not_before``),
+  ``sent``, ``failed`` or ``skipped`` (with ``skip_reason``). ``dedupe_key`` is unique: a message is
+  recorded once however many events ask for it (one acknowledgement per complaint).
+- ``attempts``: one document per delivery attempt: message id, provider, status, error, time.
+- ``call_tasks``: a call an agent owes the resident beside a written message (书面+口头).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+from propcare_shared.http.pagination import paginate
+from propcare_shared.mongo import IndexSpec
+from pymongo import ASCENDING, DESCENDING, ReturnDocument
+from pymongo.client_session import ClientSession
+from pymongo.database import Database
+
+CONTACTS = "contacts"
+MESSAGES = "messages"
+ATTEMPTS = "attempts"
+CALL_TASKS = "call_tasks"
+
+QUEUED = "queued"
+SENDING = "sending"
+RETRYING = "retrying"
+SENT = "sent"
+FAILED = "failed"
+SKIPPED = "skipped"
+STATUSES = (QUEUED, SENDING, RETRYING, SENT, FAILED, SKIPPED)
+DUE_STATUSES = (QUEUED, RETRYING)
+
+INDEXES: list[IndexSpec] = [
+    IndexSpec(MESSAGES, [("dedupe_key", ASCENDING)], {"unique": True}),
+    IndexSpec(MESSAGES, [("status", ASCENDING), ("not_before", ASCENDING)]),
+    IndexSpec(MESSAGES, [("status", ASCENDING), ("lease_until", ASCENDING)]),
+    IndexSpec(MESSAGES, [("complaint_id", ASCENDING), ("_id", DESCENDING)]),
+    IndexSpec(MESSAGES, [("estate_id", ASCENDING), ("_id", DESCENDING)]),
+    IndexSpec(MESSAGES, [("region_id", ASCENDING), ("_id", DESCENDING)]),
+    IndexSpec(MESSAGES, [("group_id", ASCENDING), ("_id", DESCENDING)]),
+    IndexSpec(ATTEMPTS, [("message_id", ASCENDING), ("at", ASCENDING)]),
+    IndexSpec(CALL_TASKS, [("message_id", ASCENDING)], {"unique": True}),
+    IndexSpec(CALL_TASKS, [("complaint_id", ASCENDING)]),
+]
+
+
+class NotificationStore:
+    """Reads and writes of notification's own database."""
+
+    def __init__(self, database: Database) -> None:
+        self.database = database
+
+    # contacts ----------------------------------------------------------------------------------
+
+    def save_contact(self, contact: Mapping[str, Any], *, session: ClientSession | None = None) -> None:
+        """Store (or replace) the contact of a complaint."""
+        self.database[CONTACTS].replace_one({"_id": contact["_id"]}, dict(contact), upsert=True, session=session)
+
+    def contact(self, complaint_id: str, *, session: ClientSession | None = None) -> dict[str, Any] | None:
+        """Return the contact of a complaint, or None when ``complaint.received`` has not arrived."""
+        return self.database[CONTACTS].find_one({"_id": complaint_id}, session=session)
+
+    def note_tier(self, complaint_id: str, *, tier: str | None, at: datetime, session: ClientSession | None = None) -> None:
+        """Remember a complaint's latest tier (quiet hours and call tasks depend on it)."""
+        if tier is not None:
+            self.database[CONTACTS].update_one({"_id": complaint_id}, {"$set": {"tier": tier, "updated_at": at}}, session=session)
+
+    # recording ---------------------------------------------------------------------------------
+
+    def has_message(self, dedupe_key: str, *, session: ClientSession | None = None) -> bool:
+        """Tell whether a message with this dedupe key was recorded."""
+        return self.database[MESSAGES].find_one({"dedupe_key": dedupe_key}, {"_id": 1}, session=session) is not None
+
+    def insert_message(self, message: Mapping[str, Any], *, session: ClientSession | None = None) -> None:
+        """Record a message."""
+        self.database[MESSAGES].insert_one(dict(message), session=session)
+
+    def insert_call_task(self, task: Mapping[str, Any], *, session: ClientSession | None = None) -> None:
+        """Record a call task."""
+        self.database[CALL_TASKS].insert_one(dict(task), session=session)
+
+    # sending -----------------------------------------------------------------------------------
+
+    def claim_due(self, *, now: datetime, lease_until: datetime, owner: str) -> dict[str, Any] | None:
+        """Atomically take one due message (or one whose sender's lease ran out) for sending."""
+        return self.database[MESSAGES].find_one_and_update(
+            {
+                "$or": [
+                    {"status": {"$in": list(DUE_STATUSES)}, "not_before": {"$lte": now}},
+                    {"status": SENDING, "lease_until": {"$lt": now}},
+                ]
+            },
+            {"$set": {"status": SENDING, "lease_until": lease_until, "claimed_by": owner, "updated_at": now}},
+            sort=[("not_before", ASCENDING)],
+            return_document=ReturnDocument.AFTER,
+        )
+
+    def finish_attempt(self, message_id: str, *, owner: str, changes: Mapping[str, Any], session: ClientSession | None = None) -> bool:
+        """Store an attempt's outcome on a message still claimed by ``owner``; False if the claim was lost."""
+        result = self.database[MESSAGES].update_one(
+            {"_id": message_id, "status": SENDING, "claimed_by": owner},
+            {"$set": {**changes, "lease_until": None, "claimed_by": None}, "$inc": {"attempts": 1}},
+            session=session,
+        )
+        return result.modified_count == 1
+
+    def insert_attempt(self, attempt: Mapping[str, Any], *, session: ClientSession | None = None) -> None:
+        """Log one delivery attempt."""
+        self.database[ATTEMPTS].insert_one(dict(attempt), session=session)
+
+    # reading -----------------------------------------------------------------------------------
+
+    def message(self, message_id: str) -> dict[str, Any] | None:
+        """Return one message."""
+        return self.database[MESSAGES].find_one({"_id": message_id})
+
+    def messages(self, *, query: Mapping[str, Any], limit: int, cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
+        """Return one page of messages, newest first."""
+        return paginate(self.database[MESSAGES], dict(query), limit=limit, cursor=cursor)
+
+    def messages_of(self, complaint_id: str) -> list[dict[str, Any]]:
+        """Return every message of a complaint, oldest first."""
+        return list(self.database[MESSAGES].find({"complaint_id": complaint_id}).sort("_id", ASCENDING))
+
+    def attempts_of(self, message_ids: Iterable[str]) -> dict[str, list[dict[str, Any]]]:
+        """Return the attempts of some messages, oldest first, by message id."""
+        found: dict[str, list[dict[str, Any]]] = {}
+        for attempt in self.database[ATTEMPTS].find({"message_id": {"$in": list(message_ids)}}).sort("at", ASCENDING):
+            found.setdefault(attempt["message_id"], []).append(attempt)
+        return found
+
+    def call_tasks_of(self, message_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """Return the call tasks of some messages, by message id."""
+        return {task["message_id"]: task for task in self.database[CALL_TASKS].find({"message_id": {"$in": list(message_ids)}})}
+
+    def estate_tenancy(self, estate_id: str) -> dict[str, Any] | None:
+        """Return the group and region of an estate as recorded on its messages, or None if it has none."""
+        return self.database[MESSAGES].find_one({"estate_id": estate_id}, {"group_id": 1, "region_id": 1, "estate_id": 1})

@@ -1,0 +1,50 @@
+"""Notification's consumer process: the event handler that records messages, the dispatch loop
+that sends them, and the outbox relay (``notification.sent`` and ``notification.failed``).
+
+``python -m notification.worker`` runs it until SIGTERM or SIGINT (``propcare_shared.worker``).
+"""
+
+from __future__ import annotations
+
+from propcare_shared.http.app import ServiceContext
+from propcare_shared.logs import configure_logging
+from propcare_shared.settings import Settings
+from propcare_shared.worker import PeriodicLoop, Worker
+
+from notification.config import NotifyConfig
+from notification.dispatcher import Dispatcher
+from notification.handlers import subscriptions
+from notification.providers import Providers
+from notification.store import INDEXES, NotificationStore
+
+SERVICE = "notification"
+
+
+def build_dispatcher(context: ServiceContext, *, config: NotifyConfig, providers: Providers | None = None) -> Dispatcher:
+    """Build the dispatcher of a context with the configured providers (or the given ones)."""
+    providers = providers or Providers.configured(config=config, smtp_url=context.settings.smtp_url)
+    return Dispatcher(context=context, store=NotificationStore(context.database), providers=providers, config=config)
+
+
+def build_worker(
+    context: ServiceContext | None = None, *, config: NotifyConfig | None = None, providers: Providers | None = None
+) -> Worker:
+    """Build notification's worker on a context (by default one opened from the environment)."""
+    if context is None:
+        context = ServiceContext.open(Settings.from_env(SERVICE))
+    context.ensure_indexes(INDEXES)  # the unique dedupe key makes recording idempotent; never run without it
+    config = config or NotifyConfig.from_env()
+    dispatcher = build_dispatcher(context, config=config, providers=providers)
+    loops = [PeriodicLoop("notification-dispatch", config.dispatch_interval, dispatcher.dispatch_due)]
+    return Worker(context=context, subscriptions=subscriptions(context), loops=loops)
+
+
+def main() -> None:
+    """Run the worker until stopped."""
+    settings = Settings.from_env(SERVICE)
+    configure_logging(SERVICE, settings.log_level)
+    build_worker(ServiceContext.open(settings)).run_forever()
+
+
+if __name__ == "__main__":
+    main()

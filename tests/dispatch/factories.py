@@ -1,0 +1,63 @@
+"""Factories for dispatch tests: events as other services emit them, and outbox readers."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from propcare_shared.events.envelope import Event, new_event
+from propcare_shared.http.app import ServiceContext
+from propcare_shared.mongo import new_id
+
+# Monday 23 November 2026, 10:00 in Shanghai: a working day, far from holidays.
+MONDAY_MORNING = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
+PURPOSES = ("complaint-received", "survey-dissatisfied", "survey-completed", "estate-upserted")
+LIFT_TRAPPED = "3号楼2单元电梯困人，里面有老人"  # noqa: RUF001 - Chinese text takes full-width punctuation
+CORRIDOR_LIGHT = "楼道的灯坏了，晚上很黑"  # noqa: RUF001 - Chinese text takes full-width punctuation
+
+
+def received_event(
+    *,
+    text: str = CORRIDOR_LIGHT,
+    estate_id: str = "NS01",
+    region_id: str = "R1",
+    building: str = "3",
+    unit: str = "2",
+    room: str = "1502",
+    household_id: str | None = None,
+    channel: str = "app",
+    received_at: datetime = MONDAY_MORNING,
+    complaint_id: str | None = None,
+    **data: Any,
+) -> Event:
+    """Return a ``complaint.received`` as intake emits it (seq 1)."""
+    complaint_id = complaint_id or new_id()
+    return new_event(
+        "complaint.received",
+        producer="intake",
+        data={
+            "complaint_id": complaint_id,
+            "ticket_no": f"{estate_id}-20261123-{complaint_id[-4:]}",
+            "channel": channel,
+            "building": building,
+            "unit": unit,
+            "room": room,
+            "household_id": household_id,
+            "description": text,
+            "received_at": received_at,
+            "reporter": {"name": "王女士", "phone": "13800138000", "role": "owner"},
+            **data,
+        },
+        correlation_id=complaint_id,
+        group_id="G1",
+        region_id=region_id,
+        estate_id=estate_id,
+        seq=1,
+    )
+
+
+def outbox_events(context: ServiceContext, complaint_id: str | None = None) -> list[dict[str, Any]]:
+    """Return the events in the outbox; those of one complaint in ``seq`` order (the test clock stands still)."""
+    query = {"event.correlation_id": complaint_id} if complaint_id else {}
+    order = [("event.seq", 1)] if complaint_id else [("created_at", 1), ("position", 1)]
+    return [document["event"] for document in context.database.outbox.find(query).sort(order)]

@@ -1,0 +1,248 @@
+"""Dispatch's consumer against the real broker and mongod: events published by other services (same
+exchange, their own settings) become work orders, reopen or close them, and keep the estates copy."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from dispatch import work_orders
+from dispatch.store import DispatchStore
+from dispatch.worker import build_worker
+from kombu import Connection, Exchange, Queue
+from propcare_shared.clock import FrozenClock
+from propcare_shared.events.bus import EventBus
+from propcare_shared.events.envelope import Event, new_event
+from propcare_shared.http.app import ServiceContext
+from propcare_shared.settings import Settings
+from propcare_shared.testing import unique_name, wait_for
+from propcare_shared.worker import Worker
+
+from tests.dispatch.factories import CORRIDOR_LIGHT, outbox_events, received_event
+
+
+@pytest.fixture
+def worker(context: ServiceContext) -> Iterator[Worker]:
+    worker = build_worker(context)
+    worker.start()
+    wait_for(lambda: worker.ready, timeout=15, message="dispatch consumer ready")
+    yield worker
+    worker.stop(5)
+
+
+@pytest.fixture
+def intake_bus(make_settings: Callable[..., Settings], settings: Settings) -> Iterator[EventBus]:
+    """A publisher with another service's settings on the same exchange."""
+    bus = EventBus(make_settings("intake"))
+    yield bus
+    bus.close()
+
+
+@pytest.fixture
+def published(settings: Settings) -> Iterator[Callable[[], list[dict[str, Any]]]]:
+    """A queue bound to every ``complaint.*`` event on the exchange; returns a reader of what arrived."""
+    connection = Connection(settings.rabbitmq_url)
+    channel = connection.channel()
+    queue = Queue(
+        unique_name("capture."),
+        Exchange(settings.event_exchange, type="topic", durable=True),
+        routing_key="complaint.#",
+        durable=False,
+        channel=channel,
+    )
+    queue.declare()
+    received: list[dict[str, Any]] = []
+
+    def read() -> list[dict[str, Any]]:
+        while (message := queue.get(no_ack=True)) is not None:
+            received.append(message.decode())
+        return [body for body in received if body["type"] != "complaint.received"]
+
+    yield read
+    queue.delete()
+    connection.release()
+
+
+def published_outbox(context: ServiceContext, complaint_id: str) -> list[dict[str, Any]]:
+    return [doc for doc in context.database.outbox.find({"event.correlation_id": complaint_id}) if doc["published_at"] is not None]
+
+
+def wait_for_order(store: DispatchStore, complaint_id: str, **expected: Any) -> dict[str, Any]:
+    def ready() -> dict[str, Any] | None:
+        order = store.work_order(complaint_id)
+        return order if order is not None and all(order.get(k) == v for k, v in expected.items()) else None
+
+    return wait_for(ready, timeout=15, message=f"work order {complaint_id} with {expected}")
+
+
+def survey_answer(event_type: str, order: dict[str, Any], *, satisfied: bool, clock: FrozenClock, auto_closed: bool = False) -> Event:
+    return new_event(
+        event_type,
+        producer="survey",
+        data={
+            "invitation_id": "inv-1",
+            "kind": "follow_up",
+            "complaint_id": order["_id"],
+            "satisfied": satisfied,
+            "solved": satisfied,
+            "answered_at": clock(),
+            "auto_closed": auto_closed,
+        },
+        correlation_id=order["_id"],
+        group_id="G1",
+        region_id="R1",
+        estate_id="NS01",
+    )
+
+
+def test_received_complaint_becomes_an_assigned_work_order(
+    worker: Worker,
+    intake_bus: EventBus,
+    context: ServiceContext,
+    store: DispatchStore,
+    staff: None,
+    published: Callable[[], list[dict[str, Any]]],
+) -> None:
+    event = received_event()
+    intake_bus.publish(event)
+    order = wait_for_order(store, event.data["complaint_id"])
+    assert (order["status"], order["category"], order["department"], order["tier"]) == ("assigned", "facility", "engineering", "general")
+    assert order["assignee_id"] in {"eng-1", "eng-2"}
+    assert order["seq"] == 3
+    assert order["deadlines"]["response"]["state"] == "pending"
+    events = outbox_events(context, order["_id"])
+    assert [(e["type"], e["seq"], e["causation_id"]) for e in events] == [
+        ("complaint.classified", 2, event.id),
+        ("complaint.assigned", 3, event.id),
+    ]
+    assert events[1]["data"]["deadlines"]["response"] == order["deadlines"]["response"]["due_at"]
+    assert "王女士" not in repr(events) and "13800138000" not in repr(events)
+    wait_for(lambda: len(published_outbox(context, order["_id"])) == 2, timeout=15, message="outbox published")
+    on_the_bus = wait_for(lambda: published() if len(published()) == 2 else None, timeout=15, message="events on the exchange")
+    assert [(body["type"], body["seq"], body["data"]["assignee_id"]) for body in on_the_bus] == [
+        ("complaint.classified", 2, None),
+        ("complaint.assigned", 3, order["assignee_id"]),
+    ]
+
+
+def test_duplicate_delivery_makes_one_work_order(
+    worker: Worker, intake_bus: EventBus, context: ServiceContext, store: DispatchStore, staff: None
+) -> None:
+    event = received_event()
+    same_fact_new_id = received_event(complaint_id=event.data["complaint_id"])
+    follower = received_event(building="7")
+    for message in (event, event, same_fact_new_id, follower):
+        intake_bus.publish(message)
+    wait_for_order(store, follower.data["complaint_id"])
+    assert context.database.work_orders.count_documents({"_id": event.data["complaint_id"]}) == 1
+    assert len(outbox_events(context, event.data["complaint_id"])) == 2
+    assert context.database.timeline.count_documents({"complaint_id": event.data["complaint_id"]}) == 2
+
+
+def test_a_households_second_complaint_of_a_subcategory_is_important(
+    worker: Worker, intake_bus: EventBus, store: DispatchStore, staff: None
+) -> None:
+    first = received_event(household_id="H-3-2-1502")
+    intake_bus.publish(first)
+    assert wait_for_order(store, first.data["complaint_id"])["tier"] == "general"
+    second = received_event(household_id="H-3-2-1502", received_at=first.data["received_at"] + timedelta(days=3))
+    intake_bus.publish(second)
+    order = wait_for_order(store, second.data["complaint_id"])
+    assert order["tier"] == "important"
+    assert order["tier_reason"]
+    assert set(order["deadlines"]) == {"response", "onsite", "plan", "resolve"}
+
+
+def test_a_buildings_third_complaint_of_a_subcategory_is_important(
+    worker: Worker, intake_bus: EventBus, store: DispatchStore, staff: None
+) -> None:
+    tiers = []
+    for room in ("0101", "0202", "0303"):
+        event = received_event(room=room, building="9")
+        intake_bus.publish(event)
+        tiers.append(wait_for_order(store, event.data["complaint_id"])["tier"])
+    assert tiers == ["general", "general", "important"]
+
+
+def test_nobody_to_assign_leaves_it_classified(
+    worker: Worker, intake_bus: EventBus, context: ServiceContext, store: DispatchStore, estates: dict[str, Any]
+) -> None:
+    event = received_event()
+    intake_bus.publish(event)
+    order = wait_for_order(store, event.data["complaint_id"])
+    assert (order["status"], order["assignee_id"], order["seq"]) == ("classified", None, 2)
+    assert [e["type"] for e in outbox_events(context, order["_id"])] == ["complaint.classified"]
+
+
+def resolved_order(context: ServiceContext, store: DispatchStore, intake_bus: EventBus, clock: FrozenClock) -> dict[str, Any]:
+    event = received_event(text=CORRIDOR_LIGHT)
+    intake_bus.publish(event)
+    order = wait_for_order(store, event.data["complaint_id"], status="assigned")
+    context.uow.run(
+        lambda tx: work_orders.act(
+            tx,
+            store=store,
+            complaint_id=order["_id"],
+            action="resolve",
+            values={"note": "lamp replaced"},
+            actor_id=order["assignee_id"],
+            at=clock(),
+        )
+    )
+    return store.work_order(order["_id"])
+
+
+def test_dissatisfied_survey_reopens_with_the_same_assignee(
+    worker: Worker, intake_bus: EventBus, context: ServiceContext, store: DispatchStore, staff: None, clock: FrozenClock
+) -> None:
+    order = resolved_order(context, store, intake_bus, clock)
+    clock.advance(timedelta(hours=5))
+    answer = survey_answer("survey.dissatisfied", order, satisfied=False, clock=clock)
+    intake_bus.publish(answer)
+    intake_bus.publish(answer)
+    reopened = wait_for_order(store, order["_id"], status="assigned")
+    assert (reopened["assignee_id"], reopened["repeat_count"]) == (order["assignee_id"], 1)
+    assert reopened["deadlines"]["follow_up"]["state"] == "met"
+    assert reopened["deadlines"]["response"]["due_at"] == clock() + timedelta(hours=24)
+    assert reopened["deadlines"]["resolve"]["met_at"] is None
+    types = [e["type"] for e in outbox_events(context, order["_id"])]
+    assert types == ["complaint.classified", "complaint.assigned", "complaint.resolved", "complaint.reopened"]
+
+
+def test_satisfied_survey_closes_and_an_unsatisfied_completion_does_not(
+    worker: Worker, intake_bus: EventBus, context: ServiceContext, store: DispatchStore, staff: None, clock: FrozenClock
+) -> None:
+    order = resolved_order(context, store, intake_bus, clock)
+    intake_bus.publish(survey_answer("survey.completed", order, satisfied=False, clock=clock))
+    intake_bus.publish(survey_answer("survey.completed", order, satisfied=True, clock=clock))
+    closed = wait_for_order(store, order["_id"], status="closed")
+    assert closed["deadlines"]["follow_up"]["state"] == "met"
+    assert [e["type"] for e in outbox_events(context, order["_id"])][-1] == "complaint.closed"
+
+
+def test_auto_closed_survey_closes_with_the_follow_up_missed(
+    worker: Worker, intake_bus: EventBus, context: ServiceContext, store: DispatchStore, staff: None, clock: FrozenClock
+) -> None:
+    order = resolved_order(context, store, intake_bus, clock)
+    clock.advance(timedelta(days=7))
+    intake_bus.publish(survey_answer("survey.completed", order, satisfied=True, clock=clock, auto_closed=True))
+    closed = wait_for_order(store, order["_id"], status="closed")
+    assert closed["deadlines"]["follow_up"]["state"] == "breached"
+    assert closed["deadlines"]["follow_up"]["met_at"] is None
+
+
+def test_estate_upserted_keeps_a_copy(worker: Worker, intake_bus: EventBus, store: DispatchStore) -> None:
+    event = new_event(
+        "directory.estate.upserted",
+        producer="intake",
+        data={"estate_id": "NS01", "name": "南山花园", "code": "NS01", "region_id": "R1", "group_id": "G1", "timezone": "Asia/Shanghai"},
+        group_id="G1",
+        region_id="R1",
+        estate_id="NS01",
+    )
+    intake_bus.publish(event)
+    intake_bus.publish(event)
+    estate = wait_for(lambda: store.estate("NS01"), timeout=15, message="estate copy")
+    assert (estate["group_id"], estate["region_id"], estate["timezone"]) == ("G1", "R1", "Asia/Shanghai")

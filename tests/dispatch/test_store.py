@@ -1,0 +1,131 @@
+"""Dispatch's store against a real mongod: the counts routing and tiering rely on, the timeline,
+the estates copy and the open/overdue figures."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from dispatch.store import DispatchStore, overdue_query
+from dispatch.timers import new_entry
+from propcare_shared.clock import FrozenClock
+from propcare_shared.http.app import ServiceContext
+from propcare_shared.mongo import new_id
+
+from tests.dispatch.factories import MONDAY_MORNING
+
+
+def insert_order(context: ServiceContext, **fields: Any) -> dict[str, Any]:
+    """Insert a bare work order with the fields a test cares about."""
+    document = {
+        "_id": new_id(),
+        "estate_id": "NS01",
+        "region_id": "R1",
+        "group_id": "G1",
+        "status": "assigned",
+        "tier": "general",
+        "subcategory": "water",
+        "building": "3",
+        "unit": "2",
+        "room": "1502",
+        "household_id": None,
+        "received_at": MONDAY_MORNING,
+        "assignee_id": "eng-1",
+        "deadlines": {"response": new_entry(due_at=MONDAY_MORNING + timedelta(hours=24), started_at=MONDAY_MORNING)},
+        "seq": 3,
+        **fields,
+    }
+    context.database.work_orders.insert_one(document)
+    return document
+
+
+def test_open_counts_count_only_open_orders_of_the_estate(context: ServiceContext, store: DispatchStore) -> None:
+    insert_order(context, assignee_id="eng-1")
+    insert_order(context, assignee_id="eng-1", status="on_hold")
+    insert_order(context, assignee_id="eng-1", status="resolved")
+    insert_order(context, assignee_id="eng-1", status="cancelled")
+    insert_order(context, assignee_id="eng-2", status="in_progress")
+    insert_order(context, assignee_id="eng-1", estate_id="FT02")
+    assert store.open_counts("NS01", ["eng-1", "eng-2", "eng-3"]) == {"eng-1": 2, "eng-2": 1}
+
+
+def test_recent_counts_for_household_and_building_within_30_days(context: ServiceContext, store: DispatchStore) -> None:
+    insert_order(context, household_id="H1")
+    insert_order(context, household_id="H1", received_at=MONDAY_MORNING - timedelta(days=31))
+    insert_order(context, household_id="H1", status="cancelled")
+    insert_order(context, household_id="H1", subcategory="elevator")
+    insert_order(context, household_id="H2", room="0101")
+    since = MONDAY_MORNING - timedelta(days=30)
+    assert store.count_recent(estate_id="NS01", subcategory="water", since=since, household={"household_id": "H1"}) == 1
+    assert store.count_recent(estate_id="NS01", subcategory="water", since=since, building="3") == 2
+    assert (
+        store.count_recent(estate_id="NS01", subcategory="water", since=since, household={"building": "3", "unit": "2", "room": "0101"})
+        == 1
+    )
+    assert store.count_recent(estate_id="NS01", subcategory="water", since=since) == 0
+
+
+def test_timeline_returns_the_last_200_oldest_first(context: ServiceContext, store: DispatchStore) -> None:
+    entries = [
+        {
+            "_id": new_id(),
+            "complaint_id": "C1",
+            "at": MONDAY_MORNING + timedelta(minutes=i),
+            "action": "progress",
+            "actor_id": "eng-1",
+            "note": str(i),
+        }
+        for i in range(205)
+    ]
+    with context.client.start_session() as session:
+        store.append_timeline(entries, session=session)
+    timeline = store.timeline("C1")
+    assert len(timeline) == 200
+    assert (timeline[0]["note"], timeline[-1]["note"]) == ("5", "204")
+
+
+def test_estate_copy_keeps_the_latest_version(store: DispatchStore, clock: FrozenClock) -> None:
+    later = clock() + timedelta(minutes=5)
+    assert store.upsert_estate(
+        estate_id="NS01", group_id="G1", region_id="R2", code="NS01", name="n", timezone="Asia/Shanghai", as_of=later
+    )
+    assert not store.upsert_estate(
+        estate_id="NS01", group_id="G1", region_id="R1", code="NS01", name="n", timezone="Asia/Shanghai", as_of=clock()
+    )
+    assert store.estate("NS01")["region_id"] == "R2"
+    assert store.regions() == ["R2"]
+
+
+def test_open_and_overdue_per_tier_and_region(context: ServiceContext, store: DispatchStore) -> None:
+    insert_order(context)
+    late = insert_order(
+        context,
+        tier="emergency",
+        deadlines={"response": new_entry(due_at=MONDAY_MORNING + timedelta(minutes=15), started_at=MONDAY_MORNING)},
+    )
+    insert_order(context, tier="emergency", status="resolved")
+    paused = new_entry(due_at=MONDAY_MORNING, started_at=MONDAY_MORNING) | {"state": "paused"}
+    insert_order(context, tier="emergency", status="on_hold", deadlines={"response": paused})
+    insert_order(context, region_id="R2")
+    now = MONDAY_MORNING + timedelta(hours=1)
+    rows = {(row["tier"], row["region"]): (row["open"], row["overdue"]) for row in store.open_and_overdue(now=now)}
+    assert rows == {("general", "R1"): (1, 0), ("emergency", "R1"): (2, 1), ("general", "R2"): (1, 0)}
+    overdue_ids = [doc["_id"] for doc in context.database.work_orders.find(overdue_query(now))]
+    assert overdue_ids == [late["_id"]]
+
+
+def test_routing_values_carry_no_staff_names(store: DispatchStore, add_staff: Callable[..., dict[str, Any]]) -> None:
+    add_staff("eng-1", "engineering", name="李师傅")
+    members = store.staff_members("NS01")
+    assert [member.staff_id for member in members] == ["eng-1"]
+    assert "李师傅" not in repr(members)
+
+
+def _is_aware(moment: datetime) -> bool:
+    return moment.tzinfo is not None
+
+
+def test_stored_times_come_back_aware(context: ServiceContext, store: DispatchStore) -> None:
+    order = insert_order(context)
+    assert _is_aware(store.work_order(order["_id"])["received_at"])

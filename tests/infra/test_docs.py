@@ -1,0 +1,59 @@
+"""The generated and hand-written docs keep up with the code: event catalogue, settings, README, CI."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from infra.tools import event_catalogue
+from propcare_shared.events.catalogue import CATALOGUE
+from propcare_shared.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+class _RecordingEnviron(dict[str, str]):
+    """An empty environment that remembers which variables were asked for."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.asked: list[str] = []
+
+    def get(self, key: str, default: str | None = None) -> str | None:  # type: ignore[override]
+        self.asked.append(key)
+        return default
+
+
+def test_events_doc_is_generated_from_the_catalogue() -> None:
+    assert (ROOT / "docs" / "EVENTS.md").read_text() == event_catalogue.render(), "run python -m infra.tools.event_catalogue"
+    for event_type in CATALOGUE:
+        assert f"`{event_type}`" in event_catalogue.render()
+
+
+def test_settings_doc_lists_every_variable_settings_reads() -> None:
+    environ = _RecordingEnviron()
+    Settings.from_env("intake", environ)
+    assert environ.asked
+    documented = (ROOT / "docs" / "SETTINGS.md").read_text()
+    for name in environ.asked:
+        shown = re.sub(r"^INTAKE_", "<SERVICE>_", name)
+        assert f"`{shown}`" in documented, f"{shown} is read by Settings.from_env but not in docs/SETTINGS.md"
+
+
+def test_settings_doc_lists_the_gunicorn_variables() -> None:
+    common = (ROOT / "infra" / "gunicorn" / "common.py").read_text()
+    documented = (ROOT / "docs" / "SETTINGS.md").read_text()
+    for name in re.findall(r'env_(?:int|str|float)\(_env, "([A-Z_]+)"', common):
+        assert f"`{name}`" in documented, name
+
+
+def test_readme_starts_with_the_two_commands() -> None:
+    first_lines = (ROOT / "README.md").read_text().splitlines()[:10]
+    assert any(line.startswith("make run") for line in first_lines)
+    assert any(line.startswith("make test") for line in first_lines)
+
+
+def test_ci_runs_make_test() -> None:
+    script = (ROOT / ".ci" / "run").read_text()
+    assert script.startswith("#!/usr/bin/env bash\n")
+    assert "set -euo pipefail" in script and re.search(r"^make test$", script, re.MULTILINE)

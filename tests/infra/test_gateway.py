@@ -1,0 +1,73 @@
+"""The one-process gateway: API.md's routing table, the per-service mounts, /healthz and /metrics."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from flask import Flask, request
+from werkzeug.test import Client
+
+from infra.local.gateway import Gateway, service_for
+from tests.infra.api_routes import EXPECTED_ROUTES, SERVICES
+
+
+@pytest.mark.parametrize(("path", "service"), EXPECTED_ROUTES)
+def test_service_for_follows_the_api_table(path: str, service: str | None) -> None:
+    assert service_for(path) == service
+
+
+def _echo_app(name: str) -> Flask:
+    app = Flask(name)
+
+    @app.route("/<path:rest>", methods=["GET", "POST", "PUT"])
+    def echo(rest: str) -> dict[str, Any]:
+        return {"service": name, "path": request.path, "script_root": request.script_root}
+
+    return app
+
+
+@pytest.fixture
+def gateway_state() -> dict[str, Any]:
+    return {"ready": False}
+
+
+@pytest.fixture
+def gateway(gateway_state: dict[str, Any]) -> Client:
+    apps = {name: _echo_app(name) for name in SERVICES}
+    gateway = Gateway(apps, health=lambda: (gateway_state["ready"], {"services": {}}), metrics=lambda: (b"up 1\n", "text/plain"))
+    return Client(gateway)
+
+
+@pytest.mark.parametrize(("path", "service"), [route for route in EXPECTED_ROUTES if route[1] is not None])
+def test_gateway_passes_the_whole_path_to_the_service(gateway: Client, path: str, service: str) -> None:
+    response = gateway.put(path, json={})
+    assert response.status_code == 200
+    assert response.get_json() == {"service": service, "path": path, "script_root": ""}
+
+
+def test_unrouted_path_is_a_problem_404(gateway: Client) -> None:
+    response = gateway.get("/api/v1/unknown")
+    assert response.status_code == 404
+    assert response.mimetype == "application/problem+json"
+    assert json.loads(response.data)["status"] == 404
+
+
+def test_each_service_answers_at_its_own_mount_with_script_name(gateway: Client) -> None:
+    response = gateway.get("/dispatch/openapi.json")
+    assert response.get_json() == {"service": "dispatch", "path": "/openapi.json", "script_root": "/dispatch"}
+
+
+def test_healthz_is_503_until_ready_then_200(gateway: Client, gateway_state: dict[str, Any]) -> None:
+    assert gateway.get("/healthz").status_code == 503
+    gateway_state["ready"] = True
+    response = gateway.get("/healthz")
+    assert response.status_code == 200
+    assert response.get_json()["status"] == "ready"
+
+
+def test_metrics_is_the_process_registry(gateway: Client) -> None:
+    response = gateway.get("/metrics")
+    assert response.status_code == 200
+    assert response.data == b"up 1\n"

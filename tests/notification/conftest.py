@@ -1,0 +1,114 @@
+"""Fixtures for notification: its context on a throwaway database with a controllable clock, the
+handler and the dispatcher driven directly, a running worker, and a publisher of other services."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from notification.app import create_app
+from notification.config import NotifyConfig
+from notification.dispatcher import Dispatcher
+from notification.handlers import on_event
+from notification.providers import Providers
+from notification.store import INDEXES, NotificationStore
+from notification.worker import build_dispatcher, build_worker
+from propcare_shared.clock import FrozenClock
+from propcare_shared.events.bus import EventBus
+from propcare_shared.events.envelope import Event
+from propcare_shared.events.outbox import AlreadyHandled
+from propcare_shared.http.app import ServiceContext
+from propcare_shared.settings import Settings
+from propcare_shared.testing import wait_for
+from propcare_shared.worker import Worker
+
+from tests.notification.factories import MONDAY_MORNING, PURPOSES
+
+# Test-speed retries: 60 s, 300 s, 1800 s scaled to 6 ms, 30 ms, 180 ms.
+FAST = NotifyConfig(dispatch_interval=0.05, retry_scale=0.0001, max_attempts=3, send_timeout=2.0)
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    return FrozenClock(MONDAY_MORNING)
+
+
+@pytest.fixture
+def settings(make_settings: Callable[..., Settings]) -> Settings:
+    return make_settings("notification", purposes=PURPOSES)
+
+
+@pytest.fixture
+def context(settings: Settings, clock: FrozenClock) -> Iterator[ServiceContext]:
+    context = ServiceContext.open(settings, clock=clock)
+    context.ensure_indexes(INDEXES)
+    yield context
+    context.client.drop_database(settings.mongodb_database)
+    context.close()
+
+
+@pytest.fixture
+def store(context: ServiceContext) -> NotificationStore:
+    return NotificationStore(context.database)
+
+
+@pytest.fixture
+def handle(context: ServiceContext, store: NotificationStore) -> Callable[[Event], bool]:
+    """Handle an event as the consumer does; return False for a duplicate."""
+    handler = on_event(context, store)
+
+    def run(event: Event) -> bool:
+        try:
+            handler(event)
+        except AlreadyHandled:
+            return False
+        return True
+
+    return run
+
+
+@pytest.fixture
+def make_dispatcher(context: ServiceContext) -> Callable[..., Dispatcher]:
+    """Build a dispatcher on the test context, with the log provider unless told otherwise."""
+
+    def make(*, config: NotifyConfig = FAST, providers: Providers | None = None) -> Dispatcher:
+        return build_dispatcher(context, config=config, providers=providers or Providers())
+
+    return make
+
+
+@pytest.fixture
+def start_worker(context: ServiceContext) -> Iterator[Callable[..., Worker]]:
+    """Start notification's worker (consumer, dispatch loop, relay) on the test context."""
+    started: list[Worker] = []
+
+    def start(*, config: NotifyConfig = FAST, providers: Providers | None = None) -> Worker:
+        worker = build_worker(context, config=config, providers=providers)
+        worker.start()
+        started.append(worker)
+        wait_for(lambda: worker.ready, timeout=15, message="notification consumer ready")
+        return worker
+
+    yield start
+    for worker in started:
+        worker.stop(5)
+
+
+@pytest.fixture
+def publisher(make_settings: Callable[..., Settings], settings: Settings) -> Iterator[EventBus]:
+    """A publisher with another service's settings on the same exchange."""
+    bus = EventBus(make_settings("dispatch"))
+    yield bus
+    bus.close()
+
+
+@pytest.fixture
+def app(context: ServiceContext) -> Flask:
+    return create_app(context)
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()

@@ -1,0 +1,123 @@
+"""Notification's HTTP API: messages with their attempts, masked, within the caller's scope; templates."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+from notification.dispatcher import Dispatcher
+from propcare_shared.events.envelope import Event
+from propcare_shared.settings import Settings
+from propcare_shared.testing import bearer
+
+from tests.notification.factories import NAME, PHONE, received_event, work_order_event
+
+
+@pytest.fixture
+def recorded(handle: Callable[[Event], bool], make_dispatcher: Callable[..., Dispatcher]) -> dict[str, Event]:
+    """An acknowledged and resolved complaint in NS01 (sent), and an acknowledged one in FT02 (region R2)."""
+    ns01, ft02 = received_event(), received_event(estate_id="FT02", region_id="R2")
+    for received in (ns01, ft02):
+        handle(received)
+        handle(work_order_event("complaint.classified", received, action="classify", status="classified"))
+    make_dispatcher().dispatch_due()
+    handle(work_order_event("complaint.resolved", ns01, seq=4, resolution="更换了灯管"))
+    return {"NS01": ns01, "FT02": ft02}
+
+
+def manager(settings: Settings, estate: str = "NS01") -> dict[str, str]:
+    return bearer(settings, role="manager", estates=[estate])
+
+
+def test_the_list_shows_the_callers_estates_with_attempts_and_masked_recipients(
+    client: FlaskClient, settings: Settings, recorded: dict[str, Event]
+) -> None:
+    response = client.get("/api/v1/notifications", headers=manager(settings))
+    assert response.status_code == 200
+    items = response.get_json()["items"]
+    assert [item["kind"] for item in items] == ["resolved", "acknowledgement"]
+    assert {item["estate_id"] for item in items} == {"NS01"}
+    acknowledgement = items[1]
+    assert acknowledgement["recipient"] == "138****8000" and acknowledgement["status"] == "sent"
+    assert [(a["number"], a["provider"], a["status"]) for a in acknowledgement["attempts"]] == [(1, "log", "sent")]
+    assert acknowledgement["attempt_count"] == 1 and acknowledgement["sent_at"].endswith("Z")
+    assert items[0]["status"] == "queued" and items[0]["attempts"] == []
+    assert PHONE not in response.get_data(as_text=True) and NAME not in response.get_data(as_text=True)
+
+
+def test_the_list_filters_by_complaint_status_channel_and_kind(client: FlaskClient, settings: Settings, recorded: dict[str, Event]) -> None:
+    admin = bearer(settings, role="group_admin")
+    complaint_id = recorded["FT02"].data["complaint_id"]
+
+    def listed(**query: str) -> list[dict[str, Any]]:
+        response = client.get("/api/v1/notifications", query_string=query, headers=admin)
+        assert response.status_code == 200, response.get_json()
+        return response.get_json()["items"]
+
+    assert [item["complaint_id"] for item in listed(complaint_id=complaint_id)] == [complaint_id]
+    assert len(listed()) == 3
+    assert [item["kind"] for item in listed(status="queued")] == ["resolved"]
+    assert len(listed(channel="app_push")) == 3 and listed(channel="sms") == []
+    assert len(listed(kind="acknowledgement")) == 2
+    page = client.get("/api/v1/notifications", query_string={"limit": 2}, headers=admin).get_json()
+    rest = client.get("/api/v1/notifications", query_string={"limit": 2, "cursor": page["next_cursor"]}, headers=admin).get_json()
+    assert len(page["items"]) == 2 and len(rest["items"]) == 1 and rest["next_cursor"] is None
+
+
+def test_another_estate_is_forbidden(client: FlaskClient, settings: Settings, recorded: dict[str, Event]) -> None:
+    assert client.get("/api/v1/notifications", query_string={"estate_id": "FT02"}, headers=manager(settings)).status_code == 403
+    other = client.get(
+        "/api/v1/notifications", query_string={"complaint_id": recorded["FT02"].data["complaint_id"]}, headers=manager(settings)
+    )
+    assert other.status_code == 200 and other.get_json()["items"] == []
+    ft02_id = client.get("/api/v1/notifications", headers=manager(settings, "FT02")).get_json()["items"][0]["id"]
+    forbidden = client.get(f"/api/v1/notifications/{ft02_id}", headers=manager(settings))
+    assert forbidden.status_code == 403 and forbidden.headers["Content-Type"].startswith("application/problem+json")
+    regional = bearer(settings, role="regional_ops", regions=["R1"])
+    assert client.get("/api/v1/notifications", query_string={"estate_id": "FT02"}, headers=regional).status_code == 403
+    assert {item["estate_id"] for item in client.get("/api/v1/notifications", headers=regional).get_json()["items"]} == {"NS01"}
+    quiet_estate = client.get("/api/v1/notifications", query_string={"estate_id": "NS02"}, headers=regional)
+    assert quiet_estate.status_code == 200 and quiet_estate.get_json()["items"] == []
+    assert client.get("/api/v1/notifications", query_string={"estate_id": "NS02"}, headers=manager(settings)).status_code == 403
+
+
+def test_one_message_with_its_attempts(client: FlaskClient, settings: Settings, recorded: dict[str, Event]) -> None:
+    listed = client.get(
+        "/api/v1/notifications", query_string={"kind": "acknowledgement", "estate_id": "NS01"}, headers=manager(settings)
+    ).get_json()["items"]
+    response = client.get(f"/api/v1/notifications/{listed[0]['id']}", headers=manager(settings))
+    assert response.status_code == 200
+    message = response.get_json()
+    assert message["recipient"] == "138****8000" and message["attempts"][0]["status"] == "sent" and message["call_task"] is None
+    assert client.get("/api/v1/notifications/nope", headers=manager(settings)).status_code == 404
+
+
+def test_a_message_shows_its_call_task(client: FlaskClient, settings: Settings, handle: Callable[[Event], bool]) -> None:
+    received = received_event(channel="phone")
+    handle(received)
+    handle(work_order_event("complaint.classified", received, action="classify", status="classified", tier="emergency"))
+    [message] = client.get("/api/v1/notifications", headers=manager(settings)).get_json()["items"]
+    assert message["channel"] == "sms" and message["call_task"]["reason"] == "phone_channel" and message["call_task"]["status"] == "open"
+
+
+def test_requests_need_a_token_and_valid_filters(client: FlaskClient, settings: Settings) -> None:
+    assert client.get("/api/v1/notifications").status_code == 401
+    invalid = client.get("/api/v1/notifications", query_string={"status": "lost"}, headers=manager(settings))
+    assert invalid.status_code == 422 and "status" in invalid.get_json()["errors"]
+
+
+def test_templates_are_listed_and_shown_by_kind(client: FlaskClient, settings: Settings) -> None:
+    listing = client.get("/api/v1/templates", headers=manager(settings))
+    assert listing.status_code == 200
+    items = listing.get_json()["items"]
+    assert len(items) == 24 and {item["language"] for item in items} == {"zh-CN", "en"}
+    one = client.get("/api/v1/templates/acknowledgement", headers=manager(settings)).get_json()
+    assert one["audience"] == "resident" and "time_limit" in one["languages"]["en"] and "time_limit" in one["languages"]["zh-CN"]
+    assert client.get("/api/v1/templates/complaint.assigned", headers=manager(settings)).status_code == 404
+
+
+def test_the_openapi_document_lists_the_paths(client: FlaskClient) -> None:
+    paths = client.get("/openapi.json").get_json()["paths"]
+    assert {"/api/v1/notifications", "/api/v1/notifications/{message_id}", "/api/v1/templates", "/api/v1/templates/{kind}"} <= set(paths)
