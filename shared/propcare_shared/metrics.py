@@ -58,12 +58,17 @@ class EventMetrics:
         EVENT_LAG.labels(self.service, event_type).observe(max(seconds, 0.0))
 
 
-def render_metrics() -> tuple[bytes, str]:
-    """Return the exposition text of this process, or of every process in multiprocess mode."""
+def metrics_registry() -> CollectorRegistry:
+    """Return the registry to expose: every process's files in multiprocess mode, else this process."""
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)
-        return generate_latest(registry), CONTENT_TYPE_LATEST
+        return registry
     from prometheus_client import REGISTRY
 
-    return generate_latest(REGISTRY), CONTENT_TYPE_LATEST
+    return REGISTRY
+
+
+def render_metrics() -> tuple[bytes, str]:
+    """Return the exposition text of this process, or of every process in multiprocess mode."""
+    return generate_latest(metrics_registry()), CONTENT_TYPE_LATEST

@@ -79,6 +79,7 @@ class Settings:
     confirm_timeout: float = 10.0
     outbox_poll_interval: float = 1.0
     shutdown_grace: float = 20.0
+    metrics_port: int = 0
 
     def __post_init__(self) -> None:
         if not self.mongodb_database:
@@ -119,4 +120,5 @@ class Settings:
             confirm_timeout=env_float(env, "CONFIRM_TIMEOUT", 10.0),
             outbox_poll_interval=env_float(env, "OUTBOX_POLL_INTERVAL", 1.0),
             shutdown_grace=env_float(env, "SHUTDOWN_GRACE", 20.0),
+            metrics_port=env_int(env, "METRICS_PORT", 0),
         )

@@ -17,6 +17,7 @@ from types import FrameType
 from propcare_shared.events.bus import EventBus, EventConsumer, Subscription
 from propcare_shared.events.outbox import OutboxRelay
 from propcare_shared.http.app import ServiceContext
+from propcare_shared.metrics import metrics_registry
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +47,7 @@ class Worker:
         self.context.uow.on_commit(self.relay.wake)
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
+        self._metrics_server: object | None = None
 
     @property
     def ready(self) -> bool:
@@ -63,6 +65,10 @@ class Worker:
             thread = threading.Thread(target=target, name=name, daemon=True)
             thread.start()
             self._threads.append(thread)
+        if self.context.settings.metrics_port:
+            from prometheus_client import start_http_server
+
+            self._metrics_server, _ = start_http_server(self.context.settings.metrics_port, addr="0.0.0.0", registry=metrics_registry())
 
     def _looping(self, loop: PeriodicLoop) -> Callable[[], None]:
         def run() -> None:
@@ -84,6 +90,9 @@ class Worker:
         for thread in self._threads:
             thread.join(timeout)
         self.bus.close()
+        if self._metrics_server is not None:
+            self._metrics_server.shutdown()  # type: ignore[attr-defined]
+            self._metrics_server.server_close()  # type: ignore[attr-defined]
 
     def run_forever(self) -> None:
         """Run until SIGTERM or SIGINT, then stop gracefully."""
