@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 import pytest
 from pymongo import MongoClient
 
+from propcare_shared.clock import Clock, utcnow
+from propcare_shared.http.app import ServiceContext
+from propcare_shared.mongo import IndexSpec
 from propcare_shared.mongod import MongodProcess
 from propcare_shared.settings import Settings
 from propcare_shared.testing import INSTALL_HINT, broker_answers, default_broker_url, delete_topology, docker_engine_answers, unique_name
@@ -80,3 +83,20 @@ def make_settings(mongodb_url: str, rabbitmq_url: str) -> Iterator:
     yield build
     for settings, purposes in made:
         delete_topology(settings, purposes)
+
+
+@pytest.fixture
+def open_context() -> Iterator[Callable[..., ServiceContext]]:
+    """Open service contexts with their indexes; drop their databases and close them afterwards."""
+    opened: list[ServiceContext] = []
+
+    def open_(settings: Settings, *, indexes: Iterable[IndexSpec] = (), clock: Clock = utcnow) -> ServiceContext:
+        context = ServiceContext.open(settings, clock=clock)
+        context.ensure_indexes(indexes)
+        opened.append(context)
+        return context
+
+    yield open_
+    for context in opened:
+        context.client.drop_database(context.settings.mongodb_database)
+        context.close()

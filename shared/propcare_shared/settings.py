@@ -80,6 +80,9 @@ class Settings:
     outbox_poll_interval: float = 1.0
     shutdown_grace: float = 20.0
     metrics_port: int = 0
+    resident_limit_per_address: int = 30
+    resident_limit_per_phone: int = 5
+    resident_limit_window: float = 600.0
 
     def __post_init__(self) -> None:
         if not self.mongodb_database:
@@ -121,4 +124,7 @@ class Settings:
             outbox_poll_interval=env_float(env, "OUTBOX_POLL_INTERVAL", 1.0),
             shutdown_grace=env_float(env, "SHUTDOWN_GRACE", 20.0),
             metrics_port=env_int(env, "METRICS_PORT", 0),
+            resident_limit_per_address=env_int(env, "RESIDENT_LIMIT_PER_ADDRESS", 30),
+            resident_limit_per_phone=env_int(env, "RESIDENT_LIMIT_PER_PHONE", 5),
+            resident_limit_window=env_float(env, "RESIDENT_LIMIT_WINDOW", 600.0),
         )

@@ -9,9 +9,10 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable, Iterable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from kombu import Connection, Exchange, Queue
+from pymongo.database import Database
 
 from propcare_shared.settings import DEFAULT_RABBITMQ_URL, Settings
 
@@ -88,3 +89,10 @@ def bearer(settings: Settings, *, role: str = "group_admin", sub: str = "tester"
 
     token = issue_token(settings.jwt_secret, sub=sub, role=role, group_id=group_id, regions=regions, estates=estates)
     return {"Authorization": f"Bearer {token}"}
+
+
+def outbox_events(database: Database, correlation_id: str | None = None) -> list[dict[str, Any]]:
+    """Return the events a service stored in its outbox; those of one complaint in ``seq`` order."""
+    query = {"event.correlation_id": correlation_id} if correlation_id else {}
+    order = [("event.seq", 1), ("created_at", 1), ("position", 1)] if correlation_id else [("created_at", 1), ("position", 1)]
+    return [document["event"] for document in database.outbox.find(query).sort(order)]

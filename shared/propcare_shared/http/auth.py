@@ -89,6 +89,18 @@ def current_principal() -> Principal:
     return g.principal
 
 
+def optional_principal() -> Principal | None:
+    """Return the caller of a path open to residents: ``None`` without a token, 401 for a bad one."""
+    header = request.headers.get("Authorization", "")
+    if not header:
+        return None
+    if not header.startswith("Bearer "):
+        raise Problem(401, "Unauthorized", detail="Send the token as `Authorization: Bearer <JWT>`.")
+    principal = decode_token(current_app.config["PROPCARE_SETTINGS"].jwt_secret, header.removeprefix("Bearer ").strip())
+    g.principal = principal
+    return principal
+
+
 def authenticated(roles: Iterable[str] | None = None) -> Callable[[F], F]:
     """Require a valid bearer token, and optionally one of ``roles``."""
     allowed = frozenset(roles) if roles is not None else None
@@ -96,13 +108,11 @@ def authenticated(roles: Iterable[str] | None = None) -> Callable[[F], F]:
     def decorate(view: F) -> F:
         @wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            header = request.headers.get("Authorization", "")
-            if not header.startswith("Bearer "):
+            principal = optional_principal()
+            if principal is None:
                 raise Problem(401, "Unauthorized", detail="A bearer token is required.")
-            principal = decode_token(current_app.config["PROPCARE_SETTINGS"].jwt_secret, header.removeprefix("Bearer ").strip())
             if allowed is not None and principal.role not in allowed:
                 raise Problem(403, "Forbidden", detail=f"The role {principal.role!r} may not do this.")
-            g.principal = principal
             return view(*args, **kwargs)
 
         return wrapper  # type: ignore[return-value]

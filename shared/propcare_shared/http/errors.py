@@ -16,12 +16,22 @@ PROBLEM_JSON = "application/problem+json"
 class Problem(Exception):
     """An error to answer with: status, title, detail, field errors and any extra members."""
 
-    def __init__(self, status: int, title: str, *, detail: str | None = None, errors: dict[str, Any] | None = None, **extra: Any) -> None:
+    def __init__(
+        self,
+        status: int,
+        title: str,
+        *,
+        detail: str | None = None,
+        errors: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+        **extra: Any,
+    ) -> None:
         super().__init__(title)
         self.status = status
         self.title = title
         self.detail = detail
         self.errors = errors
+        self.headers = headers
         self.extra = extra
 
 
@@ -59,7 +69,7 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(Problem)
     def on_problem(error: Problem) -> Response:
-        return problem_response(error.status, error.title, detail=error.detail, errors=error.errors, **error.extra)
+        return problem_response(error.status, error.title, detail=error.detail, errors=error.errors, headers=error.headers, **error.extra)
 
     @app.errorhandler(HTTPException)
     def on_http_exception(error: HTTPException) -> Response:

@@ -1,0 +1,118 @@
+"""Receiving a complaint and following what dispatch does with it.
+
+``receive`` stores the complaint, its ticket number and the digest of its tracking token, and emits
+``complaint.received`` (seq 1) in the same transaction: a complaint that got a 201 is on the bus,
+and a refused one left nothing behind. ``follow`` applies a ``complaint.*`` event of dispatch to
+intake's status view: the status moves only forward in ``seq``, so events arriving out of order or
+twice leave the view at the latest one, and each event is one timeline entry however often it comes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from propcare_shared.events.envelope import Event
+from propcare_shared.events.outbox import Transaction
+from propcare_shared.mongo import new_id
+
+from intake.domain.tickets import local_day, new_tracking_token, ticket_no, token_digest
+from intake.store import FOLLOWED_FIELDS, IntakeStore
+
+DEFAULT_TIMEZONE = "Asia/Shanghai"
+RECEIVED_SEQ = 1
+
+
+@dataclass(frozen=True)
+class Received:
+    """A stored complaint and the tracking token its reporter keeps (never stored in clear)."""
+
+    complaint: dict[str, Any]
+    tracking_token: str
+
+
+def tenancy(estate: Mapping[str, Any]) -> dict[str, Any]:
+    """Return the envelope fields every event of an estate carries."""
+    return {"group_id": estate["group_id"], "region_id": estate["region_id"], "estate_id": estate["_id"]}
+
+
+def receive(tx: Transaction, *, store: IntakeStore, estate: Mapping[str, Any], values: Mapping[str, Any], now: datetime) -> Received:
+    """Store a complaint and emit ``complaint.received``."""
+    timezone = estate.get("timezone") or DEFAULT_TIMEZONE
+    sequence = store.next_ticket_sequence(estate_id=estate["_id"], day=local_day(now, timezone=timezone), session=tx.session)
+    household = store.household(estate_id=estate["_id"], building=values.get("building"), unit=values.get("unit"), room=values.get("room"), session=tx.session)
+    token = new_tracking_token()
+    complaint: dict[str, Any] = {
+        "_id": new_id(),
+        "ticket_no": ticket_no(estate_code=estate["code"], day=local_day(now, timezone=timezone), sequence=sequence),
+        "tracking_digest": token_digest(token),
+        **tenancy(estate),
+        **{key: values.get(key) for key in ("building", "unit", "room", "channel", "description", "demand", "category_hint", "expected_by", "first_responder_id", "language")},
+        "reporter": dict(values["reporter"]),
+        "household_id": household["_id"] if household else None,
+        "status": "received",
+        "seq": RECEIVED_SEQ,
+        "deadlines": {},
+        "attachments": [],
+        "received_at": now,
+        "updated_at": now,
+    }
+    if values.get("external_ref"):
+        complaint["external_ref"] = values["external_ref"]
+    store.insert_complaint(complaint, session=tx.session)
+    event = tx.emit(
+        "complaint.received",
+        data={
+            "complaint_id": complaint["_id"],
+            "ticket_no": complaint["ticket_no"],
+            "channel": complaint["channel"],
+            "building": complaint["building"],
+            "unit": complaint["unit"],
+            "room": complaint["room"],
+            "household_id": complaint["household_id"],
+            "household_type": household.get("household_type") if household else None,
+            "age_band": household.get("age_band") if household else None,
+            "description": complaint["description"],
+            "demand": complaint["demand"],
+            "category_hint": complaint["category_hint"],
+            "expected_by": complaint["expected_by"],
+            "first_responder_id": complaint["first_responder_id"],
+            "received_at": now,
+            "timezone": timezone,
+            "language": complaint["language"],
+            "reporter": complaint["reporter"],
+        },
+        correlation_id=complaint["_id"],
+        seq=RECEIVED_SEQ,
+        **tenancy(estate),
+    )
+    store.record_change(
+        {"_id": event.id, "complaint_id": complaint["_id"], "at": now, "seq": RECEIVED_SEQ, "action": "receive", "status": "received", "actor_id": complaint["first_responder_id"], "note": None},
+        session=tx.session,
+    )
+    return Received(complaint=complaint, tracking_token=token)
+
+
+def follow(tx: Transaction, *, store: IntakeStore, event: Event) -> bool:
+    """Apply one of dispatch's ``complaint.*`` events; tell whether the status view changed."""
+    data = event.data
+    complaint_id = data["complaint_id"]
+    store.record_change(
+        {
+            "_id": event.id,
+            "complaint_id": complaint_id,
+            "at": data["at"],
+            "seq": event.seq or 0,
+            "action": data["action"],
+            "status": data["status"],
+            "actor_id": data.get("actor_id"),
+            "note": data.get("note"),
+        },
+        session=tx.session,
+    )
+    changes: dict[str, Any] = {key: data[key] for key in FOLLOWED_FIELDS if data.get(key) is not None}
+    if data.get("deadlines"):
+        changes["deadlines"] = data["deadlines"]
+    return store.follow(complaint_id=complaint_id, seq=event.seq or 0, status=data["status"], changes=changes, session=tx.session)

@@ -1,0 +1,101 @@
+"""Households import: CSV or JSON lines to validated rows and rejected rows with their reasons.
+
+Pure. Columns (API.md, Directory): ``building, unit, room, household_type (owner|tenant|vacant),
+age_band?, resident_name?, resident_phone?``. A household is keyed by estate, building, unit and
+room; a file naming one household twice keeps the last row (a later row corrects an earlier one).
+Row numbers count data rows from 1 (the CSV header is not a row).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
+
+from intake.domain.people import PHONE
+
+HOUSEHOLD_TYPES = ("owner", "tenant", "vacant")
+AGE_BANDS = ("under_30", "30_44", "45_59", "60_plus")
+COLUMNS = ("building", "unit", "room", "household_type", "age_band", "resident_name", "resident_phone")
+PART = validate.Length(min=1, max=32)
+
+
+class HouseholdRow(Schema):
+    """One row of a households import."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    building = fields.String(required=True, validate=PART)
+    unit = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=32))
+    room = fields.String(required=True, validate=PART)
+    household_type = fields.String(required=True, validate=validate.OneOf(HOUSEHOLD_TYPES))
+    age_band = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(AGE_BANDS))
+    resident_name = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=100))
+    resident_phone = fields.String(load_default=None, allow_none=True, validate=PHONE)
+
+
+@dataclass
+class ParsedImport:
+    """The rows of an import that may be stored, and those refused with their reasons."""
+
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    rejected: list[dict[str, Any]] = field(default_factory=list)
+
+
+def household_id(*, estate_id: str, building: str, unit: str | None, room: str) -> str:
+    """Return the id of a household: its estate and address."""
+    return ":".join((estate_id, building, unit or "-", room))
+
+
+def _without_blanks(row: dict[str, Any]) -> dict[str, Any]:
+    """Drop empty cells, so that a blank required column reads as missing and a blank optional one as unset."""
+    cleaned = {key: value.strip() if isinstance(value, str) else value for key, value in row.items() if key}
+    return {key: value for key, value in cleaned.items() if value not in ("", None)}
+
+
+def _csv_rows(text: str) -> Iterator[dict[str, Any] | str]:
+    reader = csv.DictReader(io.StringIO(text))
+    missing = {"building", "room", "household_type"} - set(reader.fieldnames or ())
+    if missing:
+        raise ValueError(f"The CSV header lacks the columns: {', '.join(sorted(missing))}.")
+    yield from reader
+
+
+def _json_rows(text: str) -> Iterator[dict[str, Any] | str]:
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except ValueError:
+            yield "Not a JSON object."
+            continue
+        yield row if isinstance(row, dict) else "Not a JSON object."
+
+
+def parse_import(text: str, *, estate_id: str, json_lines: bool) -> ParsedImport:
+    """Validate every row of an import; raise ``ValueError`` when the file itself is unusable."""
+    parsed = ParsedImport()
+    by_household: dict[str, dict[str, Any]] = {}
+    rows = _json_rows(text) if json_lines else _csv_rows(text)
+    for number, raw in enumerate(rows, start=1):
+        if isinstance(raw, str):
+            parsed.rejected.append({"row": number, "errors": {"_row": [raw]}})
+            continue
+        try:
+            row = HouseholdRow().load(_without_blanks(raw))
+        except ValidationError as error:
+            parsed.rejected.append({"row": number, "errors": error.messages})
+            continue
+        if row["household_type"] == "vacant":
+            row.update(resident_name=None, resident_phone=None)
+        row["household_id"] = household_id(estate_id=estate_id, building=row["building"], unit=row["unit"], room=row["room"])
+        by_household[row["household_id"]] = row
+    parsed.rows = list(by_household.values())
+    return parsed

@@ -1,0 +1,276 @@
+"""Intake's HTTP API (API.md, Directory and Complaints): estates, households, complaints, tracking.
+
+Views parse with a schema, check the caller, call ``complaints`` or the store inside a unit of work
+and dump with a schema. ``POST /complaints`` is open to residents without a token on the resident
+channels (rate-limited per client address and per phone) and to staff with one; a refused complaint
+leaves no write and no event. A resident sees their complaint only through its tracking token, and
+then no staff ids and no other person's data.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import timedelta
+from typing import Any
+
+from flask import Response, current_app, jsonify, request
+from flask_smorest import Blueprint
+from propcare_shared.events.outbox import Transaction
+from propcare_shared.http.app import ServiceContext
+from propcare_shared.http.auth import STAFF_ROLES, authenticated, current_principal, optional_principal, require_scope
+from propcare_shared.http.errors import Problem
+from propcare_shared.http.idempotency import idempotent
+from pymongo.errors import DuplicateKeyError
+
+from intake import complaints
+from intake.attachments import AttachmentRefused, accept_upload
+from intake.domain.households import parse_import
+from intake.domain.tickets import token_digest
+from intake.schemas import (
+    RESIDENT_CHANNELS,
+    AttachmentOut,
+    ComplaintCreated,
+    ComplaintIn,
+    ComplaintListArgs,
+    ComplaintOut,
+    ComplaintPage,
+    EstateIn,
+    EstateOut,
+    ImportOut,
+    TrackOut,
+)
+from intake.store import IntakeStore
+
+DIRECTORY_ADMINS = ("manager", "regional_ops", "group_admin", "service")
+HOUSEHOLDS_PER_EVENT = 500
+JSON_LINES_TYPES = ("application/x-ndjson", "application/jsonlines")
+
+estates = Blueprint("estates", __name__, url_prefix="/api/v1/estates", description="The directory: estates and their households.")
+complaints_api = Blueprint("complaints", __name__, url_prefix="/api/v1/complaints", description="Complaints as received, and their status.")
+track = Blueprint("track", __name__, url_prefix="/api/v1/track", description="A resident's view of their complaint, by tracking token.")
+BLUEPRINTS = (estates, complaints_api, track)
+
+
+def _context() -> ServiceContext:
+    return current_app.extensions["propcare"]
+
+
+def _store() -> IntakeStore:
+    context = _context()
+    return IntakeStore(context.database, clock=context.clock)
+
+
+def _estate_view(document: dict[str, Any]) -> dict[str, Any]:
+    return {"estate_id": document["_id"], **{key: document.get(key) for key in ("name", "code", "region_id", "group_id", "timezone", "updated_at")}}
+
+
+def _known_estate(store: IntakeStore, estate_id: str) -> dict[str, Any]:
+    estate = store.estate(estate_id)
+    if estate is None:
+        raise Problem(422, "Invalid request", detail="No such estate in the directory.", errors={"estate_id": [f"Unknown estate {estate_id!r}."]})
+    return estate
+
+
+# directory ---------------------------------------------------------------------------------------
+
+
+@estates.route("/<estate_id>", methods=["PUT"])
+@authenticated(roles=DIRECTORY_ADMINS)
+@estates.arguments(EstateIn)
+@estates.response(200, EstateOut)
+@estates.alt_response(201, schema=EstateOut, description="Created")
+def put_estate(values: dict[str, Any], estate_id: str) -> tuple[dict[str, Any], int]:
+    """Create or replace an estate and emit ``directory.estate.upserted``."""
+    store = _store()
+    existing = store.estate(estate_id)
+    if existing is not None:
+        require_scope(group_id=existing["group_id"], region_id=existing["region_id"], estate_id=estate_id)
+    require_scope(group_id=values["group_id"], region_id=values["region_id"], estate_id=estate_id)
+
+    def work(tx: Transaction) -> tuple[dict[str, Any], bool]:
+        document, created = store.put_estate(estate_id=estate_id, values=values, session=tx.session)
+        tx.emit("directory.estate.upserted", data={"estate_id": estate_id, **{key: values[key] for key in ("name", "code", "region_id", "group_id", "timezone")}}, **complaints.tenancy(document))
+        return document, created
+
+    document, created = _context().uow.run(work)
+    return _estate_view(document), 201 if created else 200
+
+
+@estates.route("/<estate_id>", methods=["GET"])
+@authenticated(roles=STAFF_ROLES)
+@estates.response(200, EstateOut)
+def get_estate(estate_id: str) -> dict[str, Any]:
+    """Return an estate of the directory."""
+    estate = _store().estate(estate_id)
+    if estate is None:
+        raise Problem(404, "Not Found", detail=f"No estate {estate_id!r}.")
+    require_scope(group_id=estate["group_id"], region_id=estate["region_id"], estate_id=estate_id)
+    return _estate_view(estate)
+
+
+@estates.route("/<estate_id>/households:import", methods=["POST"])
+@authenticated(roles=DIRECTORY_ADMINS)
+@estates.response(200, ImportOut)
+@estates.doc(requestBody={"content": {"text/csv": {"schema": {"type": "string"}}, "application/x-ndjson": {"schema": {"type": "string"}}}})
+def import_households(estate_id: str) -> dict[str, Any]:
+    """Create or update an estate's households from CSV or JSON lines; refused rows come back with reasons.
+
+    The households go out in ``directory.households.imported`` without names or phones.
+    """
+    store = _store()
+    estate = _known_estate(store, estate_id)
+    require_scope(group_id=estate["group_id"], region_id=estate["region_id"], estate_id=estate_id)
+    if request.mimetype not in (*JSON_LINES_TYPES, "text/csv"):
+        raise Problem(415, "Unsupported Media Type", detail="Send text/csv or application/x-ndjson.")
+    try:
+        text = request.get_data().decode("utf-8-sig")
+        parsed = parse_import(text, estate_id=estate_id, json_lines=request.mimetype in JSON_LINES_TYPES)
+    except UnicodeDecodeError:
+        raise Problem(422, "Invalid request", detail="The file is not UTF-8 text.", errors={"file": ["Not UTF-8."]}) from None
+    except ValueError as exc:
+        raise Problem(422, "Invalid request", detail=str(exc), errors={"file": [str(exc)]}) from None
+
+    def work(tx: Transaction) -> tuple[int, int]:
+        counts = store.upsert_households(parsed.rows, estate=estate, session=tx.session)
+        for start in range(0, len(parsed.rows), HOUSEHOLDS_PER_EVENT):
+            chunk = parsed.rows[start : start + HOUSEHOLDS_PER_EVENT]
+            tx.emit(
+                "directory.households.imported",
+                data={"households": [{key: row.get(key) for key in ("household_id", "building", "unit", "room", "household_type", "age_band")} for row in chunk]},
+                **complaints.tenancy(estate),
+            )
+        return counts
+
+    created, updated = _context().uow.run(work) if parsed.rows else (0, 0)
+    return {"created": created, "updated": updated, "rejected": parsed.rejected}
+
+
+# complaints --------------------------------------------------------------------------------------
+
+
+def _limit_resident(store: IntakeStore, *, phone: str) -> None:
+    """Refuse with 429 a resident who posted too often from one address or with one phone."""
+    settings = _context().settings
+    window = timedelta(seconds=settings.resident_limit_window)
+    address = request.remote_addr or "unknown"
+    phone_key = hashlib.sha256(phone.encode()).hexdigest()
+    for key, limit in ((f"address:{address}", settings.resident_limit_per_address), (f"phone:{phone_key}", settings.resident_limit_per_phone)):
+        if store.hit(key=key, window=window) > limit:
+            raise Problem(
+                429,
+                "Too Many Requests",
+                detail="Too many complaints from here in a short time; please call the service desk or try again later.",
+                headers={"Retry-After": str(int(window.total_seconds()))},
+            )
+
+
+@complaints_api.route("", methods=["POST"])
+@complaints_api.arguments(ComplaintIn)
+@complaints_api.response(201, ComplaintCreated)
+@idempotent
+def post_complaint(values: dict[str, Any]) -> Response:
+    """Receive a complaint: residents without a token on the resident channels, staff with one."""
+    context = _context()
+    store = _store()
+    principal = optional_principal()
+    if principal is None and values["channel"] not in RESIDENT_CHANNELS:
+        raise Problem(401, "Unauthorized", detail=f"Only staff enter complaints on the channel {values['channel']!r}; send a bearer token.")
+    estate = _known_estate(store, values["estate_id"])
+    if principal is None:
+        values["first_responder_id"] = None
+        _limit_resident(store, phone=values["reporter"]["phone"])
+    else:
+        require_scope(group_id=estate["group_id"], region_id=estate["region_id"], estate_id=estate["_id"])
+    if values.get("external_ref") and store.complaint_by_external_ref(values["external_ref"]) is not None:
+        raise _duplicate_reference(store, values["external_ref"])
+    try:
+        received = context.uow.run(lambda tx: complaints.receive(tx, store=store, estate=estate, values=values, now=context.clock()))
+    except DuplicateKeyError:
+        raise _duplicate_reference(store, values.get("external_ref")) from None
+    complaint = received.complaint
+    body = ComplaintCreated().dump({**complaint, "id": complaint["_id"], "tracking_token": received.tracking_token})
+    response = jsonify(body)
+    response.status_code = 201
+    response.headers["Location"] = f"/api/v1/complaints/{complaint['_id']}"
+    return response
+
+
+def _duplicate_reference(store: IntakeStore, external_ref: str | None) -> Problem:
+    existing = store.complaint_by_external_ref(external_ref) if external_ref else None
+    return Problem(
+        409,
+        "Conflict",
+        detail="A complaint with this external_ref exists already.",
+        errors={"external_ref": ["Already used."]},
+        complaint_id=existing["_id"] if existing else None,
+    )
+
+
+def _visible_complaint(store: IntakeStore, complaint_id: str) -> dict[str, Any]:
+    complaint = store.complaint(complaint_id)
+    if complaint is None or not current_principal().can_see(group_id=complaint["group_id"], region_id=complaint["region_id"], estate_id=complaint["estate_id"]):
+        raise Problem(404, "Not Found", detail=f"No complaint {complaint_id!r} within your scope.")
+    return complaint
+
+
+@complaints_api.route("/<complaint_id>", methods=["GET"])
+@authenticated(roles=STAFF_ROLES)
+@complaints_api.response(200, ComplaintOut)
+def get_complaint(complaint_id: str) -> dict[str, Any]:
+    """Return a complaint with the status dispatch reached and its timeline."""
+    store = _store()
+    complaint = _visible_complaint(store, complaint_id)
+    return {**complaint, "timeline": store.timeline(complaint_id)}
+
+
+@complaints_api.route("", methods=["GET"])
+@authenticated(roles=STAFF_ROLES)
+@complaints_api.arguments(ComplaintListArgs, location="query")
+@complaints_api.response(200, ComplaintPage)
+def list_complaints(args: dict[str, Any]) -> dict[str, Any]:
+    """List the complaints within the caller's scope, newest first, with filters."""
+    query: dict[str, Any] = {key: args[key] for key in ("estate_id", "status", "channel") if args.get(key)}
+    received: dict[str, Any] = {}
+    if args.get("from_"):
+        received["$gte"] = args["from_"]
+    if args.get("to"):
+        received["$lt"] = args["to"]
+    if received:
+        query["received_at"] = received
+    items, next_cursor = _store().list_complaints(query={"$and": [query, current_principal().estate_filter()]}, limit=args["limit"], cursor=args["cursor"])
+    return {"items": items, "next_cursor": next_cursor}
+
+
+@complaints_api.route("/<complaint_id>/attachments", methods=["POST"])
+@complaints_api.response(201, AttachmentOut)
+def post_attachment(complaint_id: str) -> tuple[dict[str, Any], int]:
+    """Attach a photo or video: staff with a token, or the resident with ``X-Tracking-Token``."""
+    store = _store()
+    token = request.headers.get("X-Tracking-Token")
+    if token:
+        complaint = store.complaint_by_token(token_digest(token))
+        if complaint is None or complaint["_id"] != complaint_id:
+            raise Problem(404, "Not Found", detail="No complaint for this tracking token.")
+    else:
+        if optional_principal() is None:
+            raise Problem(401, "Unauthorized", detail="Send a bearer token, or the tracking token in X-Tracking-Token.")
+        complaint = _visible_complaint(store, complaint_id)
+    try:
+        upload = accept_upload(request.files.get("file"), attached=len(complaint.get("attachments") or ()))
+    except AttachmentRefused as exc:
+        raise Problem(exc.status, exc.title, detail=exc.detail, errors={"file": [exc.detail]}) from None
+    return store.store_attachment(complaint_id=complaint_id, filename=upload.filename, content_type=upload.content_type, stream=upload.stream), 201
+
+
+# resident tracking -------------------------------------------------------------------------------
+
+
+@track.route("/<tracking_token>", methods=["GET"])
+@track.response(200, TrackOut)
+def get_tracked(tracking_token: str) -> dict[str, Any]:
+    """Return a resident's own complaint: status, time limits and timeline, nothing about staff."""
+    store = _store()
+    complaint = store.complaint_by_token(token_digest(tracking_token))
+    if complaint is None:
+        raise Problem(404, "Not Found", detail="No complaint for this tracking token.")
+    return {**complaint, "timeline": store.timeline(complaint["_id"])}

@@ -1,0 +1,195 @@
+"""Intake's MongoDB database: estates, households (the CRM), complaints, their timeline, attachments.
+
+The only module of intake that touches MongoDB. Writes that cause events take the session of a unit
+of work (``session=tx.session``). Residents' names and phones are stored here (intake owns the
+CRM) and leave it only inside ``complaint.received``, for notification to reach the resident.
+
+Collections:
+- ``estates``: ``_id`` = estate id; name, code, region, group, time zone;
+- ``households``: ``_id`` = ``estate:building:unit:room``; type, age band, resident's name and phone;
+- ``complaints``: ``_id`` = complaint id (an ObjectId in hex, so ids sort by time); the status view
+  dispatch's events keep, guarded by ``seq`` so an older event never overwrites a newer one;
+- ``complaint_timeline``: one document per dispatch event, ``_id`` = event id (a redelivery is a no-op);
+- ``ticket_counters``: one counter per estate and local day, incremented in the complaint's transaction;
+- ``rate_limits``: fixed-window counters for the resident path, removed by a TTL index;
+- GridFS bucket ``attachments``: photos and videos, with the complaint id in their metadata.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime, timedelta
+from typing import Any, BinaryIO
+
+import gridfs
+from propcare_shared.clock import Clock, utcnow
+from propcare_shared.http.pagination import paginate
+from propcare_shared.mongo import IndexSpec
+from pymongo import ASCENDING, DESCENDING, ReturnDocument, UpdateOne
+from pymongo.client_session import ClientSession
+from pymongo.database import Database
+from pymongo.errors import DuplicateKeyError
+
+ESTATES = "estates"
+HOUSEHOLDS = "households"
+COMPLAINTS = "complaints"
+TIMELINE = "complaint_timeline"
+COUNTERS = "ticket_counters"
+RATE_LIMITS = "rate_limits"
+ATTACHMENTS = "attachments"
+TIMELINE_LIMIT = 200
+
+INDEXES: list[IndexSpec] = [
+    IndexSpec(ESTATES, [("group_id", ASCENDING), ("region_id", ASCENDING)]),
+    IndexSpec(HOUSEHOLDS, [("estate_id", ASCENDING), ("building", ASCENDING), ("room", ASCENDING)]),
+    IndexSpec(COMPLAINTS, [("ticket_no", ASCENDING)], {"unique": True}),
+    IndexSpec(COMPLAINTS, [("tracking_digest", ASCENDING)], {"unique": True}),
+    IndexSpec(COMPLAINTS, [("estate_id", ASCENDING), ("_id", DESCENDING)]),
+    IndexSpec(COMPLAINTS, [("estate_id", ASCENDING), ("status", ASCENDING), ("_id", DESCENDING)]),
+    IndexSpec(COMPLAINTS, [("region_id", ASCENDING), ("_id", DESCENDING)]),
+    IndexSpec(COMPLAINTS, [("external_ref", ASCENDING)], {"unique": True, "partialFilterExpression": {"external_ref": {"$type": "string"}}}),
+    IndexSpec(TIMELINE, [("complaint_id", ASCENDING), ("at", DESCENDING), ("seq", DESCENDING)]),
+    IndexSpec(RATE_LIMITS, [("expires_at", ASCENDING)], {"expireAfterSeconds": 0}),
+]
+
+ESTATE_FIELDS = ("name", "code", "region_id", "group_id", "timezone")
+HOUSEHOLD_FIELDS = ("building", "unit", "room", "household_type", "age_band", "resident_name", "resident_phone")
+# What a dispatch event may change in intake's view, beside the status.
+FOLLOWED_FIELDS = ("category", "subcategory", "tier", "assignee_id", "department")
+
+
+class IntakeStore:
+    """Reads and writes intake's database."""
+
+    def __init__(self, database: Database, *, clock: Clock = utcnow) -> None:
+        self.database = database
+        self.clock = clock
+
+    # estates and households ------------------------------------------------------------------
+
+    def put_estate(self, *, estate_id: str, values: Mapping[str, Any], session: ClientSession) -> tuple[dict[str, Any], bool]:
+        """Create or replace an estate; tell whether it is new."""
+        now = self.clock()
+        before = self.database[ESTATES].find_one_and_update(
+            {"_id": estate_id},
+            {"$set": {**{key: values[key] for key in ESTATE_FIELDS}, "updated_at": now}, "$setOnInsert": {"created_at": now}},
+            upsert=True,
+            session=session,
+        )
+        return {"_id": estate_id, **{key: values[key] for key in ESTATE_FIELDS}, "updated_at": now}, before is None
+
+    def estate(self, estate_id: str, *, session: ClientSession | None = None) -> dict[str, Any] | None:
+        """Return an estate, or ``None``."""
+        return self.database[ESTATES].find_one({"_id": estate_id}, session=session)
+
+    def upsert_households(self, rows: Iterable[Mapping[str, Any]], *, estate: Mapping[str, Any], session: ClientSession) -> tuple[int, int]:
+        """Create or replace households; return how many were created and how many updated."""
+        now = self.clock()
+        operations = [
+            UpdateOne(
+                {"_id": row["household_id"]},
+                {
+                    "$set": {**{key: row.get(key) for key in HOUSEHOLD_FIELDS}, "updated_at": now},
+                    "$setOnInsert": {"estate_id": estate["_id"], "group_id": estate["group_id"], "region_id": estate["region_id"], "created_at": now},
+                },
+                upsert=True,
+            )
+            for row in rows
+        ]
+        if not operations:
+            return 0, 0
+        result = self.database[HOUSEHOLDS].bulk_write(operations, ordered=False, session=session)
+        return result.upserted_count, result.matched_count
+
+    def household(self, *, estate_id: str, building: str | None, unit: str | None, room: str | None, session: ClientSession | None = None) -> dict[str, Any] | None:
+        """Return the household at an address: by unit when given, else the only one with that room."""
+        if not building or not room:
+            return None
+        query: dict[str, Any] = {"estate_id": estate_id, "building": building, "room": room}
+        if unit:
+            query["unit"] = unit
+        found = list(self.database[HOUSEHOLDS].find(query, session=session).limit(2))
+        return found[0] if len(found) == 1 else None
+
+    # complaints ------------------------------------------------------------------------------
+
+    def next_ticket_sequence(self, *, estate_id: str, day: date, session: ClientSession) -> int:
+        """Return the next sequence number of an estate's local day (inside the complaint's transaction)."""
+        counter = self.database[COUNTERS].find_one_and_update(
+            {"_id": f"{estate_id}:{day:%Y%m%d}"},
+            {"$inc": {"value": 1}},
+            upsert=True,
+            return_document=ReturnDocument.AFTER,
+            session=session,
+        )
+        return int(counter["value"])
+
+    def insert_complaint(self, document: dict[str, Any], *, session: ClientSession) -> None:
+        """Store a received complaint."""
+        self.database[COMPLAINTS].insert_one(document, session=session)
+
+    def complaint(self, complaint_id: str) -> dict[str, Any] | None:
+        """Return a complaint, or ``None``."""
+        return self.database[COMPLAINTS].find_one({"_id": complaint_id})
+
+    def complaint_by_token(self, digest: str) -> dict[str, Any] | None:
+        """Return the complaint whose tracking token has this digest."""
+        return self.database[COMPLAINTS].find_one({"tracking_digest": digest})
+
+    def complaint_by_external_ref(self, external_ref: str) -> dict[str, Any] | None:
+        """Return the complaint filed with this reference of another system."""
+        return self.database[COMPLAINTS].find_one({"external_ref": external_ref})
+
+    def list_complaints(self, *, query: dict[str, Any], limit: int, cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
+        """Return one page of complaints, newest first."""
+        return paginate(self.database[COMPLAINTS], query, limit=limit, cursor=cursor)
+
+    def follow(self, *, complaint_id: str, seq: int, status: str, changes: Mapping[str, Any], session: ClientSession) -> bool:
+        """Apply a dispatch event to the status view unless a later one was applied already."""
+        result = self.database[COMPLAINTS].update_one(
+            {"_id": complaint_id, "seq": {"$lt": seq}},
+            {"$set": {"status": status, "seq": seq, "updated_at": self.clock(), **changes}},
+            session=session,
+        )
+        return result.modified_count == 1
+
+    def record_change(self, entry: dict[str, Any], *, session: ClientSession) -> bool:
+        """Append a change to a complaint's timeline; tell whether it was new."""
+        try:
+            self.database[TIMELINE].insert_one(entry, session=session)
+        except DuplicateKeyError:
+            return False
+        return True
+
+    def timeline(self, complaint_id: str, *, limit: int = TIMELINE_LIMIT) -> list[dict[str, Any]]:
+        """Return the last changes of a complaint, oldest first."""
+        entries = list(self.database[TIMELINE].find({"complaint_id": complaint_id}).sort([("at", DESCENDING), ("seq", DESCENDING)]).limit(limit))
+        return entries[::-1]
+
+    # attachments -----------------------------------------------------------------------------
+
+    def store_attachment(self, *, complaint_id: str, filename: str, content_type: str, stream: BinaryIO) -> dict[str, Any]:
+        """Store a file in GridFS and list it on its complaint."""
+        bucket = gridfs.GridFSBucket(self.database, bucket_name=ATTACHMENTS)
+        now = self.clock()
+        file_id = bucket.upload_from_stream(filename, stream, metadata={"complaint_id": complaint_id, "content_type": content_type})
+        size = self.database[f"{ATTACHMENTS}.files"].find_one({"_id": file_id}, {"length": 1})["length"]
+        attachment = {"id": str(file_id), "filename": filename, "content_type": content_type, "size": size, "uploaded_at": now}
+        self.database[COMPLAINTS].update_one({"_id": complaint_id}, {"$push": {"attachments": attachment}})
+        return attachment
+
+    # rate limits -----------------------------------------------------------------------------
+
+    def hit(self, *, key: str, window: timedelta) -> int:
+        """Count one request under ``key`` in the current fixed window; return the window's count."""
+        now = self.clock()
+        seconds = int(window.total_seconds())
+        start = int(now.timestamp()) // seconds * seconds
+        expires_at = datetime.fromtimestamp(start + seconds, tz=now.tzinfo)
+        counter = self.database[RATE_LIMITS].find_one_and_update(
+            {"_id": f"{key}:{start}"},
+            {"$inc": {"count": 1}, "$setOnInsert": {"expires_at": expires_at}},
+            upsert=True,
+            return_document=ReturnDocument.AFTER,
+        )
+        return int(counter["count"])
