@@ -194,7 +194,7 @@ def banner(base_url: str, *, token: str, services: list[str], demo_state: str) -
     complaint = {
         "estate_id": "NS01", "building": "1", "unit": "1", "room": "501",
         "reporter": {"name": "王女士", "phone": "13800138000", "role": "owner"},
-        "channel": "app", "description": "1号楼1单元电梯困人，里面有老人", "demand": "尽快救人并检修",  # noqa: RUF001 - Chinese punctuation
+        "channel": "app", "description": "1号楼1单元电梯困人，里面有老人", "demand": "尽快救人并检修",
     }  # fmt: skip
     lines = [
         "",

@@ -57,15 +57,27 @@ class MongodProcess:
         """Return the connection string."""
         return f"mongodb://127.0.0.1:{self.port}/?replicaSet={REPLICA_SET}&directConnection=true"
 
-    def start(self, timeout: float = 60.0) -> "MongodProcess":
+    def start(self, timeout: float = 60.0) -> MongodProcess:
         """Start mongod, initiate the replica set and wait for a primary."""
         self.dbpath.mkdir(parents=True, exist_ok=True)
         log_path = self.dbpath / "mongod.log"
         self.process = subprocess.Popen(
             [
-                str(mongod_binary()), "--dbpath", str(self.dbpath), "--port", str(self.port), "--bind_ip", "127.0.0.1",
-                "--replSet", REPLICA_SET, "--logpath", str(log_path), "--wiredTigerCacheSizeGB", "0.5",
-                "--setParameter", "transactionLifetimeLimitSeconds=60",
+                str(mongod_binary()),
+                "--dbpath",
+                str(self.dbpath),
+                "--port",
+                str(self.port),
+                "--bind_ip",
+                "127.0.0.1",
+                "--replSet",
+                REPLICA_SET,
+                "--logpath",
+                str(log_path),
+                "--wiredTigerCacheSizeGB",
+                "0.5",
+                "--setParameter",
+                "transactionLifetimeLimitSeconds=60",
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.STDOUT,
@@ -109,7 +121,7 @@ class MongodProcess:
         if self._temporary and not self.keep_data:
             shutil.rmtree(self.dbpath, ignore_errors=True)
 
-    def __enter__(self) -> "MongodProcess":
+    def __enter__(self) -> MongodProcess:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

@@ -93,12 +93,12 @@ class Settings:
         """Tell whether events travel through kombu's in-process memory transport."""
         return self.rabbitmq_url.startswith("memory://")
 
-    def with_overrides(self, **changes: Any) -> "Settings":
+    def with_overrides(self, **changes: Any) -> Settings:
         """Return a copy with some fields changed (tests and the one-process runner use it)."""
         return replace(self, **changes)
 
     @classmethod
-    def from_env(cls, service: str, environ: Mapping[str, str] | None = None) -> "Settings":
+    def from_env(cls, service: str, environ: Mapping[str, str] | None = None) -> Settings:
         """Build the settings of one service from the environment."""
         env = os.environ if environ is None else environ
         prefix = service.upper()

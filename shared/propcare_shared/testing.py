@@ -83,7 +83,15 @@ def default_broker_url(environ_url: str | None) -> str:
     return environ_url or DEFAULT_RABBITMQ_URL
 
 
-def bearer(settings: Settings, *, role: str = "group_admin", sub: str = "tester", group_id: str | None = "G1", regions: Iterable[str] = (), estates: Iterable[str] = ()) -> dict[str, str]:
+def bearer(
+    settings: Settings,
+    *,
+    role: str = "group_admin",
+    sub: str = "tester",
+    group_id: str | None = "G1",
+    regions: Iterable[str] = (),
+    estates: Iterable[str] = (),
+) -> dict[str, str]:
     """Return an Authorization header with a token signed by the settings' secret."""
     from propcare_shared.http.auth import issue_token
 

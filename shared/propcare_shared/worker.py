@@ -10,14 +10,17 @@ from __future__ import annotations
 import logging
 import signal
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from types import FrameType
 
 from propcare_shared.events.bus import EventBus, EventConsumer, Subscription
 from propcare_shared.events.outbox import OutboxRelay
 from propcare_shared.http.app import ServiceContext
+from propcare_shared.logs import configure_logging
 from propcare_shared.metrics import metrics_registry
+from propcare_shared.mongo import IndexSpec
+from propcare_shared.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +46,9 @@ class Worker:
         settings = self.context.settings
         self.bus = EventBus(settings)
         self.consumer = EventConsumer(settings=settings, subscriptions=self.subscriptions, bus=self.bus) if self.subscriptions else None
-        self.relay = OutboxRelay(database=self.context.database, publisher=self.bus, poll_interval=settings.outbox_poll_interval, clock=self.context.clock)
+        self.relay = OutboxRelay(
+            database=self.context.database, publisher=self.bus, poll_interval=settings.outbox_poll_interval, clock=self.context.clock
+        )
         self.context.uow.on_commit(self.relay.wake)
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -109,3 +114,19 @@ class Worker:
         stopping.wait()
         self.stop(self.context.settings.shutdown_grace)
         log.info("worker stopped")
+
+
+def open_service_context(service: str, indexes: Iterable[IndexSpec]) -> ServiceContext:
+    """Open a service's context from the environment and ensure its indexes."""
+    context = ServiceContext.open(Settings.from_env(service))
+    context.ensure_indexes(indexes)
+    return context
+
+
+def run_service_worker(service: str, *, indexes: Iterable[IndexSpec], build: Callable[[ServiceContext], Worker]) -> None:
+    """Run a service's worker from the environment until SIGTERM or SIGINT: the ``main`` of ``<service>.worker``."""
+    settings = Settings.from_env(service)
+    configure_logging(service, settings.log_level)
+    context = ServiceContext.open(settings)
+    context.ensure_indexes(indexes)
+    build(context).run_forever()

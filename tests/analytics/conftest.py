@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 
 import pytest
+from flask.testing import FlaskClient
+
 from analytics.app import create_app
 from analytics.handlers import PURPOSE, on_event
 from analytics.store import AnalyticsStore
 from analytics.worker import build_worker
-from flask.testing import FlaskClient
 from propcare_shared.events.bus import EventBus
 from propcare_shared.events.envelope import Event
 from propcare_shared.http.app import ServiceContext

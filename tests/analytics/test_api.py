@@ -7,12 +7,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from analytics.domain.scope import InvalidScope, Scope, parse_scope
 from flask.testing import FlaskClient
+
+from analytics.domain.scope import InvalidScope, Scope, parse_scope
 from propcare_shared.events.envelope import Event, new_event
 from propcare_shared.settings import Settings
 from propcare_shared.testing import bearer
-
 from tests.analytics.factories import ComplaintStory, utc_now
 
 Feed = Callable[[Iterable[Event]], None]

@@ -8,17 +8,17 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from analytics.store import COMPLAINT_FACTS
 from bson import json_util
 from flask.testing import FlaskClient
 from kombu import Connection, Exchange, Queue
 from prometheus_client import REGISTRY
+
+from analytics.store import COMPLAINT_FACTS
 from propcare_shared.events.bus import EventBus
 from propcare_shared.events.envelope import Event, new_event
 from propcare_shared.http.app import ServiceContext
 from propcare_shared.settings import Settings
 from propcare_shared.testing import bearer, unique_name, wait_for
-
 from tests.analytics.factories import DEMAND, DESCRIPTION, NOTE, REPORTER, ComplaintStory, utc_now
 
 pytestmark = pytest.mark.usefixtures("worker")

@@ -8,7 +8,6 @@ from datetime import timedelta
 
 from analytics.domain.facts import apply, complaint_id_of, measured_outcome
 from propcare_shared.events.envelope import Event, new_event
-
 from tests.analytics.factories import DEMAND, DESCRIPTION, NOTE, REPORTER, SCORES, ComplaintStory, utc_now
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+
 from analytics.domain import kpis
 
 T0 = datetime(2026, 11, 1, tzinfo=UTC)

@@ -53,21 +53,39 @@ def timed(label: str, baseline: str, count: int, action: Callable[[int], object]
     return rate
 
 
-def event(index: int):  # noqa: ANN201 - a benchmark helper
-    return new_event("directory.estate.upserted", producer="bench", data={"estate_id": f"E{index}", "name": "南山花园", "code": "NS01", "region_id": "R1", "group_id": "G1"}, estate_id="NS01")
+def event(index: int):
+    return new_event(
+        "directory.estate.upserted",
+        producer="bench",
+        data={"estate_id": f"E{index}", "name": "南山花园", "code": "NS01", "region_id": "R1", "group_id": "G1"},
+        estate_id="NS01",
+    )
 
 
 def bench_publish(settings: Settings, count: int) -> None:
     bus = EventBus(settings)
-    with Connection(settings.rabbitmq_url) as plain, Connection(settings.rabbitmq_url, transport_options={"confirm_publish": True}) as confirmed:
+    with (
+        Connection(settings.rabbitmq_url) as plain,
+        Connection(settings.rabbitmq_url, transport_options={"confirm_publish": True}) as confirmed,
+    ):
         exchange = Exchange(settings.event_exchange, type="topic", durable=True)
         sink = Queue(f"{settings.queue_prefix}bench.sink", exchange=exchange, routing_key="#", durable=False, auto_delete=False)
         sink(plain.default_channel).declare()
         raw = Producer(plain.channel(), exchange=exchange)
         raw_confirmed = Producer(confirmed.channel(), exchange=exchange)
         body = event(0).to_message()
-        timed("raw kombu publish, no confirm", "baseline", count, lambda i: raw.publish(body, routing_key="directory.estate.upserted", serializer="json", delivery_mode=2))
-        timed("raw kombu publish, confirmed", "baseline", count, lambda i: raw_confirmed.publish(body, routing_key="directory.estate.upserted", serializer="json", delivery_mode=2))
+        timed(
+            "raw kombu publish, no confirm",
+            "baseline",
+            count,
+            lambda i: raw.publish(body, routing_key="directory.estate.upserted", serializer="json", delivery_mode=2),
+        )
+        timed(
+            "raw kombu publish, confirmed",
+            "baseline",
+            count,
+            lambda i: raw_confirmed.publish(body, routing_key="directory.estate.upserted", serializer="json", delivery_mode=2),
+        )
         events = [event(i) for i in range(count)]
         timed("EventBus.publish (validated envelope, confirmed)", "vs raw confirmed", count, lambda i: bus.publish(events[i]))
         sink(plain.default_channel).delete()
@@ -105,13 +123,23 @@ def bench_relay(settings: Settings, count: int) -> None:
     worker = Worker(context=context, subscriptions=[Subscription("bench", ("directory.#",), lambda e: seen.append(time.perf_counter()))])
     worker.start()
     wait_for(lambda: worker.ready, timeout=20, message="bench consumer")
-    docs = [{"_id": e.id, "event": e.to_document(), "created_at": e.occurred_at, "position": i, "published_at": None} for i, e in enumerate(event(i) for i in range(count))]
+    docs = [
+        {"_id": e.id, "event": e.to_document(), "created_at": e.occurred_at, "position": i, "published_at": None}
+        for i, e in enumerate(event(i) for i in range(count))
+    ]
     started = time.perf_counter()
     context.database.outbox.insert_many(docs)
     worker.relay.wake()
     wait_for(lambda: len(seen) >= count, timeout=120, message="relayed")
     elapsed = max(seen) - started
-    ROWS.append(("outbox → relay → broker → consumer handler", "vs raw confirmed publish", f"{count / elapsed:,.0f} events/s", f"{count} events in {elapsed:.2f} s"))
+    ROWS.append(
+        (
+            "outbox → relay → broker → consumer handler",
+            "vs raw confirmed publish",
+            f"{count / elapsed:,.0f} events/s",
+            f"{count} events in {elapsed:.2f} s",
+        )
+    )
     worker.stop()
     delete_topology(settings, ["bench"])
     context.client.drop_database(settings.mongodb_database)
@@ -134,9 +162,28 @@ def bench_http(settings_for: Callable[[str], Settings], count: int) -> None:
         context = ServiceContext.open(settings)
         client = create_intake(context).test_client()
         admin = bearer(settings, role="group_admin", group_id="G1")
-        client.put("/api/v1/estates/NS01", json={"name": "南山花园", "code": "NS01", "region_id": "R1", "group_id": "G1", "timezone": "Asia/Shanghai"}, headers=admin)
-        body = {"estate_id": "NS01", "building": "3", "unit": "2", "room": "1502", "reporter": {"name": "王女士", "phone": "13800138000", "role": "owner"}, "channel": "front_desk", "first_responder_id": "agent-1", "description": "3号楼电梯困人", "demand": "尽快处理"}
-        timed("POST /api/v1/complaints (validate, ticket no., transaction + outbox)", "vs no-op", count, lambda i: client.post("/api/v1/complaints", json=body, headers=admin))
+        client.put(
+            "/api/v1/estates/NS01",
+            json={"name": "南山花园", "code": "NS01", "region_id": "R1", "group_id": "G1", "timezone": "Asia/Shanghai"},
+            headers=admin,
+        )
+        body = {
+            "estate_id": "NS01",
+            "building": "3",
+            "unit": "2",
+            "room": "1502",
+            "reporter": {"name": "王女士", "phone": "13800138000", "role": "owner"},
+            "channel": "front_desk",
+            "first_responder_id": "agent-1",
+            "description": "3号楼电梯困人",
+            "demand": "尽快处理",
+        }
+        timed(
+            "POST /api/v1/complaints (validate, ticket no., transaction + outbox)",
+            "vs no-op",
+            count,
+            lambda i: client.post("/api/v1/complaints", json=body, headers=admin),
+        )
         context.client.drop_database(settings.mongodb_database)
         context.close()
     try:
@@ -148,7 +195,12 @@ def bench_http(settings_for: Callable[[str], Settings], count: int) -> None:
         context = ServiceContext.open(settings)
         client = create_dispatch(context).test_client()
         admin = bearer(settings, role="group_admin", group_id="G1")
-        timed("POST /api/v1/classify", "vs no-op", count, lambda i: client.post("/api/v1/classify", json={"text": "楼上装修电钻声太吵了，持续一个月了"}, headers=admin))
+        timed(
+            "POST /api/v1/classify",
+            "vs no-op",
+            count,
+            lambda i: client.post("/api/v1/classify", json={"text": "楼上装修电钻声太吵了，持续一个月了"}, headers=admin),
+        )
         context.client.drop_database(settings.mongodb_database)
         context.close()
 
@@ -177,7 +229,15 @@ def main() -> int:
         exchange = unique_name("bench.events.")
 
         def settings_for(service: str) -> Settings:
-            return Settings(service=service, mongodb_url=mongod.url, mongodb_database=unique_name(f"bench_{service}_"), rabbitmq_url=url, event_exchange=exchange, queue_prefix=prefix, jwt_secret="bench-secret-for-propcare-benchmarks-0123")
+            return Settings(
+                service=service,
+                mongodb_url=mongod.url,
+                mongodb_database=unique_name(f"bench_{service}_"),
+                rabbitmq_url=url,
+                event_exchange=exchange,
+                queue_prefix=prefix,
+                jwt_secret="bench-secret-for-propcare-benchmarks-0123",
+            )
 
         bench_publish(settings_for("bench"), count)
         bench_writes(settings_for("bench"), count)

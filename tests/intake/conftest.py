@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+
 from intake.app import create_app
 from intake.store import INDEXES, IntakeStore
 from propcare_shared.clock import FrozenClock
@@ -75,7 +76,9 @@ def estate(client: FlaskClient, admin: dict[str, str]) -> dict[str, Any]:
     """NS01 in the directory, with three households."""
     response = client.put("/api/v1/estates/NS01", json=ESTATE, headers=admin)
     assert response.status_code == 201, response.get_json()
-    imported = client.post("/api/v1/estates/NS01/households:import", data=HOUSEHOLDS_CSV.encode(), headers={**admin, "Content-Type": "text/csv"})
+    imported = client.post(
+        "/api/v1/estates/NS01/households:import", data=HOUSEHOLDS_CSV.encode(), headers={**admin, "Content-Type": "text/csv"}
+    )
     assert imported.status_code == 200 and imported.get_json()["created"] == 3, imported.get_json()
     return response.get_json()
 

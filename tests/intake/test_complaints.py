@@ -10,12 +10,12 @@ from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
+
 from intake.app import create_app
 from propcare_shared.clock import FrozenClock
 from propcare_shared.http.app import ServiceContext
 from propcare_shared.settings import Settings
 from propcare_shared.testing import bearer, outbox_events
-
 from tests.intake.conftest import ESTATE, complaint_body
 
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 2048
@@ -25,7 +25,9 @@ def post(client: FlaskClient, body: dict[str, Any], **headers: str) -> Any:
     return client.post("/api/v1/complaints", json=body, headers=headers)
 
 
-def test_a_resident_complaint_is_received_with_ticket_and_tracking_token(client: FlaskClient, estate: dict[str, Any], context: ServiceContext) -> None:
+def test_a_resident_complaint_is_received_with_ticket_and_tracking_token(
+    client: FlaskClient, estate: dict[str, Any], context: ServiceContext
+) -> None:
     response = post(client, complaint_body())
     body = response.get_json()
     assert response.status_code == 201, body
@@ -37,7 +39,9 @@ def test_a_resident_complaint_is_received_with_ticket_and_tracking_token(client:
     assert body["tracking_token"] not in str(stored)  # only its digest is kept
 
 
-def test_complaint_received_carries_what_dispatch_and_notification_need(client: FlaskClient, estate: dict[str, Any], context: ServiceContext) -> None:
+def test_complaint_received_carries_what_dispatch_and_notification_need(
+    client: FlaskClient, estate: dict[str, Any], context: ServiceContext
+) -> None:
     complaint_id = post(client, complaint_body()).get_json()["id"]
     [event] = [event for event in outbox_events(context.database, complaint_id)]
     assert (event["type"], event["seq"], event["producer"]) == ("complaint.received", 1, "intake")
@@ -48,7 +52,9 @@ def test_complaint_received_carries_what_dispatch_and_notification_need(client: 
     assert data["timezone"] == "Asia/Shanghai" and data["description"].startswith("3号楼")
 
 
-def test_ticket_numbers_count_per_estate_and_local_day(client: FlaskClient, admin: dict[str, str], estate: dict[str, Any], clock: FrozenClock) -> None:
+def test_ticket_numbers_count_per_estate_and_local_day(
+    client: FlaskClient, admin: dict[str, str], estate: dict[str, Any], clock: FrozenClock
+) -> None:
     client.put("/api/v1/estates/FT02", json={**ESTATE, "code": "FT02", "name": "福田苑"}, headers=admin)
     tickets = [post(client, complaint_body()).get_json()["ticket_no"] for _ in range(2)]
     tickets.append(post(client, complaint_body(estate_id="FT02", building=None, unit=None, room=None)).get_json()["ticket_no"])
@@ -135,7 +141,9 @@ def test_an_external_reference_files_a_complaint_once(client: FlaskClient, agent
     assert second.get_json()["complaint_id"] == first.get_json()["id"]
 
 
-def test_residents_are_rate_limited_per_phone(make_settings: Callable[..., Settings], open_context: Callable[..., ServiceContext], clock: FrozenClock) -> None:
+def test_residents_are_rate_limited_per_phone(
+    make_settings: Callable[..., Settings], open_context: Callable[..., ServiceContext], clock: FrozenClock
+) -> None:
     settings = make_settings("intake", resident_limit_per_phone=2, resident_limit_per_address=100)
     from intake.store import INDEXES
 
@@ -150,7 +158,9 @@ def test_residents_are_rate_limited_per_phone(make_settings: Callable[..., Setti
     assert post(client, complaint_body()).status_code == 201
 
 
-def test_residents_are_rate_limited_per_address_but_staff_are_not(make_settings: Callable[..., Settings], open_context: Callable[..., ServiceContext], clock: FrozenClock) -> None:
+def test_residents_are_rate_limited_per_address_but_staff_are_not(
+    make_settings: Callable[..., Settings], open_context: Callable[..., ServiceContext], clock: FrozenClock
+) -> None:
     settings = make_settings("intake", resident_limit_per_phone=100, resident_limit_per_address=2)
     from intake.store import INDEXES
 
@@ -159,7 +169,9 @@ def test_residents_are_rate_limited_per_address_but_staff_are_not(make_settings:
     phones = ["13800000001", "13800000002", "13800000003"]
     statuses = [post(client, complaint_body(reporter={"phone": phone})).status_code for phone in phones]
     assert statuses == [201, 201, 429]
-    behind_gateway = client.post("/api/v1/complaints", json=complaint_body(reporter={"phone": "13800000004"}), headers={"X-Forwarded-For": "10.1.2.3"})
+    behind_gateway = client.post(
+        "/api/v1/complaints", json=complaint_body(reporter={"phone": "13800000004"}), headers={"X-Forwarded-For": "10.1.2.3"}
+    )
     assert behind_gateway.status_code == 201  # another client address, as the gateway reports it
     staff = bearer(settings, role="agent", estates=["NS01"])
     assert post(client, complaint_body(channel="phone", first_responder_id="a"), **staff).status_code == 201
@@ -180,7 +192,9 @@ def test_staff_read_a_complaint_with_its_reporter_and_residents_track_theirs_wit
     assert client.get("/api/v1/track/not-a-token").status_code == 404
 
 
-def test_complaints_are_listed_within_the_callers_scope_with_filters(client: FlaskClient, admin: dict[str, str], settings: Settings, estate: dict[str, Any], clock: FrozenClock) -> None:
+def test_complaints_are_listed_within_the_callers_scope_with_filters(
+    client: FlaskClient, admin: dict[str, str], settings: Settings, estate: dict[str, Any], clock: FrozenClock
+) -> None:
     client.put("/api/v1/estates/FT02", json={**ESTATE, "code": "FT02", "region_id": "R2"}, headers=admin)
     ids = [post(client, complaint_body()).get_json()["id"] for _ in range(3)]
     post(client, complaint_body(estate_id="FT02"))
@@ -199,7 +213,9 @@ def test_complaints_are_listed_within_the_callers_scope_with_filters(client: Fla
     assert client.get(f"/api/v1/complaints/{later}", headers=outsider).status_code == 404
 
 
-def test_photos_are_stored_in_gridfs_and_other_files_refused(client: FlaskClient, agent: dict[str, str], estate: dict[str, Any], context: ServiceContext) -> None:
+def test_photos_are_stored_in_gridfs_and_other_files_refused(
+    client: FlaskClient, agent: dict[str, str], estate: dict[str, Any], context: ServiceContext
+) -> None:
     created = post(client, complaint_body()).get_json()
     url = f"/api/v1/complaints/{created['id']}/attachments"
     by_resident = client.post(url, data={"file": (io.BytesIO(JPEG), "lift.jpg")}, headers={"X-Tracking-Token": created["tracking_token"]})

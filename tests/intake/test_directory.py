@@ -5,24 +5,32 @@ from __future__ import annotations
 from typing import Any
 
 from flask.testing import FlaskClient
+
 from propcare_shared.http.app import ServiceContext
 from propcare_shared.settings import Settings
 from propcare_shared.testing import bearer, outbox_events
-
 from tests.intake.conftest import ESTATE
 
 
-def test_putting_an_estate_creates_then_replaces_it_and_emits_each_time(client: FlaskClient, admin: dict[str, str], context: ServiceContext) -> None:
+def test_putting_an_estate_creates_then_replaces_it_and_emits_each_time(
+    client: FlaskClient, admin: dict[str, str], context: ServiceContext
+) -> None:
     created = client.put("/api/v1/estates/NS01", json=ESTATE, headers=admin)
     renamed = client.put("/api/v1/estates/NS01", json={**ESTATE, "name": "南山花园二期"}, headers=admin)
     assert (created.status_code, renamed.status_code) == (201, 200)
     assert client.get("/api/v1/estates/NS01", headers=admin).get_json()["name"] == "南山花园二期"
     events = outbox_events(context.database)
     assert [event["type"] for event in events] == ["directory.estate.upserted"] * 2
-    assert events[1]["data"]["name"] == "南山花园二期" and (events[1]["estate_id"], events[1]["region_id"], events[1]["group_id"]) == ("NS01", "R1", "G1")
+    assert events[1]["data"]["name"] == "南山花园二期" and (events[1]["estate_id"], events[1]["region_id"], events[1]["group_id"]) == (
+        "NS01",
+        "R1",
+        "G1",
+    )
 
 
-def test_a_bad_estate_is_refused_with_field_errors_and_nothing_stored(client: FlaskClient, admin: dict[str, str], context: ServiceContext) -> None:
+def test_a_bad_estate_is_refused_with_field_errors_and_nothing_stored(
+    client: FlaskClient, admin: dict[str, str], context: ServiceContext
+) -> None:
     response = client.put("/api/v1/estates/NS01", json={**ESTATE, "timezone": "Mars/Olympus", "code": "N S"}, headers=admin)
     assert response.status_code == 422 and response.mimetype == "application/problem+json"
     assert set(response.get_json()["errors"]) == {"timezone", "code"}
@@ -39,7 +47,9 @@ def test_only_directory_admins_within_their_scope_put_estates(client: FlaskClien
     assert client.put("/api/v1/estates/NS01", json=ESTATE, headers=bearer(settings, role="regional_ops", regions=["R1"])).status_code == 201
 
 
-def test_households_import_counts_created_updated_and_rejected_rows(client: FlaskClient, admin: dict[str, str], estate: dict[str, Any], context: ServiceContext) -> None:
+def test_households_import_counts_created_updated_and_rejected_rows(
+    client: FlaskClient, admin: dict[str, str], estate: dict[str, Any], context: ServiceContext
+) -> None:
     csv = "building,unit,room,household_type,age_band,resident_name,resident_phone\n3,2,1502,tenant,,,\n3,2,1601,owner,,,\n3,2,,owner,,,\n"
     response = client.post("/api/v1/estates/NS01/households:import", data=csv.encode(), headers={**admin, "Content-Type": "text/csv"})
     body = response.get_json()
@@ -55,9 +65,13 @@ def test_imported_households_go_out_without_names_or_phones(client: FlaskClient,
     assert "王女士" not in str(imported) and "13800138000" not in str(imported)
 
 
-def test_households_import_takes_json_lines_and_refuses_other_types(client: FlaskClient, admin: dict[str, str], estate: dict[str, Any]) -> None:
+def test_households_import_takes_json_lines_and_refuses_other_types(
+    client: FlaskClient, admin: dict[str, str], estate: dict[str, Any]
+) -> None:
     lines = '{"building": "7", "room": "0303", "household_type": "owner", "age_band": "45_59"}\n'
-    response = client.post("/api/v1/estates/NS01/households:import", data=lines.encode(), headers={**admin, "Content-Type": "application/x-ndjson"})
+    response = client.post(
+        "/api/v1/estates/NS01/households:import", data=lines.encode(), headers={**admin, "Content-Type": "application/x-ndjson"}
+    )
     assert response.status_code == 200 and response.get_json()["created"] == 1
     wrong = client.post("/api/v1/estates/NS01/households:import", data=b"<xml/>", headers={**admin, "Content-Type": "application/xml"})
     assert wrong.status_code == 415
@@ -66,5 +80,9 @@ def test_households_import_takes_json_lines_and_refuses_other_types(client: Flas
 
 
 def test_households_of_an_unknown_estate_are_refused(client: FlaskClient, admin: dict[str, str]) -> None:
-    response = client.post("/api/v1/estates/NOPE/households:import", data=b"building,room,household_type\n3,101,owner\n", headers={**admin, "Content-Type": "text/csv"})
+    response = client.post(
+        "/api/v1/estates/NOPE/households:import",
+        data=b"building,room,household_type\n3,101,owner\n",
+        headers={**admin, "Content-Type": "text/csv"},
+    )
     assert response.status_code == 422 and "estate_id" in response.get_json()["errors"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 import pytest
+
 from intake.attachments import sniff
 from intake.domain.households import household_id, parse_import
 from intake.domain.tickets import local_day, new_tracking_token, ticket_no, token_digest

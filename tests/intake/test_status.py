@@ -7,6 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 from flask.testing import FlaskClient
+
 from intake.handlers import on_work_order_changed
 from intake.store import IntakeStore
 from intake.worker import build_worker
@@ -17,7 +18,6 @@ from propcare_shared.events.outbox import AlreadyHandled
 from propcare_shared.http.app import ServiceContext
 from propcare_shared.settings import Settings
 from propcare_shared.testing import wait_for
-
 from tests.intake.conftest import complaint_body
 
 
@@ -26,7 +26,14 @@ def dispatch_event(complaint: dict[str, Any], event_type: str, *, seq: int, stat
     return new_event(
         event_type,
         producer="dispatch",
-        data={"complaint_id": complaint["id"], "ticket_no": complaint["ticket_no"], "status": status, "action": event_type.split(".")[1], "at": clock(), **data},
+        data={
+            "complaint_id": complaint["id"],
+            "ticket_no": complaint["ticket_no"],
+            "status": status,
+            "action": event_type.split(".")[1],
+            "at": clock(),
+            **data,
+        },
         correlation_id=complaint["id"],
         group_id="G1",
         region_id="R1",
@@ -41,21 +48,39 @@ def received(client: FlaskClient) -> dict[str, Any]:
     return response.get_json()
 
 
-def test_status_time_limits_and_timeline_follow_dispatch(client: FlaskClient, agent: dict[str, str], estate: dict[str, Any], context: ServiceContext, store: IntakeStore, clock: FrozenClock) -> None:
+def test_status_time_limits_and_timeline_follow_dispatch(
+    client: FlaskClient, agent: dict[str, str], estate: dict[str, Any], context: ServiceContext, store: IntakeStore, clock: FrozenClock
+) -> None:
     complaint = received(client)
     handle = on_work_order_changed(context, store)
     due = {"response": clock() + timedelta(minutes=30), "resolve": clock() + timedelta(hours=24)}
-    handle(dispatch_event(complaint, "complaint.classified", seq=2, status="classified", clock=clock, category="facility", subcategory="elevator", tier="emergency", deadlines=due))
+    handle(
+        dispatch_event(
+            complaint,
+            "complaint.classified",
+            seq=2,
+            status="classified",
+            clock=clock,
+            category="facility",
+            subcategory="elevator",
+            tier="emergency",
+            deadlines=due,
+        )
+    )
     handle(dispatch_event(complaint, "complaint.assigned", seq=3, status="assigned", clock=clock, assignee_id="eng-1", deadlines=due))
     view = client.get(f"/api/v1/complaints/{complaint['id']}", headers=agent).get_json()
     assert (view["status"], view["tier"], view["subcategory"], view["assignee_id"]) == ("assigned", "emergency", "elevator", "eng-1")
     assert view["deadlines"]["response"] == "2026-11-22T16:00:00.000Z"
     assert [entry["action"] for entry in view["timeline"]] == ["receive", "classified", "assigned"]
     tracked = client.get(f"/api/v1/track/{complaint['tracking_token']}").get_json()
-    assert tracked["status"] == "assigned" and tracked["tier"] == "emergency" and tracked["deadlines"]["resolve"] == "2026-11-23T15:30:00.000Z"
+    assert (
+        tracked["status"] == "assigned" and tracked["tier"] == "emergency" and tracked["deadlines"]["resolve"] == "2026-11-23T15:30:00.000Z"
+    )
 
 
-def test_an_older_event_arriving_late_does_not_move_the_status_back(client: FlaskClient, estate: dict[str, Any], context: ServiceContext, store: IntakeStore, clock: FrozenClock) -> None:
+def test_an_older_event_arriving_late_does_not_move_the_status_back(
+    client: FlaskClient, estate: dict[str, Any], context: ServiceContext, store: IntakeStore, clock: FrozenClock
+) -> None:
     complaint = received(client)
     handle = on_work_order_changed(context, store)
     handle(dispatch_event(complaint, "complaint.responded", seq=4, status="responded", clock=clock))
@@ -65,7 +90,9 @@ def test_an_older_event_arriving_late_does_not_move_the_status_back(client: Flas
     assert len(store.timeline(complaint["id"])) == 3  # both events are in the history all the same
 
 
-def test_a_redelivered_event_has_no_second_effect(client: FlaskClient, estate: dict[str, Any], context: ServiceContext, store: IntakeStore, clock: FrozenClock) -> None:
+def test_a_redelivered_event_has_no_second_effect(
+    client: FlaskClient, estate: dict[str, Any], context: ServiceContext, store: IntakeStore, clock: FrozenClock
+) -> None:
     complaint = received(client)
     handle = on_work_order_changed(context, store)
     event = dispatch_event(complaint, "complaint.assigned", seq=3, status="assigned", clock=clock)
@@ -78,7 +105,12 @@ def test_a_redelivered_event_has_no_second_effect(client: FlaskClient, estate: d
 
 
 def test_the_worker_consumes_dispatch_events_from_the_broker(
-    client: FlaskClient, estate: dict[str, Any], context: ServiceContext, store: IntakeStore, clock: FrozenClock, make_settings: Callable[..., Settings]
+    client: FlaskClient,
+    estate: dict[str, Any],
+    context: ServiceContext,
+    store: IntakeStore,
+    clock: FrozenClock,
+    make_settings: Callable[..., Settings],
 ) -> None:
     complaint = received(client)
     worker = build_worker(context)
@@ -89,7 +121,11 @@ def test_the_worker_consumes_dispatch_events_from_the_broker(
         publisher.publish(dispatch_event(complaint, "complaint.assigned", seq=3, status="assigned", clock=clock, assignee_id="eng-1"))
         publisher.publish(dispatch_event(complaint, "complaint.resolved", seq=5, status="resolved", clock=clock, resolution="更换控制板"))
         wait_for(lambda: (store.complaint(complaint["id"]) or {}).get("status") == "resolved", timeout=15, message="status resolved")
-        wait_for(lambda: context.database.outbox.count_documents({"published_at": None}) == 0, timeout=15, message="the relay published complaint.received")
+        wait_for(
+            lambda: context.database.outbox.count_documents({"published_at": None}) == 0,
+            timeout=15,
+            message="the relay published complaint.received",
+        )
     finally:
         publisher.close()
         worker.stop(5)

@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+
 from notification.app import create_app
 from notification.config import NotifyConfig
 from notification.dispatcher import Dispatcher
@@ -23,7 +24,6 @@ from propcare_shared.http.app import ServiceContext
 from propcare_shared.settings import Settings
 from propcare_shared.testing import wait_for
 from propcare_shared.worker import Worker
-
 from tests.notification.factories import MONDAY_MORNING, PURPOSES
 
 # Test-speed retries: 60 s, 300 s, 1800 s scaled to 6 ms, 30 ms, 180 ms.

@@ -7,11 +7,11 @@ from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
+
 from notification.dispatcher import Dispatcher
 from propcare_shared.events.envelope import Event
 from propcare_shared.settings import Settings
 from propcare_shared.testing import bearer
-
 from tests.notification.factories import NAME, PHONE, received_event, work_order_event
 
 

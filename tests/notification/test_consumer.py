@@ -9,13 +9,13 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+
 from notification.handlers import CONSUMER
 from notification.store import NotificationStore
 from propcare_shared.events.bus import EventBus
 from propcare_shared.http.app import ServiceContext
 from propcare_shared.testing import wait_for
 from propcare_shared.worker import Worker
-
 from tests.notification.factories import EMAIL, NAME, PHONE, RESOLVE_DUE_LOCAL, outbox_events, received_event, sla_event, work_order_event
 
 
@@ -43,7 +43,7 @@ def test_classified_and_assigned_give_one_acknowledgement_with_the_local_time_li
     wait_for(lambda: handled(context) == 3, timeout=15, message="three events handled")
     [message] = sent_messages(store, received.data["complaint_id"], 1)
     assert message["kind"] == "acknowledgement" and message["channel"] == "app_push" and message["provider"] == "log"
-    assert f"{RESOLVE_DUE_LOCAL}（当地时间）前为您解决" in message["body"]  # noqa: RUF001 - the template's full-width brackets
+    assert f"{RESOLVE_DUE_LOCAL}（当地时间）前为您解决" in message["body"]
     assert received.data["ticket_no"] in message["title"]
     sent = wait_for(
         lambda: [e for e in outbox_events(context, "notification.sent") if e["data"]["message_id"] == message["_id"]],

@@ -16,12 +16,13 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, Envelope, LoginPassword, Session
+from prometheus_client import REGISTRY
+
 from notification.config import NotifyConfig
 from notification.dispatcher import Dispatcher
 from notification.providers import OutgoingMessage, Providers, SmtpProvider, WebhookProvider
 from notification.store import NotificationStore
 from notification.worker import build_dispatcher
-from prometheus_client import REGISTRY
 from propcare_shared.clock import FrozenClock
 from propcare_shared.events.bus import EventBus
 from propcare_shared.events.envelope import Event
@@ -29,7 +30,6 @@ from propcare_shared.http.app import ServiceContext
 from propcare_shared.mongod import free_port
 from propcare_shared.testing import wait_for
 from propcare_shared.worker import Worker
-
 from tests.notification.conftest import FAST
 from tests.notification.factories import EMAIL, PHONE, RESOLVE_DUE_LOCAL, outbox_events, received_event, work_order_event
 

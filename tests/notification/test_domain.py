@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+
 from notification.domain import channels, compose, schedule
 from notification.domain.masking import mask_recipient
-
 from tests.notification.factories import MONDAY_MORNING, MONDAY_NIGHT, RESOLVE_DUE, RESPONSE_DUE
 
 PHONE = "13800138000"

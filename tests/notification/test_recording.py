@@ -6,12 +6,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+from prometheus_client import REGISTRY
+
 from notification.dispatcher import Dispatcher
 from notification.store import NotificationStore
-from prometheus_client import REGISTRY
 from propcare_shared.clock import FrozenClock
 from propcare_shared.events.envelope import Event
-
 from tests.notification.factories import MONDAY_NIGHT, PHONE, received_event, sla_event, survey_event, work_order_event
 
 TUESDAY_SEVEN_LOCAL = datetime(2026, 11, 23, 23, 0, tzinfo=UTC)

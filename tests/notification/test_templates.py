@@ -6,9 +6,9 @@ import re
 from typing import Any
 
 import pytest
+
 from notification import templates
 from notification.domain.compose import KINDS, audience_of, resident_values, staff_values
-
 from tests.notification.factories import MONDAY_MORNING, RESOLVE_DUE, RESOLVE_DUE_LOCAL, RESPONSE_DUE
 
 DATA: dict[str, Any] = {
@@ -51,13 +51,13 @@ def test_every_kind_renders_in_both_languages(kind: str) -> None:
 def test_the_acknowledgement_tells_the_time_limit_in_local_time() -> None:
     chinese = templates.render("acknowledgement", language="zh-CN", values=values_for("acknowledgement"))
     english = templates.render("acknowledgement", language="en", values=values_for("acknowledgement"))
-    assert f"{RESOLVE_DUE_LOCAL}（当地时间）前为您解决" in chinese.body and "工程部" in chinese.body  # noqa: RUF001 - the template's full-width brackets
+    assert f"{RESOLVE_DUE_LOCAL}（当地时间）前为您解决" in chinese.body and "工程部" in chinese.body
     assert f"resolve it by {RESOLVE_DUE_LOCAL} (local time)" in english.body
 
 
 def test_the_resolution_and_the_survey_link_are_in_the_message() -> None:
     resolved = templates.render("resolved", language="zh-CN", values=values_for("resolved"))
-    assert "处理结果：replaced the lamp" in resolved.body  # noqa: RUF001 - the template's full-width colon
+    assert "处理结果：replaced the lamp" in resolved.body
     assert "http://127.0.0.1:8080/s/tok" in templates.render("survey_reminder", language="en", values=values_for("survey_reminder")).body
 
 

@@ -73,12 +73,23 @@ def platform(mongodb_url: str, rabbitmq_url: str) -> Iterator[Platform]:
         worker = [sys.executable, "-m", f"{service}.worker"]
         for role, command in (("web", web), ("worker", worker)):
             log = (logs / f"{service}-{role}.log").open("wb")
-            processes.append(subprocess.Popen(command, cwd=ROOT, env={**env, "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir / role)} if role == "worker" else env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True))
+            processes.append(
+                subprocess.Popen(
+                    command,
+                    cwd=ROOT,
+                    env={**env, "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir / role)} if role == "worker" else env,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                )
+            )
         (metrics_dir / "worker").mkdir()
     platform = Platform(urls=urls, processes=processes, logs=logs)
     try:
         for service in SERVICES:
-            wait_for(lambda service=service: _ready(platform, service), timeout=60, interval=0.2, message=f"{service} ready (logs in {logs})")
+            wait_for(
+                lambda service=service: _ready(platform, service), timeout=60, interval=0.2, message=f"{service} ready (logs in {logs})"
+            )
         yield platform
     finally:
         for process in processes:
@@ -111,7 +122,9 @@ def _handler(staff_id: str) -> dict[str, str]:
 
 
 def _ok(response: requests.Response, *statuses: int) -> Any:
-    assert response.status_code in (statuses or (200,)), f"{response.request.method} {response.url} → {response.status_code}: {response.text}"
+    assert response.status_code in (statuses or (200,)), (
+        f"{response.request.method} {response.url} → {response.status_code}: {response.text}"
+    )
     return response.json() if response.content else None
 
 
@@ -128,7 +141,16 @@ def _until(fetch: Any, check: Any, *, timeout: float = 20.0, message: str) -> An
 
 def test_complaint_flows_through_all_five_services(platform: Platform) -> None:
     admin = _admin()
-    _ok(requests.put(platform.url("intake", "/api/v1/estates/NS01"), json={"name": "南山花园", "code": "NS01", "region_id": "R1", "group_id": "G1", "timezone": "Asia/Shanghai"}, headers=admin, timeout=5), 200, 201)
+    _ok(
+        requests.put(
+            platform.url("intake", "/api/v1/estates/NS01"),
+            json={"name": "南山花园", "code": "NS01", "region_id": "R1", "group_id": "G1", "timezone": "Asia/Shanghai"},
+            headers=admin,
+            timeout=5,
+        ),
+        200,
+        201,
+    )
     staff = {
         "eng-1": {"name": "张工", "department": "engineering", "role": "handler", "grids": [], "on_duty": True},
         "eng-sup": {"name": "李主管", "department": "engineering", "role": "supervisor", "grids": [], "on_duty": True},
@@ -136,14 +158,38 @@ def test_complaint_flows_through_all_five_services(platform: Platform) -> None:
         "mgr-1": {"name": "赵经理", "department": "management", "role": "manager", "grids": [], "on_duty": True},
     }
     for staff_id, body in staff.items():
-        _until(lambda staff_id=staff_id, body=body: requests.put(platform.url("dispatch", f"/api/v1/estates/NS01/staff/{staff_id}"), json=body, headers=admin, timeout=5), lambda r: r.status_code in (200, 201), message="staff accepted once dispatch knows the estate")
-    _ok(requests.put(platform.url("dispatch", "/api/v1/estates/NS01/grids/GR1"), json={"buildings": ["3"], "owner_id": "grid-1"}, headers=admin, timeout=5), 200, 201)
+        _until(
+            lambda staff_id=staff_id, body=body: requests.put(
+                platform.url("dispatch", f"/api/v1/estates/NS01/staff/{staff_id}"), json=body, headers=admin, timeout=5
+            ),
+            lambda r: r.status_code in (200, 201),
+            message="staff accepted once dispatch knows the estate",
+        )
+    _ok(
+        requests.put(
+            platform.url("dispatch", "/api/v1/estates/NS01/grids/GR1"),
+            json={"buildings": ["3"], "owner_id": "grid-1"},
+            headers=admin,
+            timeout=5,
+        ),
+        200,
+        201,
+    )
 
     posted_at = time.monotonic()
     complaint = _ok(
         requests.post(
             platform.url("intake", "/api/v1/complaints"),
-            json={"estate_id": "NS01", "building": "3", "unit": "2", "room": "1502", "reporter": {"name": "王女士", "phone": "13800138000", "role": "owner"}, "channel": "app", "description": "3号楼2单元电梯停在两层之间不动了，按钮没反应", "demand": "尽快修好"},
+            json={
+                "estate_id": "NS01",
+                "building": "3",
+                "unit": "2",
+                "room": "1502",
+                "reporter": {"name": "王女士", "phone": "13800138000", "role": "owner"},
+                "channel": "app",
+                "description": "3号楼2单元电梯停在两层之间不动了，按钮没反应",
+                "demand": "尽快修好",
+            },
             timeout=5,
         ),
         201,
@@ -151,32 +197,93 @@ def test_complaint_flows_through_all_five_services(platform: Platform) -> None:
     complaint_id = complaint["id"]
     assert complaint["status"] == "received" and complaint["ticket_no"].startswith("NS01-")
 
-    work_order = _until(lambda: requests.get(platform.url("dispatch", f"/api/v1/work-orders/{complaint_id}"), headers=admin, timeout=5), lambda r: r.status_code == 200 and r.json()["status"] == "assigned", message="work order assigned").json()
+    work_order = _until(
+        lambda: requests.get(platform.url("dispatch", f"/api/v1/work-orders/{complaint_id}"), headers=admin, timeout=5),
+        lambda r: r.status_code == 200 and r.json()["status"] == "assigned",
+        message="work order assigned",
+    ).json()
     assert (work_order["category"], work_order["subcategory"], work_order["department"]) == ("facility", "elevator", "engineering")
     assert work_order["assignee_id"] == "eng-1"
     assert "response" in work_order["deadlines"]
-    acknowledged = _until(lambda: requests.get(platform.url("notification", "/api/v1/notifications"), params={"complaint_id": complaint_id}, headers=admin, timeout=5), lambda r: r.status_code == 200 and r.json()["items"], message="acknowledgement recorded")
+    acknowledged = _until(
+        lambda: requests.get(
+            platform.url("notification", "/api/v1/notifications"), params={"complaint_id": complaint_id}, headers=admin, timeout=5
+        ),
+        lambda r: r.status_code == 200 and r.json()["items"],
+        message="acknowledgement recorded",
+    )
     assigned_and_acknowledged_in = time.monotonic() - posted_at
     print(f"\nassigned and acknowledged {assigned_and_acknowledged_in:.2f}s after the 201")
     assert acknowledged.json()["items"][0]["kind"] in {"acknowledgement", "assigned"}
 
-    _until(lambda: requests.get(platform.url("intake", f"/api/v1/complaints/{complaint_id}"), headers=admin, timeout=5), lambda r: r.status_code == 200 and r.json()["status"] == "assigned", message="intake shows dispatch's status")
+    _until(
+        lambda: requests.get(platform.url("intake", f"/api/v1/complaints/{complaint_id}"), headers=admin, timeout=5),
+        lambda r: r.status_code == 200 and r.json()["status"] == "assigned",
+        message="intake shows dispatch's status",
+    )
 
-    illegal = requests.post(platform.url("dispatch", f"/api/v1/work-orders/{complaint_id}/actions"), json={"action": "close", "actor_id": "eng-1"}, headers=_handler("eng-1"), timeout=5)
+    illegal = requests.post(
+        platform.url("dispatch", f"/api/v1/work-orders/{complaint_id}/actions"),
+        json={"action": "close", "actor_id": "eng-1"},
+        headers=_handler("eng-1"),
+        timeout=5,
+    )
     assert illegal.status_code == 409 and "respond" in illegal.json()["allowed_actions"]
-    _ok(requests.post(platform.url("dispatch", f"/api/v1/work-orders/{complaint_id}/actions"), json={"action": "respond", "actor_id": "eng-1", "note": "已联系业主"}, headers=_handler("eng-1"), timeout=5), 200, 201)
-    _ok(requests.post(platform.url("dispatch", f"/api/v1/work-orders/{complaint_id}/actions"), json={"action": "resolve", "actor_id": "eng-1", "note": "更换了控制板，电梯恢复运行"}, headers=_handler("eng-1"), timeout=5), 200, 201)
+    _ok(
+        requests.post(
+            platform.url("dispatch", f"/api/v1/work-orders/{complaint_id}/actions"),
+            json={"action": "respond", "actor_id": "eng-1", "note": "已联系业主"},
+            headers=_handler("eng-1"),
+            timeout=5,
+        ),
+        200,
+        201,
+    )
+    _ok(
+        requests.post(
+            platform.url("dispatch", f"/api/v1/work-orders/{complaint_id}/actions"),
+            json={"action": "resolve", "actor_id": "eng-1", "note": "更换了控制板，电梯恢复运行"},
+            headers=_handler("eng-1"),
+            timeout=5,
+        ),
+        200,
+        201,
+    )
 
-    invitations = _until(lambda: requests.get(platform.url("survey", "/api/v1/surveys"), params={"complaint_id": complaint_id}, headers=admin, timeout=5), lambda r: r.status_code == 200 and r.json()["items"], message="survey invitation created").json()["items"]
+    invitations = _until(
+        lambda: requests.get(platform.url("survey", "/api/v1/surveys"), params={"complaint_id": complaint_id}, headers=admin, timeout=5),
+        lambda r: r.status_code == 200 and r.json()["items"],
+        message="survey invitation created",
+    ).json()["items"]
     token = urlparse(invitations[0]["link"]).path.rsplit("/", 1)[-1]
     page = requests.get(platform.url("survey", f"/s/{token}"), timeout=5)
     assert page.status_code == 200 and "<form" in page.text
-    _ok(requests.post(platform.url("survey", f"/api/v1/surveys/{token}/responses"), json={"solved": True, "scores": {"result": 5, "speed": 4, "attitude": 5}, "comment": ""}, timeout=5), 201)
-    assert requests.post(platform.url("survey", f"/api/v1/surveys/{token}/responses"), json={"solved": True, "scores": {"result": 5, "speed": 4, "attitude": 5}, "comment": ""}, timeout=5).status_code == 409
+    _ok(
+        requests.post(
+            platform.url("survey", f"/api/v1/surveys/{token}/responses"),
+            json={"solved": True, "scores": {"result": 5, "speed": 4, "attitude": 5}, "comment": ""},
+            timeout=5,
+        ),
+        201,
+    )
+    assert (
+        requests.post(
+            platform.url("survey", f"/api/v1/surveys/{token}/responses"),
+            json={"solved": True, "scores": {"result": 5, "speed": 4, "attitude": 5}, "comment": ""},
+            timeout=5,
+        ).status_code
+        == 409
+    )
 
-    _until(lambda: requests.get(platform.url("dispatch", f"/api/v1/work-orders/{complaint_id}"), headers=admin, timeout=5), lambda r: r.json()["status"] == "closed", message="closed after a satisfied survey")
+    _until(
+        lambda: requests.get(platform.url("dispatch", f"/api/v1/work-orders/{complaint_id}"), headers=admin, timeout=5),
+        lambda r: r.json()["status"] == "closed",
+        message="closed after a satisfied survey",
+    )
     kpis = _until(
-        lambda: requests.get(platform.url("analytics", "/api/v1/analytics/kpis"), params={"scope": "estate:NS01"}, headers=admin, timeout=5),
+        lambda: requests.get(
+            platform.url("analytics", "/api/v1/analytics/kpis"), params={"scope": "estate:NS01"}, headers=admin, timeout=5
+        ),
         lambda r: r.status_code == 200 and r.json()["volume"]["total"] == 1 and r.json()["survey"]["answered"] == 1,
         message="analytics counted the complaint and the survey",
     ).json()
@@ -193,7 +300,16 @@ def test_bad_input_is_refused_without_a_write(platform: Platform) -> None:
     invalid = requests.post(url, json={"estate_id": "NS01", "channel": "app"}, timeout=5)
     assert invalid.status_code == 422 and invalid.headers["Content-Type"].startswith("application/problem+json")
     assert "description" in invalid.json()["errors"]
-    unknown = requests.post(url, json={"estate_id": "NOPE", "channel": "app", "description": "电梯坏了", "reporter": {"name": "x", "phone": "13800138000", "role": "owner"}}, timeout=5)
+    unknown = requests.post(
+        url,
+        json={
+            "estate_id": "NOPE",
+            "channel": "app",
+            "description": "电梯坏了",
+            "reporter": {"name": "x", "phone": "13800138000", "role": "owner"},
+        },
+        timeout=5,
+    )
     assert unknown.status_code == 422 and "estate_id" in unknown.json()["errors"]
     other_estate = {"Authorization": "Bearer " + issue_token(SECRET, sub="a", role="manager", group_id="G1", estates=["FT02"])}
     listing = requests.get(platform.url("intake", "/api/v1/complaints"), params={"estate_id": "NS01"}, headers=other_estate, timeout=5)

@@ -176,7 +176,7 @@ def test_one_process_mode_runs_a_complaint_end_to_end_and_stops_cleanly(runs: li
             json={
                 "estate_id": ESTATE, "building": "3", "unit": "2", "room": "1502",
                 "reporter": {"name": "王女士", "phone": "13800138000", "role": "owner"},
-                "channel": "app", "description": "3号楼2单元电梯困人，里面有老人", "demand": "尽快救人并检修",  # noqa: RUF001 - Chinese punctuation
+                "channel": "app", "description": "3号楼2单元电梯困人，里面有老人", "demand": "尽快救人并检修",
             },
             headers={"Idempotency-Key": "run-mode-complaint-1"},
             timeout=10,
@@ -201,7 +201,7 @@ def test_one_process_mode_runs_a_complaint_end_to_end_and_stops_cleanly(runs: li
     )
 
     assignee = order["assignee_id"]
-    _act(base, complaint_id, "respond", assignee, "已联系住户，正在赶往现场")  # noqa: RUF001 - Chinese punctuation
+    _act(base, complaint_id, "respond", assignee, "已联系住户，正在赶往现场")
     _act(base, complaint_id, "resolve", assignee, "已解救被困人员并检修电梯")
     wait_for(lambda: _status(session, base, complaint_id) == "resolved", timeout=5, message="resolved")
 

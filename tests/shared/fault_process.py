@@ -53,7 +53,11 @@ def main() -> None:
 
         def work(tx):  # type: ignore[no-untyped-def]
             database.estates.insert_one({"_id": "E1"}, session=tx.session)
-            tx.emit("directory.estate.upserted", data={"estate_id": "E1", "name": "n", "code": "E1", "region_id": "R1", "group_id": "G1"}, estate_id="E1")
+            tx.emit(
+                "directory.estate.upserted",
+                data={"estate_id": "E1", "name": "n", "code": "E1", "region_id": "R1", "group_id": "G1"},
+                estate_id="E1",
+            )
 
         context.uow.run(work)
         database.reached.insert_one({"at": "written"})

@@ -133,7 +133,11 @@ def test_handler_that_keeps_failing_is_parked_and_can_be_replayed(context: Servi
     def handle(event: Event) -> None:
         if broken["on"]:
             raise ValueError("cannot handle")
-        context.uow.run(lambda tx: tx.database.effects.insert_one({"event_id": event.id}, session=tx.session), handled_event=event, consumer="fault.consume")
+        context.uow.run(
+            lambda tx: tx.database.effects.insert_one({"event_id": event.id}, session=tx.session),
+            handled_event=event,
+            consumer="fault.consume",
+        )
 
     worker = start_worker(context, handle)
     queue = f"{settings.queue_prefix}fault.consume"
@@ -157,7 +161,11 @@ def test_unreadable_message_is_parked_at_once(context: ServiceContext, publisher
     worker = start_worker(context, handler)
     queue = f"{context.settings.queue_prefix}fault.consume"
     try:
-        publisher.publish_raw({"type": "directory.estate.upserted", "data": "nonsense"}, exchange=context.settings.event_exchange, routing_key="directory.estate.upserted")
+        publisher.publish_raw(
+            {"type": "directory.estate.upserted", "data": "nonsense"},
+            exchange=context.settings.event_exchange,
+            routing_key="directory.estate.upserted",
+        )
         parked = wait_for(lambda: parked_messages(context.settings, queue, limit=10), message="poison parked")
     finally:
         worker.stop()
@@ -202,7 +210,9 @@ def spawn(mode: str, settings: Settings, **config: object) -> subprocess.Popen[b
     payload = {"settings": {**dataclasses.asdict(settings)}, **config}
     payload["settings"]["retry_delays"] = list(settings.retry_delays)
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.Popen([sys.executable, "-m", "tests.shared.fault_process", mode, json.dumps(payload)], cwd=ROOT, env=env, start_new_session=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "tests.shared.fault_process", mode, json.dumps(payload)], cwd=ROOT, env=env, start_new_session=True
+    )
 
 
 def kill(process: subprocess.Popen[bytes]) -> None:
@@ -221,10 +231,18 @@ def test_consumer_killed_before_ack_is_redelivered_and_handled_once(context: Ser
         time.sleep(1.0)
         event = estate_event()
         publisher.publish(event)
-        wait_for(lambda: context.database.reached.count_documents({"event_id": event.id}) == 1, timeout=15, message=f"consumer reached {hang_after}")
+        wait_for(
+            lambda: context.database.reached.count_documents({"event_id": event.id}) == 1,
+            timeout=15,
+            message=f"consumer reached {hang_after}",
+        )
         kill(first)
         second = spawn("consume", settings, label="second")
-        wait_for(lambda: context.database.inbox.count_documents({"event_id": event.id}) == 1 and _queue_empty(settings), timeout=20, message="redelivered and settled")
+        wait_for(
+            lambda: context.database.inbox.count_documents({"event_id": event.id}) == 1 and _queue_empty(settings),
+            timeout=20,
+            message="redelivered and settled",
+        )
         time.sleep(0.5)
     finally:
         kill(first)
@@ -245,7 +263,9 @@ def _queue_empty(settings: Settings) -> bool:
 
 def test_process_killed_between_write_and_publish_still_publishes(context: ServiceContext, make_settings: Callable[..., Settings]) -> None:
     settings = context.settings
-    sink = ServiceContext.open(make_settings("sink", purposes=("consume",), event_exchange=settings.event_exchange, queue_prefix=settings.queue_prefix))
+    sink = ServiceContext.open(
+        make_settings("sink", purposes=("consume",), event_exchange=settings.event_exchange, queue_prefix=settings.queue_prefix)
+    )
     handler, _ = recording_handler(sink)
     consumer = start_worker(sink, handler)
     writer = spawn("write", settings)
@@ -303,7 +323,11 @@ def test_relay_publishes_in_outbox_order(context: ServiceContext) -> None:
     worker = start_worker(context, handle)
     try:
         for index in range(20):
-            emit_standalone(context.uow, "directory.estate.upserted", data={"estate_id": f"E{index:02d}", "name": "n", "code": "c", "region_id": "R1", "group_id": "G1"})
+            emit_standalone(
+                context.uow,
+                "directory.estate.upserted",
+                data={"estate_id": f"E{index:02d}", "name": "n", "code": "c", "region_id": "R1", "group_id": "G1"},
+            )
         wait_for(lambda: len(order) == 20, message="all relayed")
     finally:
         worker.stop()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 import pytest
+
 from propcare_shared.calendar import (
     OFFICIAL_CALENDAR_YEARS,
     WorkingCalendar,

@@ -50,7 +50,12 @@ def test_envelope_round_trips_with_utc_z_times() -> None:
 
 def test_envelope_rejects_bad_data_and_unknown_types() -> None:
     with pytest.raises(ValidationError):
-        Event.from_message({**new_event("complaint.updated_by_resident", producer="x", data={"complaint_id": "c", "note": "n"}).to_message(), "data": {"note": 1}})
+        Event.from_message(
+            {
+                **new_event("complaint.updated_by_resident", producer="x", data={"complaint_id": "c", "note": "n"}).to_message(),
+                "data": {"note": 1},
+            }
+        )
     with pytest.raises(KeyError):
         new_event("complaint.exploded", producer="x", data={})
     with pytest.raises(ValueError, match="does not declare"):

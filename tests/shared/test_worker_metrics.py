@@ -25,7 +25,13 @@ def test_worker_serves_consumed_event_metrics(make_settings: Callable[..., Setti
     bus = EventBus(settings)
     try:
         wait_for(lambda: worker.ready, message="consumer ready")
-        bus.publish(new_event("directory.estate.upserted", producer="test", data={"estate_id": "E1", "name": "n", "code": "E1", "region_id": "R1", "group_id": "G1"}))
+        bus.publish(
+            new_event(
+                "directory.estate.upserted",
+                producer="test",
+                data={"estate_id": "E1", "name": "n", "code": "E1", "region_id": "R1", "group_id": "G1"},
+            )
+        )
         wait_for(lambda: handled, message="event handled")
         body = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
     finally:

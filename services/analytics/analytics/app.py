@@ -7,11 +7,11 @@ after the fork); tests and the one-process runner pass their own context.
 from __future__ import annotations
 
 from flask import Flask
-from propcare_shared.http.app import ServiceContext, create_service_app
-from propcare_shared.settings import Settings
 
 from analytics.routes import BLUEPRINTS
 from analytics.store import INDEXES
+from propcare_shared.http.app import ServiceContext, create_service_app
+from propcare_shared.settings import Settings
 
 
 def create_app(context: ServiceContext | None = None) -> Flask:

@@ -13,12 +13,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
+from analytics.projection import is_projected, project
+from analytics.store import AnalyticsStore
 from propcare_shared.events.bus import Subscription
 from propcare_shared.events.envelope import Event
 from propcare_shared.http.app import ServiceContext
-
-from analytics.projection import is_projected, project
-from analytics.store import AnalyticsStore
 
 log = logging.getLogger(__name__)
 

@@ -15,13 +15,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from propcare_shared.events.envelope import Event
-from propcare_shared.events.outbox import Transaction
-
 from analytics.domain import campaigns
 from analytics.domain.facts import DEFAULT_TIMEZONE, FACT_EVENTS, SURVEY_ANSWERS, apply, complaint_id_of
 from analytics.domain.hotspots import MAX_IDS, THRESHOLD, WINDOW, WINDOW_DAYS, Window, location, windows_reaching_threshold
 from analytics.store import AnalyticsStore, ClusterKey
+from propcare_shared.events.envelope import Event
+from propcare_shared.events.outbox import Transaction
 
 CAMPAIGN_EVENTS = frozenset({"campaign.started", "campaign.closed"})
 ESTATE_UPSERTED = "directory.estate.upserted"

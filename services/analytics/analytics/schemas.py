@@ -14,9 +14,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
-from propcare_shared.fields import UtcDateTime
 
 from analytics.domain.scope import InvalidScope, Scope, parse_scope
+from propcare_shared.fields import UtcDateTime
 
 REPORT_TIMEZONE = "Asia/Shanghai"
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")

@@ -20,13 +20,13 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from propcare_shared.clock import Clock, utcnow
-from propcare_shared.mongo import IndexSpec
 from pymongo import ASCENDING, DESCENDING
 from pymongo.client_session import ClientSession
 from pymongo.database import Database
 
 from analytics.domain.hotspots import Member, Window
+from propcare_shared.clock import Clock, utcnow
+from propcare_shared.mongo import IndexSpec
 
 COMPLAINT_FACTS = "complaint_facts"
 HOTSPOTS = "hotspots"

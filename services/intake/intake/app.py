@@ -8,12 +8,12 @@ gateway) is trusted for the client address the resident rate limit counts.
 from __future__ import annotations
 
 from flask import Flask
-from propcare_shared.http.app import ServiceContext, create_service_app
-from propcare_shared.settings import Settings
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from intake.routes import BLUEPRINTS
 from intake.store import INDEXES
+from propcare_shared.http.app import ServiceContext, create_service_app
+from propcare_shared.settings import Settings
 
 
 def create_app(context: ServiceContext | None = None) -> Flask:

@@ -15,7 +15,14 @@ from werkzeug.datastructures import FileStorage
 MAX_PHOTO_BYTES = 10 * 1024 * 1024
 MAX_VIDEO_BYTES = 25 * 1024 * 1024
 MAX_PER_COMPLAINT = 9
-VIDEO_BRANDS = {b"qt  ": "video/quicktime", b"isom": "video/mp4", b"mp41": "video/mp4", b"mp42": "video/mp4", b"avc1": "video/mp4", b"iso2": "video/mp4"}
+VIDEO_BRANDS = {
+    b"qt  ": "video/quicktime",
+    b"isom": "video/mp4",
+    b"mp41": "video/mp4",
+    b"mp42": "video/mp4",
+    b"avc1": "video/mp4",
+    b"iso2": "video/mp4",
+}
 HEIF_BRANDS = {b"heic", b"heix", b"mif1", b"msf1"}
 
 

@@ -14,12 +14,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from intake.domain.tickets import local_day, new_tracking_token, ticket_no, token_digest
+from intake.store import FOLLOWED_FIELDS, IntakeStore
 from propcare_shared.events.envelope import Event
 from propcare_shared.events.outbox import Transaction
 from propcare_shared.mongo import new_id
-
-from intake.domain.tickets import local_day, new_tracking_token, ticket_no, token_digest
-from intake.store import FOLLOWED_FIELDS, IntakeStore
 
 DEFAULT_TIMEZONE = "Asia/Shanghai"
 RECEIVED_SEQ = 1
@@ -42,14 +41,30 @@ def receive(tx: Transaction, *, store: IntakeStore, estate: Mapping[str, Any], v
     """Store a complaint and emit ``complaint.received``."""
     timezone = estate.get("timezone") or DEFAULT_TIMEZONE
     sequence = store.next_ticket_sequence(estate_id=estate["_id"], day=local_day(now, timezone=timezone), session=tx.session)
-    household = store.household(estate_id=estate["_id"], building=values.get("building"), unit=values.get("unit"), room=values.get("room"), session=tx.session)
+    household = store.household(
+        estate_id=estate["_id"], building=values.get("building"), unit=values.get("unit"), room=values.get("room"), session=tx.session
+    )
     token = new_tracking_token()
     complaint: dict[str, Any] = {
         "_id": new_id(),
         "ticket_no": ticket_no(estate_code=estate["code"], day=local_day(now, timezone=timezone), sequence=sequence),
         "tracking_digest": token_digest(token),
         **tenancy(estate),
-        **{key: values.get(key) for key in ("building", "unit", "room", "channel", "description", "demand", "category_hint", "expected_by", "first_responder_id", "language")},
+        **{
+            key: values.get(key)
+            for key in (
+                "building",
+                "unit",
+                "room",
+                "channel",
+                "description",
+                "demand",
+                "category_hint",
+                "expected_by",
+                "first_responder_id",
+                "language",
+            )
+        },
         "reporter": dict(values["reporter"]),
         "household_id": household["_id"] if household else None,
         "status": "received",
@@ -89,7 +104,16 @@ def receive(tx: Transaction, *, store: IntakeStore, estate: Mapping[str, Any], v
         **tenancy(estate),
     )
     store.record_change(
-        {"_id": event.id, "complaint_id": complaint["_id"], "at": now, "seq": RECEIVED_SEQ, "action": "receive", "status": "received", "actor_id": complaint["first_responder_id"], "note": None},
+        {
+            "_id": event.id,
+            "complaint_id": complaint["_id"],
+            "at": now,
+            "seq": RECEIVED_SEQ,
+            "action": "receive",
+            "status": "received",
+            "actor_id": complaint["first_responder_id"],
+            "note": None,
+        },
         session=tx.session,
     )
     return Received(complaint=complaint, tracking_token=token)

@@ -11,13 +11,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
+from intake import complaints
+from intake.store import IntakeStore
 from propcare_shared.events.bus import Subscription
 from propcare_shared.events.catalogue import WORK_ORDER_EVENTS
 from propcare_shared.events.envelope import Event
 from propcare_shared.http.app import ServiceContext
-
-from intake import complaints
-from intake.store import IntakeStore
 
 log = logging.getLogger(__name__)
 

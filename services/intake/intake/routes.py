@@ -15,11 +15,6 @@ from typing import Any
 
 from flask import Response, current_app, jsonify, request
 from flask_smorest import Blueprint
-from propcare_shared.events.outbox import Transaction
-from propcare_shared.http.app import ServiceContext
-from propcare_shared.http.auth import STAFF_ROLES, authenticated, current_principal, optional_principal, require_scope
-from propcare_shared.http.errors import Problem
-from propcare_shared.http.idempotency import idempotent
 from pymongo.errors import DuplicateKeyError
 
 from intake import complaints
@@ -40,6 +35,11 @@ from intake.schemas import (
     TrackOut,
 )
 from intake.store import IntakeStore
+from propcare_shared.events.outbox import Transaction
+from propcare_shared.http.app import ServiceContext
+from propcare_shared.http.auth import STAFF_ROLES, authenticated, current_principal, optional_principal, require_scope
+from propcare_shared.http.errors import Problem
+from propcare_shared.http.idempotency import idempotent
 
 DIRECTORY_ADMINS = ("manager", "regional_ops", "group_admin", "service")
 HOUSEHOLDS_PER_EVENT = 500
@@ -61,13 +61,18 @@ def _store() -> IntakeStore:
 
 
 def _estate_view(document: dict[str, Any]) -> dict[str, Any]:
-    return {"estate_id": document["_id"], **{key: document.get(key) for key in ("name", "code", "region_id", "group_id", "timezone", "updated_at")}}
+    return {
+        "estate_id": document["_id"],
+        **{key: document.get(key) for key in ("name", "code", "region_id", "group_id", "timezone", "updated_at")},
+    }
 
 
 def _known_estate(store: IntakeStore, estate_id: str) -> dict[str, Any]:
     estate = store.estate(estate_id)
     if estate is None:
-        raise Problem(422, "Invalid request", detail="No such estate in the directory.", errors={"estate_id": [f"Unknown estate {estate_id!r}."]})
+        raise Problem(
+            422, "Invalid request", detail="No such estate in the directory.", errors={"estate_id": [f"Unknown estate {estate_id!r}."]}
+        )
     return estate
 
 
@@ -89,7 +94,11 @@ def put_estate(values: dict[str, Any], estate_id: str) -> tuple[dict[str, Any], 
 
     def work(tx: Transaction) -> tuple[dict[str, Any], bool]:
         document, created = store.put_estate(estate_id=estate_id, values=values, session=tx.session)
-        tx.emit("directory.estate.upserted", data={"estate_id": estate_id, **{key: values[key] for key in ("name", "code", "region_id", "group_id", "timezone")}}, **complaints.tenancy(document))
+        tx.emit(
+            "directory.estate.upserted",
+            data={"estate_id": estate_id, **{key: values[key] for key in ("name", "code", "region_id", "group_id", "timezone")}},
+            **complaints.tenancy(document),
+        )
         return document, created
 
     document, created = _context().uow.run(work)
@@ -136,7 +145,12 @@ def import_households(estate_id: str) -> dict[str, Any]:
             chunk = parsed.rows[start : start + HOUSEHOLDS_PER_EVENT]
             tx.emit(
                 "directory.households.imported",
-                data={"households": [{key: row.get(key) for key in ("household_id", "building", "unit", "room", "household_type", "age_band")} for row in chunk]},
+                data={
+                    "households": [
+                        {key: row.get(key) for key in ("household_id", "building", "unit", "room", "household_type", "age_band")}
+                        for row in chunk
+                    ]
+                },
                 **complaints.tenancy(estate),
             )
         return counts
@@ -154,7 +168,10 @@ def _limit_resident(store: IntakeStore, *, phone: str) -> None:
     window = timedelta(seconds=settings.resident_limit_window)
     address = request.remote_addr or "unknown"
     phone_key = hashlib.sha256(phone.encode()).hexdigest()
-    for key, limit in ((f"address:{address}", settings.resident_limit_per_address), (f"phone:{phone_key}", settings.resident_limit_per_phone)):
+    for key, limit in (
+        (f"address:{address}", settings.resident_limit_per_address),
+        (f"phone:{phone_key}", settings.resident_limit_per_phone),
+    ):
         if store.hit(key=key, window=window) > limit:
             raise Problem(
                 429,
@@ -208,7 +225,9 @@ def _duplicate_reference(store: IntakeStore, external_ref: str | None) -> Proble
 
 def _visible_complaint(store: IntakeStore, complaint_id: str) -> dict[str, Any]:
     complaint = store.complaint(complaint_id)
-    if complaint is None or not current_principal().can_see(group_id=complaint["group_id"], region_id=complaint["region_id"], estate_id=complaint["estate_id"]):
+    if complaint is None or not current_principal().can_see(
+        group_id=complaint["group_id"], region_id=complaint["region_id"], estate_id=complaint["estate_id"]
+    ):
         raise Problem(404, "Not Found", detail=f"No complaint {complaint_id!r} within your scope.")
     return complaint
 
@@ -237,7 +256,9 @@ def list_complaints(args: dict[str, Any]) -> dict[str, Any]:
         received["$lt"] = args["to"]
     if received:
         query["received_at"] = received
-    items, next_cursor = _store().list_complaints(query={"$and": [query, current_principal().estate_filter()]}, limit=args["limit"], cursor=args["cursor"])
+    items, next_cursor = _store().list_complaints(
+        query={"$and": [query, current_principal().estate_filter()]}, limit=args["limit"], cursor=args["cursor"]
+    )
     return {"items": items, "next_cursor": next_cursor}
 
 
@@ -259,7 +280,9 @@ def post_attachment(complaint_id: str) -> tuple[dict[str, Any], int]:
         upload = accept_upload(request.files.get("file"), attached=len(complaint.get("attachments") or ()))
     except AttachmentRefused as exc:
         raise Problem(exc.status, exc.title, detail=exc.detail, errors={"file": [exc.detail]}) from None
-    return store.store_attachment(complaint_id=complaint_id, filename=upload.filename, content_type=upload.content_type, stream=upload.stream), 201
+    return store.store_attachment(
+        complaint_id=complaint_id, filename=upload.filename, content_type=upload.content_type, stream=upload.stream
+    ), 201
 
 
 # resident tracking -------------------------------------------------------------------------------

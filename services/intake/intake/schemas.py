@@ -6,10 +6,10 @@ from typing import Any
 from zoneinfo import available_timezones
 
 from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
-from propcare_shared.fields import UtcDateTime
-from propcare_shared.http.pagination import PageArgs
 
 from intake.domain.people import PHONE, REPORTER_ROLES
+from propcare_shared.fields import UtcDateTime
+from propcare_shared.http.pagination import PageArgs
 
 CHANNELS = ("app", "wechat", "web", "phone", "front_desk", "grid_visit", "owners_committee", "email", "gov_hotline", "open311")
 # Channels where a member of staff enters the complaint and becomes its first responder (首问负责人).
@@ -72,7 +72,11 @@ class ComplaintIn(Schema):
     demand = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=1000))
     category_hint = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=64))
     expected_by = UtcDateTime(load_default=None, allow_none=True)
-    attachments = fields.List(fields.String(validate=ID), load_default=list, validate=validate.Length(max=0, error="Upload files after creating the complaint: POST /api/v1/complaints/{id}/attachments."))
+    attachments = fields.List(
+        fields.String(validate=ID),
+        load_default=list,
+        validate=validate.Length(max=0, error="Upload files after creating the complaint: POST /api/v1/complaints/{id}/attachments."),
+    )
     first_responder_id = fields.String(load_default=None, allow_none=True, validate=ID)
     external_ref = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=128))
     language = fields.String(load_default="zh-CN", validate=validate.OneOf(("zh-CN", "en")))
@@ -162,7 +166,9 @@ class TrackOut(Schema):
     description = fields.String()
     received_at = UtcDateTime()
     tier = fields.String(allow_none=True)
-    deadlines = fields.Dict(keys=fields.String(), values=UtcDateTime(allow_none=True), metadata={"description": "The time limits, by target."})
+    deadlines = fields.Dict(
+        keys=fields.String(), values=UtcDateTime(allow_none=True), metadata={"description": "The time limits, by target."}
+    )
     timeline = fields.List(fields.Nested(ResidentTimelineEntry))
 
 

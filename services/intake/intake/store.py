@@ -22,13 +22,14 @@ from datetime import date, datetime, timedelta
 from typing import Any, BinaryIO
 
 import gridfs
-from propcare_shared.clock import Clock, utcnow
-from propcare_shared.http.pagination import paginate
-from propcare_shared.mongo import IndexSpec
 from pymongo import ASCENDING, DESCENDING, ReturnDocument, UpdateOne
 from pymongo.client_session import ClientSession
 from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
+
+from propcare_shared.clock import Clock, utcnow
+from propcare_shared.http.pagination import paginate
+from propcare_shared.mongo import IndexSpec
 
 ESTATES = "estates"
 HOUSEHOLDS = "households"
@@ -47,7 +48,9 @@ INDEXES: list[IndexSpec] = [
     IndexSpec(COMPLAINTS, [("estate_id", ASCENDING), ("_id", DESCENDING)]),
     IndexSpec(COMPLAINTS, [("estate_id", ASCENDING), ("status", ASCENDING), ("_id", DESCENDING)]),
     IndexSpec(COMPLAINTS, [("region_id", ASCENDING), ("_id", DESCENDING)]),
-    IndexSpec(COMPLAINTS, [("external_ref", ASCENDING)], {"unique": True, "partialFilterExpression": {"external_ref": {"$type": "string"}}}),
+    IndexSpec(
+        COMPLAINTS, [("external_ref", ASCENDING)], {"unique": True, "partialFilterExpression": {"external_ref": {"$type": "string"}}}
+    ),
     IndexSpec(TIMELINE, [("complaint_id", ASCENDING), ("at", DESCENDING), ("seq", DESCENDING)]),
     IndexSpec(RATE_LIMITS, [("expires_at", ASCENDING)], {"expireAfterSeconds": 0}),
 ]
@@ -90,7 +93,12 @@ class IntakeStore:
                 {"_id": row["household_id"]},
                 {
                     "$set": {**{key: row.get(key) for key in HOUSEHOLD_FIELDS}, "updated_at": now},
-                    "$setOnInsert": {"estate_id": estate["_id"], "group_id": estate["group_id"], "region_id": estate["region_id"], "created_at": now},
+                    "$setOnInsert": {
+                        "estate_id": estate["_id"],
+                        "group_id": estate["group_id"],
+                        "region_id": estate["region_id"],
+                        "created_at": now,
+                    },
                 },
                 upsert=True,
             )
@@ -101,7 +109,9 @@ class IntakeStore:
         result = self.database[HOUSEHOLDS].bulk_write(operations, ordered=False, session=session)
         return result.upserted_count, result.matched_count
 
-    def household(self, *, estate_id: str, building: str | None, unit: str | None, room: str | None, session: ClientSession | None = None) -> dict[str, Any] | None:
+    def household(
+        self, *, estate_id: str, building: str | None, unit: str | None, room: str | None, session: ClientSession | None = None
+    ) -> dict[str, Any] | None:
         """Return the household at an address: by unit when given, else the only one with that room."""
         if not building or not room:
             return None
@@ -163,7 +173,9 @@ class IntakeStore:
 
     def timeline(self, complaint_id: str, *, limit: int = TIMELINE_LIMIT) -> list[dict[str, Any]]:
         """Return the last changes of a complaint, oldest first."""
-        entries = list(self.database[TIMELINE].find({"complaint_id": complaint_id}).sort([("at", DESCENDING), ("seq", DESCENDING)]).limit(limit))
+        entries = list(
+            self.database[TIMELINE].find({"complaint_id": complaint_id}).sort([("at", DESCENDING), ("seq", DESCENDING)]).limit(limit)
+        )
         return entries[::-1]
 
     # attachments -----------------------------------------------------------------------------

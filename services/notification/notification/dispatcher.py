@@ -23,15 +23,14 @@ from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
-from propcare_shared.events.outbox import Transaction
-from propcare_shared.http.app import ServiceContext
-from propcare_shared.logs import correlation
-
 from notification import metrics
 from notification.config import NotifyConfig
 from notification.domain import schedule
 from notification.providers import OutgoingMessage, ProviderResult, Providers
 from notification.store import FAILED, RETRYING, SENT, NotificationStore
+from propcare_shared.events.outbox import Transaction
+from propcare_shared.http.app import ServiceContext
+from propcare_shared.logs import correlation
 
 log = logging.getLogger(__name__)
 

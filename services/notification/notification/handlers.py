@@ -11,13 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from propcare_shared.events.bus import Subscription
-from propcare_shared.events.envelope import Event
-from propcare_shared.http.app import ServiceContext
-
 from notification import metrics
 from notification.messages import record
 from notification.store import SKIPPED, NotificationStore
+from propcare_shared.events.bus import Subscription
+from propcare_shared.events.envelope import Event
+from propcare_shared.http.app import ServiceContext
 
 SERVICE = "notification"
 PURPOSE = "messages"

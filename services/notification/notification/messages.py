@@ -22,13 +22,12 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from propcare_shared.events.envelope import Event
-from propcare_shared.events.outbox import Transaction
-from propcare_shared.mongo import new_id
-
 from notification.domain import channels, compose, schedule
 from notification.store import QUEUED, SKIPPED, NotificationStore
 from notification.templates import DEFAULT_LANGUAGE, normalise_language, render
+from propcare_shared.events.envelope import Event
+from propcare_shared.events.outbox import Transaction
+from propcare_shared.mongo import new_id
 
 STAFF_LANGUAGE = DEFAULT_LANGUAGE
 

@@ -24,10 +24,10 @@ from typing import Any, Protocol
 from urllib.parse import unquote, urlsplit
 
 import requests
-from propcare_shared.logs import redact
 
 from notification.config import NotifyConfig
 from notification.domain.channels import APP_PUSH, EMAIL, SMS, STAFF, WECHAT
+from propcare_shared.logs import redact
 
 log = logging.getLogger(__name__)
 

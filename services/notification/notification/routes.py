@@ -11,15 +11,15 @@ from typing import Any
 
 from flask import current_app
 from flask_smorest import Blueprint
-from propcare_shared.http.app import ServiceContext
-from propcare_shared.http.auth import STAFF_ROLES, Principal, authenticated, current_principal, require_scope
-from propcare_shared.http.errors import Problem
 
 from notification import templates
 from notification.domain.compose import KINDS, audience_of
 from notification.domain.masking import mask_recipient
 from notification.schemas import NotificationListArgs, NotificationOut, NotificationPage, TemplateKindOut, TemplateList
 from notification.store import NotificationStore
+from propcare_shared.http.app import ServiceContext
+from propcare_shared.http.auth import STAFF_ROLES, Principal, authenticated, current_principal, require_scope
+from propcare_shared.http.errors import Problem
 
 notifications = Blueprint(
     "notifications",

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
-from propcare_shared.fields import UtcDateTime
-from propcare_shared.http.pagination import PageArgs
 
 from notification.domain.channels import DELIVERY_CHANNELS
 from notification.domain.compose import KINDS
 from notification.store import STATUSES
+from propcare_shared.fields import UtcDateTime
+from propcare_shared.http.pagination import PageArgs
 
 ID = validate.Length(min=1, max=64)
 

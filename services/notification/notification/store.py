@@ -20,11 +20,12 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from propcare_shared.http.pagination import paginate
-from propcare_shared.mongo import IndexSpec
 from pymongo import ASCENDING, DESCENDING, ReturnDocument
 from pymongo.client_session import ClientSession
 from pymongo.database import Database
+
+from propcare_shared.http.pagination import paginate
+from propcare_shared.mongo import IndexSpec
 
 CONTACTS = "contacts"
 MESSAGES = "messages"

@@ -6,16 +6,13 @@ that sends them, and the outbox relay (``notification.sent`` and ``notification.
 
 from __future__ import annotations
 
-from propcare_shared.http.app import ServiceContext
-from propcare_shared.logs import configure_logging
-from propcare_shared.settings import Settings
-from propcare_shared.worker import PeriodicLoop, Worker
-
 from notification.config import NotifyConfig
 from notification.dispatcher import Dispatcher
 from notification.handlers import subscriptions
 from notification.providers import Providers
 from notification.store import INDEXES, NotificationStore
+from propcare_shared.http.app import ServiceContext
+from propcare_shared.worker import PeriodicLoop, Worker, open_service_context, run_service_worker
 
 SERVICE = "notification"
 
@@ -30,8 +27,7 @@ def build_worker(
     context: ServiceContext | None = None, *, config: NotifyConfig | None = None, providers: Providers | None = None
 ) -> Worker:
     """Build notification's worker on a context (by default one opened from the environment)."""
-    if context is None:
-        context = ServiceContext.open(Settings.from_env(SERVICE))
+    context = context or open_service_context(SERVICE, INDEXES)
     context.ensure_indexes(INDEXES)  # the unique dedupe key makes recording idempotent; never run without it
     config = config or NotifyConfig.from_env()
     dispatcher = build_dispatcher(context, config=config, providers=providers)
@@ -41,9 +37,7 @@ def build_worker(
 
 def main() -> None:
     """Run the worker until stopped."""
-    settings = Settings.from_env(SERVICE)
-    configure_logging(SERVICE, settings.log_level)
-    build_worker(ServiceContext.open(settings)).run_forever()
+    run_service_worker(SERVICE, indexes=INDEXES, build=build_worker)
 
 
 if __name__ == "__main__":

@@ -146,7 +146,9 @@ class EventBus:
         self._connection = None
         self._producer = None
 
-    def publish_raw(self, body: Any, *, exchange: Exchange | str, routing_key: str, headers: dict[str, Any] | None = None, message_id: str | None = None) -> None:
+    def publish_raw(
+        self, body: Any, *, exchange: Exchange | str, routing_key: str, headers: dict[str, Any] | None = None, message_id: str | None = None
+    ) -> None:
         """Publish one persistent JSON message and wait for its confirm."""
         with self._lock:
             try:
@@ -253,13 +255,19 @@ class EventConsumer(ConsumerMixin):
         attempts = int((message.headers or {}).get(ATTEMPTS_HEADER, 0)) + 1
         error = f"{type(exc).__name__}: {exc}"[:500]
         if attempts >= self.settings.max_attempts:
-            log.error("event parked after repeated failures", extra={"queue": queue_name, "event_id": event.id, "type": event.type, "attempts": attempts, "error": error})
+            log.error(
+                "event parked after repeated failures",
+                extra={"queue": queue_name, "event_id": event.id, "type": event.type, "attempts": attempts, "error": error},
+            )
             self._park(queue_name, body, message, error=error, attempts=attempts)
             self.metrics.consumed(event.type, "dead")
             return
         level = min(attempts - 1, len(self.settings.retry_delays) - 1)
         headers = {ATTEMPTS_HEADER: attempts, ERROR_HEADER: error}
-        log.warning("event handling failed, retrying later", extra={"queue": queue_name, "event_id": event.id, "type": event.type, "attempts": attempts, "error": error})
+        log.warning(
+            "event handling failed, retrying later",
+            extra={"queue": queue_name, "event_id": event.id, "type": event.type, "attempts": attempts, "error": error},
+        )
         if self.settings.embedded_broker:
             self._retry_in_process(queue_name, body, headers, self.settings.retry_delays[level])
         else:
@@ -269,7 +277,12 @@ class EventConsumer(ConsumerMixin):
         self.metrics.consumed(event.type, "retry")
 
     def _retry_in_process(self, queue_name: str, body: Any, headers: dict[str, Any], delay: float) -> None:
-        timer = threading.Timer(delay, self.bus.publish_raw, args=(body,), kwargs={"exchange": self.topology.requeue, "routing_key": queue_name, "headers": headers})
+        timer = threading.Timer(
+            delay,
+            self.bus.publish_raw,
+            args=(body,),
+            kwargs={"exchange": self.topology.requeue, "routing_key": queue_name, "headers": headers},
+        )
         timer.daemon = True
         self._timers = [t for t in self._timers if t.is_alive()] + [timer]
         timer.start()

@@ -44,12 +44,12 @@ class Event:
         return asdict(self)
 
     @classmethod
-    def from_message(cls, body: dict[str, Any]) -> "Event":
+    def from_message(cls, body: dict[str, Any]) -> Event:
         """Load and validate an envelope read from the bus."""
         return EnvelopeSchema().load(body)
 
     @classmethod
-    def from_document(cls, document: dict[str, Any]) -> "Event":
+    def from_document(cls, document: dict[str, Any]) -> Event:
         """Rebuild an event stored by ``to_document``."""
         return cls(**{key: document[key] for key in cls.__dataclass_fields__})
 
@@ -79,7 +79,7 @@ class EnvelopeSchema(Schema):
         values["data"] = _validated_data(values["type"], values["data"])
         return Event(**values)
 
-    def dump(self, obj: Any, *, many: bool | None = None) -> Any:  # noqa: D102 - marshmallow's own
+    def dump(self, obj: Any, *, many: bool | None = None) -> Any:
         result = super().dump(obj, many=many)
         if not many:
             result["occurred_at"] = isoformat_z(obj.occurred_at)

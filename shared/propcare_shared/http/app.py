@@ -38,7 +38,7 @@ class ServiceContext:
     checks: dict[str, Callable[[], bool]] = field(default_factory=dict)
 
     @classmethod
-    def open(cls, settings: Settings, *, clock: Clock = utcnow, client: MongoClient | None = None) -> "ServiceContext":
+    def open(cls, settings: Settings, *, clock: Clock = utcnow, client: MongoClient | None = None) -> ServiceContext:
         """Connect (lazily) to the service's own database."""
         client = client or connect(settings.mongodb_url, app_name=f"propcare-{settings.service}")
         database = client[settings.mongodb_database]
@@ -117,7 +117,15 @@ def _register_request_metrics(app: Flask, service: str) -> None:
         return response
 
 
-ACCEPTED_BODY_TYPES = ("application/json", "application/problem+json", "multipart/form-data", "application/x-www-form-urlencoded", "text/csv", "application/x-ndjson", "application/jsonlines")
+ACCEPTED_BODY_TYPES = (
+    "application/json",
+    "application/problem+json",
+    "multipart/form-data",
+    "application/x-www-form-urlencoded",
+    "text/csv",
+    "application/x-ndjson",
+    "application/jsonlines",
+)
 
 
 def _register_media_type_check(app: Flask) -> None:

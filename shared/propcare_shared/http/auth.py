@@ -63,7 +63,14 @@ def issue_token(
     ttl_seconds: int = 3600,
 ) -> str:
     """Sign a token with the claims of API.md (used by tests, the demo and service clients)."""
-    claims = {"sub": sub, "role": role, "group_id": group_id, "regions": list(regions), "estates": list(estates), "exp": int(time.time()) + ttl_seconds}
+    claims = {
+        "sub": sub,
+        "role": role,
+        "group_id": group_id,
+        "regions": list(regions),
+        "estates": list(estates),
+        "exp": int(time.time()) + ttl_seconds,
+    }
     return jwt.encode(claims, secret, algorithm="HS256")
 
 

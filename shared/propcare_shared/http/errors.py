@@ -35,7 +35,15 @@ class Problem(Exception):
         self.extra = extra
 
 
-def problem_response(status: int, title: str, *, detail: str | None = None, errors: dict[str, Any] | None = None, headers: dict[str, str] | None = None, **extra: Any) -> Response:
+def problem_response(
+    status: int,
+    title: str,
+    *,
+    detail: str | None = None,
+    errors: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> Response:
     """Build a problem+json response."""
     body: dict[str, Any] = {"type": "about:blank", "title": title, "status": status}
     if detail:
@@ -88,7 +96,9 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(ServerSelectionTimeoutError)
     def on_database_down(error: Exception) -> Response:
         log.error("database unavailable", extra={"error": str(error)})
-        return problem_response(503, "Service Unavailable", detail="The database cannot be reached; try again shortly.", headers={"Retry-After": "5"})
+        return problem_response(
+            503, "Service Unavailable", detail="The database cannot be reached; try again shortly.", headers={"Retry-After": "5"}
+        )
 
     @app.errorhandler(Exception)
     def on_unexpected(error: Exception) -> Response:

@@ -33,7 +33,9 @@ def decode_cursor(cursor: str) -> str:
         raise Problem(422, "Invalid request", errors={"cursor": ["Not a cursor returned by this API."]}) from None
 
 
-def paginate(collection: Collection, query: dict[str, Any], *, limit: int, cursor: str | None, projection: dict[str, Any] | None = None) -> tuple[list[dict[str, Any]], str | None]:
+def paginate(
+    collection: Collection, query: dict[str, Any], *, limit: int, cursor: str | None, projection: dict[str, Any] | None = None
+) -> tuple[list[dict[str, Any]], str | None]:
     """Return one page of documents, newest ``_id`` first, and the cursor of the next page."""
     if cursor:
         query = {"$and": [query, {"_id": {"$lt": decode_cursor(cursor)}}]}
