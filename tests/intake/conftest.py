@@ -25,8 +25,8 @@ PURPOSES = ("complaint-status",)
 ESTATE = {"name": "南山花园", "code": "NS01", "region_id": "R1", "group_id": "G1", "timezone": "Asia/Shanghai"}
 HOUSEHOLDS_CSV = (
     "building,unit,room,household_type,age_band,resident_name,resident_phone\n"
-    "3,2,1502,owner,60_plus,王女士,13800138000\n"
-    "3,2,1503,tenant,30_44,,\n"
+    "3,2,1502,owner,65+,王女士,13800138000\n"
+    "3,2,1503,tenant,36-50,,\n"
     "5,1,0101,vacant,,,\n"
 )
 

@@ -47,7 +47,7 @@ def test_complaint_received_carries_what_dispatch_and_notification_need(
     assert (event["type"], event["seq"], event["producer"]) == ("complaint.received", 1, "intake")
     assert (event["group_id"], event["region_id"], event["estate_id"], event["correlation_id"]) == ("G1", "R1", "NS01", complaint_id)
     data = event["data"]
-    assert data["household_id"] == "NS01:3:2:1502" and data["household_type"] == "owner" and data["age_band"] == "60_plus"
+    assert data["household_id"] == "NS01:3:2:1502" and data["household_type"] == "owner" and data["age_band"] == "65+"
     assert data["reporter"] == {"name": "王女士", "phone": "13800138000", "role": "owner", "email": None}
     assert data["timezone"] == "Asia/Shanghai" and data["description"].startswith("3号楼")
 

@@ -68,7 +68,7 @@ def test_imported_households_go_out_without_names_or_phones(client: FlaskClient,
 def test_households_import_takes_json_lines_and_refuses_other_types(
     client: FlaskClient, admin: dict[str, str], estate: dict[str, Any]
 ) -> None:
-    lines = '{"building": "7", "room": "0303", "household_type": "owner", "age_band": "45_59"}\n'
+    lines = '{"building": "7", "room": "0303", "household_type": "owner", "age_band": "51-65"}\n'
     response = client.post(
         "/api/v1/estates/NS01/households:import", data=lines.encode(), headers={**admin, "Content-Type": "application/x-ndjson"}
     )

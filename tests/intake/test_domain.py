@@ -29,12 +29,12 @@ def test_tracking_tokens_are_unguessable_and_stored_only_as_digests() -> None:
 def test_csv_import_keeps_valid_rows_and_explains_each_rejected_one() -> None:
     text = (
         "building,unit,room,household_type,age_band,resident_name,resident_phone\n"
-        "3,2,1502,owner,60_plus,王女士,13800138000\n"
+        "3,2,1502,owner,65+,王女士,13800138000\n"
         ",2,1503,tenant,,,\n"
         "3,2,1504,landlord,,,\n"
         "3,2,1505,owner,,,12345\n"
         "5,1,0101,vacant,,李四,13900139000\n"
-        "3,2,1502,tenant,30_44,,\n"
+        "3,2,1502,tenant,36-50,,\n"
     )
     parsed = parse_import(text, estate_id="NS01", json_lines=False)
     assert [row["row"] for row in parsed.rejected] == [2, 3, 4]

@@ -16,8 +16,8 @@ Deadline rules (docs/DEADLINES.md has worked examples):
   (``shift_deadlines``), literally, so a working-day deadline may move off 23:59:59.
 
 Every instant returned is an aware UTC datetime. Naive datetimes passed in are read as UTC (what
-MongoDB stores). Escalation is computed, not fired: the scanner that owns the database makes each
-warning and breach fire exactly once.
+MongoDB stores). Escalation is computed, not fired: the scanner that owns the database
+(``dispatch.escalation``) makes each warning and breach fire exactly once.
 """
 
 from __future__ import annotations
@@ -387,24 +387,23 @@ def escalation_thresholds(*, started_at: datetime, due_at: datetime) -> dict[str
     return {name: start + span * fraction if span else due for name, fraction in THRESHOLDS.items()}
 
 
-def escalation_due(*, started_at: datetime, due_at: datetime, now: datetime, tier: str, hotline: bool) -> list[Step]:
-    """Return every escalation step due at ``now``, in order; the caller fires those not fired yet.
-
-    An emergency breach or a hotline complaint's breach escalates at once to level 3: levels 1, 2
-    and 3 are all due from the deadline.
-    """
-    at = _utc(now)
+def escalation_schedule(*, started_at: datetime, due_at: datetime, tier: str, hotline: bool) -> list[tuple[datetime, Step]]:
+    """Return each escalation step of a target with the instant it falls due; an emergency or hotline breach reaches level 3 at once."""
     thresholds = escalation_thresholds(started_at=started_at, due_at=due_at)
     immediate = hotline or tier in IMMEDIATE_LEVEL_3_TIERS
-    steps: list[Step] = []
-    if at >= thresholds["warning"]:
-        steps.append(Step("warning", 0, ESCALATION_ROLES[0]))
-    if at >= thresholds["level_1"]:
-        steps.append(Step("breached", 1, ESCALATION_ROLES[1]))
+    schedule = [
+        (thresholds["warning"], Step("warning", 0, ESCALATION_ROLES[0])),
+        (thresholds["level_1"], Step("breached", 1, ESCALATION_ROLES[1])),
+    ]
     for level in (2, 3):
-        if at >= (thresholds["level_1"] if immediate else thresholds[f"level_{level}"]):
-            steps.append(Step("level", level, ESCALATION_ROLES[level]))
-    return steps
+        schedule.append((thresholds["level_1"] if immediate else thresholds[f"level_{level}"], Step("level", level, ESCALATION_ROLES[level])))
+    return schedule
+
+
+def escalation_due(*, started_at: datetime, due_at: datetime, now: datetime, tier: str, hotline: bool) -> list[Step]:
+    """Return every escalation step due at ``now``, in order; the caller fires those not fired yet."""
+    at = _utc(now)
+    return [step for due, step in escalation_schedule(started_at=started_at, due_at=due_at, tier=tier, hotline=hotline) if at >= due]
 
 
 def preview(

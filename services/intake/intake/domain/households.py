@@ -20,7 +20,7 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 from intake.domain.people import PHONE
 
 HOUSEHOLD_TYPES = ("owner", "tenant", "vacant")
-AGE_BANDS = ("under_30", "30_44", "45_59", "60_plus")
+AGE_BANDS = ("18-35", "36-50", "51-65", "65+")
 COLUMNS = ("building", "unit", "room", "household_type", "age_band", "resident_name", "resident_phone")
 PART = validate.Length(min=1, max=32)
 
