@@ -7,15 +7,15 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
 from dispatch.app import create_app
 from dispatch.store import INDEXES, DispatchStore
 from dispatch.work_orders import create_from_complaint
-from flask import Flask
-from flask.testing import FlaskClient
 from propcare_shared.clock import FrozenClock
 from propcare_shared.http.app import ServiceContext
 from propcare_shared.settings import Settings
-
 from tests.dispatch.factories import MONDAY_MORNING, PURPOSES, received_event
 
 

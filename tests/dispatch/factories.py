@@ -12,8 +12,8 @@ from propcare_shared.mongo import new_id
 # Monday 23 November 2026, 10:00 in Shanghai: a working day, far from holidays.
 MONDAY_MORNING = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
 PURPOSES = ("complaint-received", "survey-dissatisfied", "survey-completed", "estate-upserted")
-LIFT_TRAPPED = "3号楼2单元电梯困人，里面有老人"  # noqa: RUF001 - Chinese text takes full-width punctuation
-CORRIDOR_LIGHT = "楼道的灯坏了，晚上很黑"  # noqa: RUF001 - Chinese text takes full-width punctuation
+LIFT_TRAPPED = "3号楼2单元电梯困人，里面有老人"
+CORRIDOR_LIGHT = "楼道的灯坏了，晚上很黑"
 
 
 def received_event(

@@ -8,13 +8,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from dispatch.app import create_app
 from flask.testing import FlaskClient
+
+from dispatch.app import create_app
 from propcare_shared.clock import FrozenClock, isoformat_z
 from propcare_shared.http.app import ServiceContext
 from propcare_shared.settings import Settings
 from propcare_shared.testing import bearer
-
 from tests.dispatch.factories import LIFT_TRAPPED, outbox_events
 
 WORK_ORDER_KEYS = {

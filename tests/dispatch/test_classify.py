@@ -5,8 +5,6 @@ Unit tests use texts written for them. The evaluation tests run the whole develo
 per-class precision and recall, and assert the accuracies SPEC §4 asks for.
 """
 
-# ruff: noqa: RUF001 - Chinese complaint texts take full-width punctuation
-
 from __future__ import annotations
 
 import functools
@@ -17,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from dispatch.domain import taxonomy
 from dispatch.domain.classify import (
     CATEGORIES,

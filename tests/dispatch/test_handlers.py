@@ -8,10 +8,11 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from kombu import Connection, Exchange, Queue
+
 from dispatch import work_orders
 from dispatch.store import DispatchStore
 from dispatch.worker import build_worker
-from kombu import Connection, Exchange, Queue
 from propcare_shared.clock import FrozenClock
 from propcare_shared.events.bus import EventBus
 from propcare_shared.events.envelope import Event, new_event
@@ -19,7 +20,6 @@ from propcare_shared.http.app import ServiceContext
 from propcare_shared.settings import Settings
 from propcare_shared.testing import unique_name, wait_for
 from propcare_shared.worker import Worker
-
 from tests.dispatch.factories import CORRIDOR_LIGHT, outbox_events, received_event
 
 

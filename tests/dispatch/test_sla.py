@@ -10,6 +10,8 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
+from marshmallow import ValidationError
+
 from dispatch.domain.sla import (
     DEFAULT_POLICY,
     TARGETS,
@@ -29,7 +31,6 @@ from dispatch.domain.sla import (
     shift_deadlines,
     target_outcome,
 )
-from marshmallow import ValidationError
 from propcare_shared.calendar import WorkingCalendar
 
 
@@ -441,38 +442,40 @@ def test_warning_to_assignee_at_80_percent() -> None:
     assert general_steps("2026-11-23T21:12:00Z") == [Step("warning", 0, ("assignee",))]
 
 
-def test_breach_escalates_to_department_supervisor_at_100_percent() -> None:
-    assert general_steps("2026-11-24T02:00:00Z") == [Step("warning", 0, ("assignee",)), Step("breached", 1, ("supervisor",))]
+def test_breach_escalates_to_department_supervisor_once_100_percent_has_passed() -> None:
+    # Met at the deadline is met, so the breach falls due just after it, not at it.
+    assert general_steps("2026-11-24T02:00:00Z") == [Step("warning", 0, ("assignee",))]
+    assert general_steps("2026-11-24T02:00:00.001Z") == [Step("warning", 0, ("assignee",)), Step("breached", 1, ("supervisor",))]
 
 
 def test_estate_manager_at_150_percent() -> None:
-    assert general_steps("2026-11-24T14:00:00Z")[-1] == Step("level", 2, ("manager",))
-    assert len(general_steps("2026-11-24T13:59:59Z")) == 2
+    assert general_steps("2026-11-24T14:00:01Z")[-1] == Step("level", 2, ("manager",))
+    assert len(general_steps("2026-11-24T14:00:00Z")) == 2
 
 
 def test_regional_operations_at_200_percent() -> None:
-    assert general_steps("2026-11-25T02:00:00Z") == [
+    assert general_steps("2026-11-25T02:00:01Z") == [
         Step("warning", 0, ("assignee",)),
         Step("breached", 1, ("supervisor",)),
         Step("level", 2, ("manager",)),
         Step("level", 3, ("regional_ops",)),
     ]
-    assert len(general_steps("2026-11-25T01:59:59Z")) == 3
+    assert len(general_steps("2026-11-25T02:00:00Z")) == 3
 
 
 def test_emergency_breach_jumps_to_level_3_at_once() -> None:
     started, due = utc("2026-11-23T02:00:00Z"), utc("2026-11-23T02:15:00Z")
-    before = escalation_due(started_at=started, due_at=due, now=due - timedelta(seconds=1), tier="emergency", hotline=False)
-    at_breach = escalation_due(started_at=started, due_at=due, now=due, tier="emergency", hotline=False)
+    before = escalation_due(started_at=started, due_at=due, now=due, tier="emergency", hotline=False)
+    at_breach = escalation_due(started_at=started, due_at=due, now=due + timedelta(milliseconds=1), tier="emergency", hotline=False)
     assert [step.level for step in before] == [0]
     assert [(step.kind, step.level) for step in at_breach] == [("warning", 0), ("breached", 1), ("level", 2), ("level", 3)]
 
 
 def test_hotline_breach_jumps_to_level_3_at_once() -> None:
-    assert [(step.kind, step.level) for step in general_steps("2026-11-24T02:00:00Z", hotline=True)] == [
+    assert [(step.kind, step.level) for step in general_steps("2026-11-24T02:00:01Z", hotline=True)] == [
         ("warning", 0),
         ("breached", 1),
         ("level", 2),
         ("level", 3),
     ]
-    assert [step.level for step in general_steps("2026-11-24T01:59:59Z", hotline=True)] == [0]
+    assert [step.level for step in general_steps("2026-11-24T02:00:00Z", hotline=True)] == [0]

@@ -12,7 +12,6 @@ from dispatch.timers import new_entry
 from propcare_shared.clock import FrozenClock
 from propcare_shared.http.app import ServiceContext
 from propcare_shared.mongo import new_id
-
 from tests.dispatch.factories import MONDAY_MORNING
 
 

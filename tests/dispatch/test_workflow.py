@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+
 from dispatch import timers
 from dispatch.workflow import ACTIONS, OPEN_STATUSES, STATUSES, IllegalTransition, allowed_actions, apply, missing_or_invalid
 

@@ -7,13 +7,13 @@ after the fork); tests and the one-process runner pass their own context.
 from __future__ import annotations
 
 from flask import Flask, Response
-from propcare_shared.http.app import ServiceContext, create_service_app
-from propcare_shared.metrics import render_metrics
-from propcare_shared.settings import Settings
 
 from dispatch.metrics import install_collector
 from dispatch.routes import BLUEPRINTS
 from dispatch.store import INDEXES, DispatchStore
+from propcare_shared.http.app import ServiceContext, create_service_app
+from propcare_shared.metrics import render_metrics
+from propcare_shared.settings import Settings
 
 
 def create_app(context: ServiceContext | None = None) -> Flask:

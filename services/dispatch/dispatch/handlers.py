@@ -19,15 +19,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from propcare_shared.events.bus import Subscription
-from propcare_shared.events.envelope import Event
-from propcare_shared.events.outbox import Transaction
-from propcare_shared.http.app import ServiceContext
-
 from dispatch import work_orders
 from dispatch.metrics import record_targets
 from dispatch.store import DispatchStore
 from dispatch.workflow import IllegalTransition
+from propcare_shared.events.bus import Subscription
+from propcare_shared.events.envelope import Event
+from propcare_shared.events.outbox import Transaction
+from propcare_shared.http.app import ServiceContext
 
 log = logging.getLogger(__name__)
 

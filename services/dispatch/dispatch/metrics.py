@@ -25,12 +25,12 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
-from propcare_shared.clock import Clock
 
 from dispatch.domain.classify import TIERS
 from dispatch.domain.sla import DEFAULT_POLICY, Target
 from dispatch.store import DispatchStore
 from dispatch.timers import TargetResult
+from propcare_shared.clock import Clock
 
 log = logging.getLogger(__name__)
 

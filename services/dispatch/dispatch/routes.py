@@ -1,10 +1,12 @@
 """Dispatch's HTTP API (API.md): the estate directory (staff, grids), work orders and their actions,
-the classifier and the SLA preview.
+the classifier, the SLA preview, and the SLA policies and calendars of groups, regions and estates.
 
 Views parse with a schema, check the caller's scope, call the store or ``work_orders`` and dump with
 a schema. A refused action changes nothing: it is refused inside the unit of work, before any write.
 An estate dispatch has not heard of (no ``directory.estate.upserted`` yet) cannot get staff or grids:
-422 on ``estate_id``.
+422 on ``estate_id``. A policy or calendar put for a scope applies to the work orders made or timed
+afterwards (new complaints, reclassifications, reopens, follow-ups) and to the preview; deadlines
+already set stay as they are.
 """
 
 from __future__ import annotations
@@ -14,23 +16,23 @@ from typing import Any
 
 from flask import Response, current_app, jsonify
 from flask_smorest import Blueprint
-from propcare_shared.http.app import ServiceContext
-from propcare_shared.http.auth import STAFF_ROLES, authenticated, current_principal, require_scope
-from propcare_shared.http.errors import Problem
-from propcare_shared.http.idempotency import idempotent
-from propcare_shared.http.pagination import PageArgs
 
 from dispatch import work_orders
 from dispatch.domain.classify import classify
-from dispatch.domain.sla import compute_deadlines
+from dispatch.domain.scopes import Scope, parse_scope, scope_chain
+from dispatch.domain.sla import compute_deadlines, format_duration, serialize_policy
 from dispatch.metrics import record_targets
 from dispatch.schemas import (
     ActionIn,
+    CalendarIn,
+    CalendarOut,
     ClassificationOut,
     ClassifyIn,
     GridIn,
     GridOut,
     GridPage,
+    PolicyIn,
+    PolicyOut,
     SlaPreviewArgs,
     SlaPreviewOut,
     StaffIn,
@@ -44,8 +46,16 @@ from dispatch.schemas import (
 from dispatch.store import DispatchStore, overdue_query
 from dispatch.timers import view_state
 from dispatch.workflow import IllegalTransition
+from propcare_shared.http.app import ServiceContext
+from propcare_shared.http.auth import STAFF_ROLES, authenticated, current_principal, require_scope
+from propcare_shared.http.errors import Problem
+from propcare_shared.http.idempotency import idempotent
+from propcare_shared.http.pagination import PageArgs
 
 DIRECTORY_ADMINS = ("manager", "supervisor", "regional_ops", "group_admin", "service")
+SCOPE_ADMINS = ("manager", "regional_ops", "group_admin")
+"""Who may change a policy or a calendar, each within their scope: a manager their estates, regional
+operations their regions and the estates in them, a group admin the whole group."""
 
 directory = Blueprint(
     "directory", __name__, url_prefix="/api/v1/estates", description="The estate directory dispatch routes with: staff and grids."
@@ -58,7 +68,16 @@ orders = Blueprint(
 )
 classifier = Blueprint("classify", __name__, url_prefix="/api/v1/classify", description="The complaint classifier.")
 sla = Blueprint("sla", __name__, url_prefix="/api/v1/sla", description="SLA deadlines.")
-BLUEPRINTS = (directory, orders, classifier, sla)
+policies = Blueprint(
+    "sla_policies",
+    __name__,
+    url_prefix="/api/v1/sla-policies",
+    description="SLA policies overridden per group, region or estate (ISO 8601 durations).",
+)
+calendars = Blueprint(
+    "calendars", __name__, url_prefix="/api/v1/calendars", description="Closures and extra working days per group, region or estate."
+)
+BLUEPRINTS = (directory, orders, classifier, sla, policies, calendars)
 
 
 def _context() -> ServiceContext:
@@ -326,3 +345,109 @@ def preview_deadlines(args: dict[str, Any]) -> dict[str, Any]:
         timezone=estate.get("timezone") or work_orders.DEFAULT_TIMEZONE,
     )
     return {"tier": args["tier"], "deadlines": deadlines}
+
+
+# SLA policies and calendars ----------------------------------------------------------------------
+
+
+def _scope_chain(store: DispatchStore, text: str, *, reading: bool = False) -> tuple[Scope, list[str]]:
+    """Return a scope and the scopes it inherits from (widest first, itself last), once the caller may see it."""
+    try:
+        scope = parse_scope(text)
+    except ValueError as exc:
+        raise Problem(422, "Invalid request", detail="Some fields are missing or invalid.", errors={"scope": [str(exc)]}) from None
+    tenancy: dict[str, str | None] = {"group_id": None, "region_id": None, "estate_id": None}
+    if scope.kind == "estate":
+        estate = _known_estate(store, scope.id, reading=reading)
+        tenancy.update(group_id=estate.get("group_id"), region_id=estate.get("region_id"), estate_id=scope.id)
+    elif scope.kind == "region":
+        group_id = store.region_group(scope.id)
+        if group_id is None and reading:
+            raise Problem(404, "Not Found", detail=f"Dispatch knows no estate in the region {scope.id!r}.")
+        if group_id is None:
+            raise Problem(
+                422,
+                "Invalid request",
+                detail="Dispatch knows no estate in this region yet, so it cannot tell whose region it is.",
+                errors={"scope": [f"Unknown region {scope.id!r}."]},
+            )
+        tenancy.update(group_id=group_id, region_id=scope.id)
+    else:
+        tenancy["group_id"] = scope.id
+    require_scope(**tenancy)
+    return scope, scope_chain(**tenancy)
+
+
+def _policy_view(store: DispatchStore, scope: Scope, chain: list[str]) -> dict[str, Any]:
+    policy, _ = store.effective_for(chain)
+    own = store.policy_override(str(scope)) or {}
+    return {"scope": str(scope), "tiers": serialize_policy(policy)["tiers"], "overrides": own.get("tiers") or {}}
+
+
+def _calendar_view(store: DispatchStore, scope: Scope, chain: list[str]) -> dict[str, Any]:
+    _, calendar = store.effective_for(chain)
+    own = store.calendar_override(str(scope)) or {}
+    return {
+        "scope": str(scope),
+        "closures": own.get("closures") or [],
+        "extra_working_days": own.get("extra_working_days") or [],
+        "effective": {
+            "closures": [day.isoformat() for day in sorted(calendar.closures)],
+            "extra_working_days": [day.isoformat() for day in sorted(calendar.extra_working_days)],
+        },
+    }
+
+
+@policies.route("/<scope>", methods=["PUT"])
+@authenticated(roles=SCOPE_ADMINS)
+@policies.arguments(PolicyIn)
+@policies.response(200, PolicyOut)
+@policies.alt_response(201, schema=PolicyOut, description="Created")
+def put_policy(values: dict[str, Any], scope: str) -> tuple[dict[str, Any], int]:
+    """Replace the cells a scope overrides (the others inherit) and answer its effective policy; 422 or 403 store nothing."""
+    store = _store()
+    parsed, chain = _scope_chain(store, scope)
+    tiers = {
+        tier: {target: {"duration": format_duration(cell), "clock": cell.clock} for target, cell in cells.items()}
+        for tier, cells in values["tiers"].items()
+    }
+    created = store.put_policy(scope=str(parsed), tiers=tiers, actor_id=current_principal().sub)
+    return _policy_view(store, parsed, chain), 201 if created else 200
+
+
+@policies.route("/<scope>", methods=["GET"])
+@authenticated(roles=STAFF_ROLES)
+@policies.response(200, PolicyOut)
+def get_policy(scope: str) -> dict[str, Any]:
+    """Return the effective policy of a scope (group, then region, then estate, over the defaults) and its own cells."""
+    store = _store()
+    parsed, chain = _scope_chain(store, scope, reading=True)
+    return _policy_view(store, parsed, chain)
+
+
+@calendars.route("/<scope>", methods=["PUT"])
+@authenticated(roles=SCOPE_ADMINS)
+@calendars.arguments(CalendarIn)
+@calendars.response(200, CalendarOut)
+@calendars.alt_response(201, schema=CalendarOut, description="Created")
+def put_calendar(values: dict[str, Any], scope: str) -> tuple[dict[str, Any], int]:
+    """Replace a scope's closures and extra working days; 422 for a value that is not a date, nothing stored then."""
+    store = _store()
+    parsed, chain = _scope_chain(store, scope)
+    created = store.put_calendar(
+        scope=str(parsed),
+        closures=sorted({day.isoformat() for day in values["closures"]}),
+        extra_working_days=sorted({day.isoformat() for day in values["extra_working_days"]}),
+        actor_id=current_principal().sub,
+    )
+    return _calendar_view(store, parsed, chain), 201 if created else 200
+
+
+@calendars.route("/<scope>", methods=["GET"])
+@authenticated(roles=STAFF_ROLES)
+@calendars.response(200, CalendarOut)
+def get_calendar(scope: str) -> dict[str, Any]:
+    """Return a scope's own closures and extra working days, and those in force there."""
+    store = _store()
+    parsed, chain = _scope_chain(store, scope, reading=True)
+    return _calendar_view(store, parsed, chain)

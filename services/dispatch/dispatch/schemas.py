@@ -1,16 +1,18 @@
-"""marshmallow schemas of dispatch's HTTP API (API.md, Directory and Work orders)."""
+"""marshmallow schemas of dispatch's HTTP API (API.md, Directory, Work orders, SLA policies and calendars)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
-from propcare_shared.fields import UtcDateTime
-from propcare_shared.http.pagination import PageArgs
 
 from dispatch.domain.classify import CATEGORIES, TIERS
+from dispatch.domain.sla import PolicyOverrideSchema, flatten_errors
 from dispatch.routing import DEPARTMENTS, STAFF_ROLES
 from dispatch.workflow import ACTIONS, STATUSES, missing_or_invalid
+from propcare_shared.fields import UtcDateTime
+from propcare_shared.http.pagination import PageArgs
 
 CHANNELS = ("app", "wechat", "web", "phone", "front_desk", "grid_visit", "owners_committee", "email", "gov_hotline", "open311")
 DEADLINE_STATES = ("pending", "met", "breached", "paused")
@@ -190,3 +192,57 @@ class SlaPreviewOut(Schema):
 
     tier = fields.String()
     deadlines = fields.Dict(keys=fields.String(), values=UtcDateTime())
+
+
+class DottedErrors:
+    """Report nested field errors under dotted keys (``tiers.general.response.duration``, ``closures.0``)."""
+
+    def handle_error(self, error: ValidationError, data: Any, *, many: bool, **kwargs: Any) -> None:
+        """Raise the same errors, flattened."""
+        messages = error.messages if isinstance(error.messages, Mapping | list) else [str(error.messages)]
+        raise ValidationError(flatten_errors(messages), data=data, valid_data=error.valid_data)
+
+
+class PolicyIn(DottedErrors, PolicyOverrideSchema):
+    """The cells a scope overrides: ``{"tiers": {tier: {target: {"duration": "PT24H", "clock": "calendar"}}}}``."""
+
+
+class PolicyOut(Schema):
+    """The effective policy of a scope (``tiers``) and the cells the scope itself overrides (``overrides``)."""
+
+    scope = fields.String()
+    tiers = fields.Dict()
+    overrides = fields.Dict()
+
+
+MAX_CALENDAR_DAYS = 1000
+
+
+class CalendarIn(DottedErrors, Schema):
+    """A scope's own closures and extra working days (ISO dates, ``YYYY-MM-DD``)."""
+
+    closures = fields.List(fields.Date(), load_default=list, validate=validate.Length(max=MAX_CALENDAR_DAYS))
+    extra_working_days = fields.List(fields.Date(), load_default=list, validate=validate.Length(max=MAX_CALENDAR_DAYS))
+
+    @validates_schema(skip_on_field_errors=True)
+    def check_disjoint(self, values: dict[str, Any], **_: Any) -> None:
+        """Refuse a day that is both a closure and an extra working day."""
+        both = sorted(set(values["closures"]) & set(values["extra_working_days"]))
+        if both:
+            raise ValidationError(
+                f"A day cannot be both a closure and an extra working day: {', '.join(map(str, both))}.", field_name="extra_working_days"
+            )
+
+
+class CalendarDays(Schema):
+    """Closures and extra working days, as ISO dates."""
+
+    closures = fields.List(fields.String())
+    extra_working_days = fields.List(fields.String())
+
+
+class CalendarOut(CalendarDays):
+    """A scope's own closures and extra working days, and those in force there (``effective``, with the wider scopes')."""
+
+    scope = fields.String()
+    effective = fields.Nested(CalendarDays)

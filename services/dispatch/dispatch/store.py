@@ -5,11 +5,13 @@ session of a unit of work (``session=tx.session``) by its caller. Staff names ar
 nowhere else: never in events, logs or metrics.
 
 Collections:
-- ``work_orders``: one document per complaint, ``_id`` = complaint id (the shape the escalation
-  scanner relies on; see ``new_work_order``);
+- ``work_orders``: one document per complaint, ``_id`` = complaint id; ``next_check_at`` (indexed)
+  is when the escalation scanner must look at it next (``timers.next_check_at``), None when never;
 - ``timeline``: one document per change, so a long history never grows the work order;
 - ``staff`` and ``grids``: the estate directory, keyed by (estate_id, staff_id / grid_id);
-- ``estates``: a copy of intake's estates from ``directory.estate.upserted`` (group, region, time zone).
+- ``estates``: a copy of intake's estates from ``directory.estate.upserted`` (group, region, time zone);
+- ``sla_policies`` and ``calendars``: one document per scope (``_id`` = ``group:G1``, ``region:R1``,
+  ``estate:NS01``) with the cells, closures and extra working days that scope overrides.
 """
 
 from __future__ import annotations
@@ -18,23 +20,26 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from propcare_shared.calendar import WorkingCalendar
-from propcare_shared.clock import Clock, utcnow
-from propcare_shared.http.pagination import paginate
-from propcare_shared.mongo import IndexSpec, new_id
 from pymongo import ASCENDING, DESCENDING, ReturnDocument
 from pymongo.client_session import ClientSession
 from pymongo.database import Database
 
-from dispatch.domain.sla import DEFAULT_POLICY
+from dispatch.domain.scopes import scope_chain
+from dispatch.domain.sla import Policy, effective_policy
 from dispatch.routing import Grid, StaffMember
 from dispatch.workflow import OPEN_STATUSES
+from propcare_shared.calendar import WorkingCalendar
+from propcare_shared.clock import Clock, utcnow
+from propcare_shared.http.pagination import paginate
+from propcare_shared.mongo import IndexSpec, new_id
 
 WORK_ORDERS = "work_orders"
 TIMELINE = "timeline"
 STAFF = "staff"
 GRIDS = "grids"
 ESTATES = "estates"
+SLA_POLICIES = "sla_policies"
+CALENDARS = "calendars"
 TIMELINE_LIMIT = 200
 SLA_TARGETS_OPEN = ("response", "onsite", "plan", "resolve")
 
@@ -46,6 +51,7 @@ INDEXES: list[IndexSpec] = [
         WORK_ORDERS, [("estate_id", ASCENDING), ("household_id", ASCENDING), ("subcategory", ASCENDING), ("received_at", DESCENDING)]
     ),
     IndexSpec(WORK_ORDERS, [("estate_id", ASCENDING), ("building", ASCENDING), ("subcategory", ASCENDING), ("received_at", DESCENDING)]),
+    IndexSpec(WORK_ORDERS, [("next_check_at", ASCENDING)]),
     IndexSpec(TIMELINE, [("complaint_id", ASCENDING), ("at", DESCENDING), ("_id", DESCENDING)]),
     IndexSpec(STAFF, [("estate_id", ASCENDING), ("staff_id", ASCENDING)], {"unique": True}),
     IndexSpec(STAFF, [("estate_id", ASCENDING), ("department", ASCENDING), ("role", ASCENDING), ("on_duty", ASCENDING)]),
@@ -54,13 +60,25 @@ INDEXES: list[IndexSpec] = [
 ]
 
 
-def policy_and_calendar_for(database: Database, estate: Mapping[str, Any] | None) -> tuple[Any, WorkingCalendar]:
-    """Return the SLA policy and the working calendar in force for an estate.
+def effective_for(database: Database, scopes: list[str], *, session: ClientSession | None = None) -> tuple[Policy, WorkingCalendar]:
+    """Return the defaults and the official calendar overridden by each scope in turn (widest first)."""
+    policies = {doc["_id"]: doc for doc in database[SLA_POLICIES].find({"_id": {"$in": scopes}}, session=session)}
+    calendars = {doc["_id"]: doc for doc in database[CALENDARS].find({"_id": {"$in": scopes}}, session=session)}
+    calendar = WorkingCalendar()
+    for scope in scopes:
+        if scope in calendars:
+            own = calendars[scope]
+            calendar = calendar.merged(WorkingCalendar(closures=own["closures"], extra_working_days=own["extra_working_days"]))
+    return effective_policy(layers=[policies.get(scope) for scope in scopes]), calendar
 
-    The single seam where the policy store (``dispatch.policies``) plugs in; until then the defaults
-    of SPEC.md §5 and the official calendar with no extra closures.
-    """
-    return DEFAULT_POLICY, WorkingCalendar()
+
+def policy_and_calendar_for(
+    database: Database, estate: Mapping[str, Any] | None, *, session: ClientSession | None = None
+) -> tuple[Policy, WorkingCalendar]:
+    """Return the SLA policy and the working calendar in force for an estate: its group's, region's and own overrides."""
+    estate = estate or {}
+    scopes = scope_chain(group_id=estate.get("group_id"), region_id=estate.get("region_id"), estate_id=estate.get("estate_id"))
+    return effective_for(database, scopes, session=session)
 
 
 class DispatchStore:
@@ -113,9 +131,47 @@ class DispatchStore:
         """Return every region of the known estates."""
         return sorted(r for r in self.database[ESTATES].distinct("region_id") if r)
 
-    def policy_and_calendar_for(self, estate: Mapping[str, Any] | None) -> tuple[Any, WorkingCalendar]:
+    def region_group(self, region_id: str) -> str | None:
+        """Return the group of a region, from the estates dispatch knows in it; None when it knows none."""
+        document = self.database[ESTATES].find_one({"region_id": region_id}, {"group_id": 1})
+        return document["group_id"] if document else None
+
+    # SLA policies and calendars ----------------------------------------------------------------
+
+    def policy_and_calendar_for(
+        self, estate: Mapping[str, Any] | None, *, session: ClientSession | None = None
+    ) -> tuple[Policy, WorkingCalendar]:
         """Return the SLA policy and working calendar of an estate."""
-        return policy_and_calendar_for(self.database, estate)
+        return policy_and_calendar_for(self.database, estate, session=session)
+
+    def effective_for(self, scopes: list[str]) -> tuple[Policy, WorkingCalendar]:
+        """Return the policy and calendar in force at the last of ``scopes`` (widest first)."""
+        return effective_for(self.database, scopes)
+
+    def put_policy(self, *, scope: str, tiers: Mapping[str, Any], actor_id: str | None) -> bool:
+        """Replace a scope's policy cells (``{tier: {target: {"duration": ISO 8601, "clock"}}}``); tell whether it was new."""
+        return self._put_scope(SLA_POLICIES, scope, {"tiers": dict(tiers)}, actor_id=actor_id)
+
+    def policy_override(self, scope: str) -> dict[str, Any] | None:
+        """Return the cells a scope overrides, or None."""
+        return self.database[SLA_POLICIES].find_one({"_id": scope})
+
+    def put_calendar(self, *, scope: str, closures: list[str], extra_working_days: list[str], actor_id: str | None) -> bool:
+        """Replace a scope's closures and extra working days (ISO dates); tell whether it was new."""
+        return self._put_scope(CALENDARS, scope, {"closures": closures, "extra_working_days": extra_working_days}, actor_id=actor_id)
+
+    def calendar_override(self, scope: str) -> dict[str, Any] | None:
+        """Return a scope's own closures and extra working days, or None."""
+        return self.database[CALENDARS].find_one({"_id": scope})
+
+    def _put_scope(self, collection: str, scope: str, values: dict[str, Any], *, actor_id: str | None) -> bool:
+        now = self.clock()
+        result = self.database[collection].update_one(
+            {"_id": scope},
+            {"$set": {**values, "updated_at": now, "updated_by": actor_id}, "$setOnInsert": {"created_at": now}},
+            upsert=True,
+        )
+        return result.upserted_id is not None
 
     # directory ---------------------------------------------------------------------------------
 
@@ -211,6 +267,29 @@ class DispatchStore:
         """Apply ``changes`` and advance ``seq`` by ``events`` if nobody changed the order since it was read."""
         return self.database[WORK_ORDERS].find_one_and_update(
             {"_id": complaint_id, "seq": expected_seq},
+            {"$set": {**changes, "updated_at": self.clock()}, "$inc": {"seq": events}},
+            return_document=ReturnDocument.AFTER,
+            session=session,
+        )
+
+    def due_for_check(self, *, now: datetime, limit: int) -> list[str]:
+        """Return the ids of up to ``limit`` work orders whose next escalation check is due, earliest first (index on next_check_at)."""
+        cursor = self.database[WORK_ORDERS].find({"next_check_at": {"$lte": now}}, {"_id": 1}).sort("next_check_at", ASCENDING).limit(limit)
+        return [document["_id"] for document in cursor]
+
+    def record_escalation(
+        self,
+        complaint_id: str,
+        *,
+        expected_seq: int,
+        unrecorded: Mapping[str, Any],
+        changes: Mapping[str, Any],
+        events: int,
+        session: ClientSession,
+    ) -> dict[str, Any] | None:
+        """Apply the scanner's changes only if the order is as read and none of its steps has fired; None otherwise."""
+        return self.database[WORK_ORDERS].find_one_and_update(
+            {"_id": complaint_id, "seq": expected_seq, **unrecorded},
             {"$set": {**changes, "updated_at": self.clock()}, "$inc": {"seq": events}},
             return_document=ReturnDocument.AFTER,
             session=session,

@@ -2,26 +2,36 @@
 
 Pure. Each target is ``{"due_at", "started_at", "met_at", "state", "warned", "breached", "levels",
 "paused_seconds"}``; ``state`` is ``pending``, ``met``, ``breached`` or ``paused``. The escalation
-scanner sets ``warned``, ``breached`` and ``levels``; this module sets the rest. Invariants:
+scanner (``dispatch.escalation``) records the steps it fired in ``warned``, ``breached`` and
+``levels`` through ``record_alerts``; actions set the rest. Invariants:
 - a target's outcome is counted once: meeting a target late that the scanner already marked
   ``breached`` counts nothing more; meeting it late before the scanner saw it marks it ``breached``
   in the same write, so the scanner does not count it again;
 - on hold every unmet target is ``paused``; resuming moves the unmet deadlines later by the time
   on hold (``shift_deadlines``) and adds it to ``paused_seconds``, so the time to a target that the
-  metrics observe excludes time on hold.
+  metrics observe excludes time on hold;
+- a target escalates while its order is worked on (the follow-up once the order is resolved), is
+  not met and not paused; its steps fall due at 80/100/150/200% of its running time, counted from
+  ``started_at`` plus ``paused_seconds`` to its (shifted) ``due_at`` (the breach and the levels once
+  that instant has passed: a target met at its deadline is met);
+- ``next_check_at`` of an order is the earliest step not recorded yet of its escalating targets, or
+  None: every write of an order stores it, and the scanner reads only orders whose time has come.
 """
 
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from dispatch.domain.sla import shift_deadlines, target_outcome
+from dispatch.domain.sla import DEADLINE_TARGETS, Step, escalation_schedule, shift_deadlines, step_due, target_outcome
+from dispatch.workflow import OPEN_STATUSES
 
 Deadlines = dict[str, dict[str, Any]]
+ESCALATING_STATUSES = tuple(status for status in OPEN_STATUSES if status != "on_hold")
+"""The statuses in which the targets that start at receipt escalate; ``resolved`` escalates the follow-up."""
 
 
 @dataclass(frozen=True)
@@ -161,3 +171,104 @@ def view_state(entry: Mapping[str, Any], *, now: datetime) -> str:
     if entry.get("breached") or entry.get("state") == "breached" or entry["due_at"] < now:
         return "breached"
     return "pending"
+
+
+@dataclass(frozen=True)
+class Alert:
+    """One escalation step of one target, due and not fired yet."""
+
+    target: str
+    step: Step
+    due_at: datetime
+    started_at: datetime
+
+
+def escalating_targets(status: str | None) -> tuple[str, ...]:
+    """Return the targets that escalate in a status: those from receipt while worked on, the follow-up once resolved."""
+    if status == "resolved":
+        return ("follow_up",)
+    if status in ESCALATING_STATUSES:
+        return DEADLINE_TARGETS
+    return ()
+
+
+def clock_start(entry: Mapping[str, Any]) -> datetime:
+    """Return when a target's clock would have started had it never been on hold."""
+    started_at: datetime = entry["started_at"]
+    return started_at + timedelta(seconds=float(entry.get("paused_seconds", 0.0)))
+
+
+def _running(order: Mapping[str, Any]) -> Iterator[tuple[str, Mapping[str, Any]]]:
+    deadlines = order.get("deadlines") or {}
+    for target in escalating_targets(order.get("status")):
+        entry = deadlines.get(target)
+        if entry is None or entry.get("met_at") is not None or entry.get("state") == "paused":
+            continue
+        yield target, entry
+
+
+def _schedule(order: Mapping[str, Any], entry: Mapping[str, Any]) -> list[tuple[datetime, Step]]:
+    return escalation_schedule(
+        started_at=clock_start(entry), due_at=entry["due_at"], tier=str(order.get("tier")), hotline=bool(order.get("hotline"))
+    )
+
+
+def recorded(entry: Mapping[str, Any], step: Step) -> bool:
+    """Tell whether a step of a target has fired already."""
+    if step.kind == "warning":
+        return bool(entry.get("warned"))
+    if step.kind == "breached":
+        return bool(entry.get("breached"))
+    return step.level in (entry.get("levels") or ())
+
+
+def due_alerts(order: Mapping[str, Any], *, now: datetime) -> list[Alert]:
+    """Return the steps of an order's escalating targets that are due at ``now`` and not fired yet, target by target."""
+    return [
+        Alert(target, step, entry["due_at"], clock_start(entry))
+        for target, entry in _running(order)
+        for at, step in _schedule(order, entry)
+        if step_due(step, at=at, now=now) and not recorded(entry, step)
+    ]
+
+
+def next_check_at(order: Mapping[str, Any]) -> datetime | None:
+    """Return when the earliest step not fired yet of an order falls due, or None when nothing is left to fire."""
+    return min(
+        (at for _, entry in _running(order) for at, step in _schedule(order, entry) if not recorded(entry, step)),
+        default=None,
+    )
+
+
+def record_alerts(deadlines: Mapping[str, Mapping[str, Any]], *, alerts: Iterable[Alert]) -> Deadlines:
+    """Mark the alerts' steps fired: ``warned``, ``breached`` (the target's state too) and the ``levels`` reached."""
+    updated = _copied(deadlines)
+    for alert in alerts:
+        entry = updated[alert.target]
+        if alert.step.kind == "warning":
+            entry["warned"] = True
+            continue
+        if alert.step.kind == "breached":
+            entry["breached"] = True
+            entry["state"] = "breached"
+        entry["levels"] = sorted({*(entry.get("levels") or ()), alert.step.level})
+    return updated
+
+
+def unrecorded_filter(alerts: Iterable[Alert]) -> dict[str, Any]:
+    """Return a MongoDB filter matching only while the alerts' targets are unmet, not paused and none of their steps fired."""
+    query: dict[str, Any] = {}
+    levels: dict[str, set[int]] = {}
+    for alert in alerts:
+        prefix = f"deadlines.{alert.target}"
+        query[f"{prefix}.met_at"] = None
+        query[f"{prefix}.state"] = {"$ne": "paused"}
+        if alert.step.kind == "warning":
+            query[f"{prefix}.warned"] = {"$ne": True}
+            continue
+        if alert.step.kind == "breached":
+            query[f"{prefix}.breached"] = {"$ne": True}
+        levels.setdefault(alert.target, set()).add(alert.step.level)
+    for target, reached in levels.items():
+        query[f"deadlines.{target}.levels"] = {"$nin": sorted(reached)}
+    return query

@@ -17,6 +17,8 @@ Choices:
   again and ``complaint.assigned`` follows ``complaint.reclassified``.
 - ``close`` meets the follow-up (回访) target; a survey that closed the order because nobody
   answered (``auto_closed``) leaves the follow-up missed.
+- Every write of an order stores its ``next_check_at`` (``timers.next_check_at``), so the escalation
+  scanner (``dispatch.escalation``) finds it when its next SLA step falls due, and not before.
 """
 
 from __future__ import annotations
@@ -26,16 +28,15 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from propcare_shared.events.envelope import Event
-from propcare_shared.events.outbox import Transaction
-from propcare_shared.mongo import new_id
-
 from dispatch import timers
 from dispatch.domain.classify import classify, department_for, tier_with_history
 from dispatch.domain.sla import compute_deadlines, follow_up_deadline, shift_deadlines
 from dispatch.routing import Routing, route
 from dispatch.store import DispatchStore
 from dispatch.workflow import MAX_ESCALATION_LEVEL, Transition, apply
+from propcare_shared.events.envelope import Event
+from propcare_shared.events.outbox import Transaction
+from propcare_shared.mongo import new_id
 
 HISTORY_WINDOW = timedelta(days=30)
 DEFAULT_TIMEZONE = "Asia/Shanghai"
@@ -137,7 +138,7 @@ def _emit(tx: Transaction, order: Mapping[str, Any], event_types: Iterable[str],
         tx.emit(event_type, data=data, correlation_id=order["_id"], seq=first_seq + offset, **tenancy(order))
 
 
-def _timeline_entry(
+def timeline_entry(
     order: Mapping[str, Any],
     *,
     at: datetime,
@@ -148,6 +149,7 @@ def _timeline_entry(
     to_status: str,
     details: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
+    """Return one timeline entry of a change to an order."""
     return {
         "_id": new_id(),
         "complaint_id": order["_id"],
@@ -189,7 +191,7 @@ def create_from_complaint(tx: Transaction, *, store: DispatchStore, event: Event
     )
     estate = store.estate(estate_id, session=session) or {"estate_id": estate_id, "group_id": event.group_id, "region_id": event.region_id}
     timezone = data.get("timezone") or estate.get("timezone") or DEFAULT_TIMEZONE
-    policy, calendar = store.policy_and_calendar_for(estate)
+    policy, calendar = store.policy_and_calendar_for(estate, session=session)
     due = compute_deadlines(
         tier=tier,
         received_at=received_at,
@@ -243,10 +245,11 @@ def create_from_complaint(tx: Transaction, *, store: DispatchStore, event: Event
         events.append("complaint.assigned")
     first_seq = (event.seq or 1) + 1
     order["seq"] = first_seq + len(events) - 1
+    order["next_check_at"] = timers.next_check_at(order)
     store.insert_work_order(order, session=session)
     classified = {**order, "status": "classified", "assignee_id": None}
     entries = [
-        _timeline_entry(
+        timeline_entry(
             order,
             at=now,
             action="classify",
@@ -273,7 +276,7 @@ def create_from_complaint(tx: Transaction, *, store: DispatchStore, event: Event
     )
     if routing.assignee_id is not None:
         entries.append(
-            _timeline_entry(
+            timeline_entry(
                 order,
                 at=now,
                 action="assign",
@@ -388,6 +391,7 @@ def act(
         extra["reason"] = values.get("reason")
 
     changes["deadlines"] = deadlines
+    changes["next_check_at"] = timers.next_check_at({**order, **changes})
     if results:
         extra["targets_met"] = {result.target: result.outcome == "met" for result in results if result.outcome in {"met", "breached"}}
     updated = store.update_work_order(complaint_id, expected_seq=order["seq"], changes=changes, events=len(events), session=session)
@@ -400,7 +404,7 @@ def act(
         details["targets"] = {result.target: result.outcome for result in results}
     store.append_timeline(
         [
-            _timeline_entry(
+            timeline_entry(
                 updated,
                 at=at,
                 action=action,
@@ -426,7 +430,7 @@ def act(
 def _with_follow_up(
     store: DispatchStore, order: Mapping[str, Any], deadlines: dict[str, Any], *, resolved_at: datetime, session: Any
 ) -> dict[str, Any]:
-    policy, calendar = store.policy_and_calendar_for(estate_of(store, order, session=session))
+    policy, calendar = store.policy_and_calendar_for(estate_of(store, order, session=session), session=session)
     due = follow_up_deadline(
         tier=order["tier"], resolved_at=resolved_at, policy=policy, calendar=calendar, timezone=order.get("timezone") or DEFAULT_TIMEZONE
     )
@@ -438,7 +442,7 @@ def _with_follow_up(
 def _reopened_deadlines(
     store: DispatchStore, order: Mapping[str, Any], deadlines: dict[str, Any], *, at: datetime, session: Any
 ) -> dict[str, Any]:
-    policy, calendar = store.policy_and_calendar_for(estate_of(store, order, session=session))
+    policy, calendar = store.policy_and_calendar_for(estate_of(store, order, session=session), session=session)
     due = compute_deadlines(
         tier=order["tier"], received_at=at, policy=policy, calendar=calendar, timezone=order.get("timezone") or DEFAULT_TIMEZONE
     )
@@ -476,7 +480,7 @@ def _reclassification(
         if routing.assignee_id is not None:
             changes.update(assignee_id=routing.assignee_id, grid_id=routing.grid_id)
         changes["department"] = routing.department
-    policy, calendar = store.policy_and_calendar_for(estate_of(store, order, session=session))
+    policy, calendar = store.policy_and_calendar_for(estate_of(store, order, session=session), session=session)
     due = compute_deadlines(
         tier=tier,
         received_at=order["received_at"],

@@ -5,18 +5,18 @@
 
 from __future__ import annotations
 
+from dispatch.escalation import scanner_loop
+from dispatch.handlers import subscriptions
+from dispatch.store import INDEXES
 from propcare_shared.http.app import ServiceContext
 from propcare_shared.logs import configure_logging
 from propcare_shared.settings import Settings
 from propcare_shared.worker import PeriodicLoop, Worker
 
-from dispatch.handlers import subscriptions
-from dispatch.store import INDEXES
-
 
 def periodic_loops(context: ServiceContext) -> list[PeriodicLoop]:
-    """Return the loops the worker runs beside its consumer (the SLA scanner plugs in here)."""
-    return []
+    """Return the loops the worker runs beside its consumer: the SLA escalation scanner."""
+    return [scanner_loop(context)]
 
 
 def build_worker(context: ServiceContext | None = None) -> Worker:

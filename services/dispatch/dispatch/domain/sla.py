@@ -31,6 +31,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import isodate
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
+
 from propcare_shared.calendar import WorkingCalendar
 from propcare_shared.clock import isoformat_z
 
@@ -396,14 +397,21 @@ def escalation_schedule(*, started_at: datetime, due_at: datetime, tier: str, ho
         (thresholds["level_1"], Step("breached", 1, ESCALATION_ROLES[1])),
     ]
     for level in (2, 3):
-        schedule.append((thresholds["level_1"] if immediate else thresholds[f"level_{level}"], Step("level", level, ESCALATION_ROLES[level])))
+        at = thresholds["level_1"] if immediate else thresholds[f"level_{level}"]
+        schedule.append((at, Step("level", level, ESCALATION_ROLES[level])))
     return schedule
+
+
+def step_due(step: Step, *, at: datetime, now: datetime) -> bool:
+    """Tell whether a step is due at ``now``: the warning from ``at``, the others after it (met at the deadline is met, SPEC §5)."""
+    return now >= at if step.kind == "warning" else now > at
 
 
 def escalation_due(*, started_at: datetime, due_at: datetime, now: datetime, tier: str, hotline: bool) -> list[Step]:
     """Return every escalation step due at ``now``, in order; the caller fires those not fired yet."""
-    at = _utc(now)
-    return [step for due, step in escalation_schedule(started_at=started_at, due_at=due_at, tier=tier, hotline=hotline) if at >= due]
+    moment = _utc(now)
+    schedule = escalation_schedule(started_at=started_at, due_at=due_at, tier=tier, hotline=hotline)
+    return [step for at, step in schedule if step_due(step, at=at, now=moment)]
 
 
 def preview(
