@@ -11,7 +11,7 @@ LINT_STAMP := $(VENV)/.propcare-lint-installed
 RUFF_VERSION := 0.17.6
 MYPY_VERSION := 2.4.1
 
-.PHONY: help install run test lint bench lock clean
+.PHONY: help install browser run test lint bench lock clean
 
 help:
 	@echo "make run     start the five services, MongoDB and the gateway in one process (http://127.0.0.1:8080)"
@@ -30,10 +30,18 @@ $(STAMP): requirements.lock shared/pyproject.toml $(wildcard services/*/pyprojec
 	$(BIN)/python -m pip install -q --no-deps --no-build-isolation -e shared $(addprefix -e services/,$(SERVICES))
 	@touch $@
 
+# The resident pages are tested in a real browser: Debian's Chromium, driven by Playwright (whose own
+# browser download does not reach this network). Installed here when missing and we may; else a clear stop.
+CHROMIUM := /usr/bin/chromium
+APT_CHROMIUM := apt-get install -y -q --no-install-recommends chromium >/dev/null
+browser:
+	@test -x $(CHROMIUM) || { test "$$(id -u)" = 0 && { $(APT_CHROMIUM) || { apt-get update -q >/dev/null && $(APT_CHROMIUM); }; }; } \
+		|| { echo "make test: the browser tests need Chromium at $(CHROMIUM); install it: apt-get install chromium" >&2; exit 1; }
+
 run: install
 	$(BIN)/python -m infra.local.run
 
-test: install
+test: install browser
 	@$(BIN)/python -m infra.tools.check_broker
 	$(BIN)/pytest
 

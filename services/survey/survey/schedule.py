@@ -1,0 +1,41 @@
+"""The worker's periodic pass over pending invitations: reminders, then expiries.
+
+Each invitation is changed in its own unit of work with a conditional update (``followups``), so two
+workers passing at once, or a worker restarted halfway, remind and expire each invitation once.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from propcare_shared.http.app import ServiceContext
+from survey import followups
+from survey.store import SurveyStore
+
+log = logging.getLogger(__name__)
+BATCH = 500
+
+
+def follow_up_pass(context: ServiceContext) -> tuple[int, int]:
+    """Send the reminders and close the expired invitations that are due; return how many of each."""
+    store = SurveyStore(context.database, clock=context.clock)
+    now = context.clock()
+    reminded = sum(
+        bool(
+            context.uow.run(
+                lambda tx, invitation_id=invitation_id: followups.remind(
+                    tx, store=store, settings=context.settings, invitation_id=invitation_id, now=now
+                )
+            )
+        )
+        for invitation_id in store.due_reminders(now=now, limit=BATCH)
+    )
+    expired = sum(
+        bool(
+            context.uow.run(lambda tx, invitation_id=invitation_id: followups.expire(tx, store=store, invitation_id=invitation_id, now=now))
+        )
+        for invitation_id in store.due_expiries(now=now, limit=BATCH)
+    )
+    if reminded or expired:
+        log.info("follow-ups passed", extra={"reminded": reminded, "expired": expired})
+    return reminded, expired

@@ -1,0 +1,74 @@
+"""marshmallow schemas of survey's HTTP API (API.md, Surveys)."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from propcare_shared.fields import UtcDateTime
+from propcare_shared.http.pagination import PageArgs
+
+SCORE = validate.Range(min=1, max=5)
+STATUSES = ("pending", "answered", "expired", "withdrawn")
+ANSWER_CHANNELS = ("phone", "paper", "visit")
+
+
+class Scores(Schema):
+    """The three scores of a follow-up, 1 to 5 each."""
+
+    result = fields.Integer(required=True, strict=True, validate=SCORE)
+    speed = fields.Integer(required=True, strict=True, validate=SCORE)
+    attitude = fields.Integer(required=True, strict=True, validate=SCORE)
+
+
+class AnswerIn(Schema):
+    """A resident's answer to a follow-up survey."""
+
+    solved = fields.Boolean(required=True, truthy={True}, falsy={False})
+    scores = fields.Nested(Scores, required=True)
+    comment = fields.String(load_default="", validate=validate.Length(max=1000))
+
+
+class StaffAnswerIn(AnswerIn):
+    """An answer recorded by staff from a phone call (or a paper form or a visit)."""
+
+    channel = fields.String(load_default="phone", validate=validate.OneOf(ANSWER_CHANNELS))
+
+
+class AnswerOut(Schema):
+    """A recorded answer."""
+
+    invitation_id = fields.String(attribute="_id")
+    satisfied = fields.Boolean()
+    answered_at = UtcDateTime()
+
+
+class InvitationListArgs(PageArgs):
+    """Filters of the invitation list."""
+
+    complaint_id = fields.String(load_default=None, validate=validate.Length(min=1, max=64))
+    estate_id = fields.String(load_default=None, validate=validate.Length(min=1, max=64))
+    status = fields.String(load_default=None, validate=validate.OneOf(STATUSES))
+
+
+class InvitationOut(Schema):
+    """An invitation with its state and the resident's link."""
+
+    invitation_id = fields.String(attribute="_id")
+    complaint_id = fields.String(allow_none=True)
+    ticket_no = fields.String(allow_none=True)
+    estate_id = fields.String(allow_none=True)
+    kind = fields.String()
+    status = fields.String()
+    channel = fields.String(allow_none=True)
+    link = fields.String()
+    created_at = UtcDateTime()
+    reminded_at = UtcDateTime(allow_none=True)
+    expires_at = UtcDateTime()
+    answered_at = UtcDateTime(allow_none=True)
+
+
+class InvitationPage(Schema):
+    """One page of invitations."""
+
+    items = fields.List(fields.Nested(InvitationOut))
+    next_cursor = fields.String(allow_none=True)

@@ -1,0 +1,115 @@
+"""Survey's MongoDB database: follow-up invitations and their responses.
+
+The only module of survey that touches MongoDB. Writes that cause events take the session of a unit
+of work. State changes are conditional updates on the invitation's ``status`` (``pending`` →
+``answered`` / ``expired`` / ``withdrawn``) and on ``reminded_at``, so two answers, two reminder
+loops or two expiry loops racing on one invitation change it once: the loser's update matches
+nothing and it emits nothing.
+
+Collections:
+- ``invitations``: ``_id`` = invitation id; one per resolve of a complaint (unique on complaint id
+  and the resolve event's ``seq``), with its channel, tenancy, times and status;
+- ``responses``: ``_id`` = invitation id (one response per invitation), the answer and its channel.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from pymongo import ASCENDING, DESCENDING, ReturnDocument
+from pymongo.client_session import ClientSession
+from pymongo.database import Database
+
+from propcare_shared.clock import Clock, utcnow
+from propcare_shared.http.pagination import paginate
+from propcare_shared.mongo import IndexSpec
+
+INVITATIONS = "invitations"
+RESPONSES = "responses"
+
+INDEXES: list[IndexSpec] = [
+    IndexSpec(
+        INVITATIONS,
+        [("complaint_id", ASCENDING), ("resolve_seq", ASCENDING)],
+        {"unique": True, "partialFilterExpression": {"kind": "follow_up"}},
+    ),
+    IndexSpec(INVITATIONS, [("complaint_id", ASCENDING), ("_id", DESCENDING)]),
+    IndexSpec(INVITATIONS, [("estate_id", ASCENDING), ("status", ASCENDING), ("_id", DESCENDING)]),
+    IndexSpec(INVITATIONS, [("status", ASCENDING), ("expires_at", ASCENDING)]),
+    IndexSpec(INVITATIONS, [("status", ASCENDING), ("reminded_at", ASCENDING), ("remind_at", ASCENDING)]),
+]
+
+
+class SurveyStore:
+    """Reads and writes survey's database."""
+
+    def __init__(self, database: Database, *, clock: Clock = utcnow) -> None:
+        self.database = database
+        self.clock = clock
+
+    def invitation(self, invitation_id: str, *, session: ClientSession | None = None) -> dict[str, Any] | None:
+        """Return an invitation, or ``None``."""
+        return self.database[INVITATIONS].find_one({"_id": invitation_id}, session=session)
+
+    def follow_up_for(self, *, complaint_id: str, resolve_seq: int, session: ClientSession) -> dict[str, Any] | None:
+        """Return the follow-up invitation made for one resolve of a complaint."""
+        return self.database[INVITATIONS].find_one(
+            {"complaint_id": complaint_id, "resolve_seq": resolve_seq, "kind": "follow_up"}, session=session
+        )
+
+    def insert_invitation(self, document: dict[str, Any], *, session: ClientSession) -> None:
+        """Store a new invitation."""
+        self.database[INVITATIONS].insert_one(document, session=session)
+
+    def withdraw_pending(self, *, complaint_id: str, before_seq: int, now: datetime, session: ClientSession) -> int:
+        """Withdraw the pending follow-ups of earlier resolves of a complaint; return how many."""
+        result = self.database[INVITATIONS].update_many(
+            {"complaint_id": complaint_id, "kind": "follow_up", "status": "pending", "resolve_seq": {"$lt": before_seq}},
+            {"$set": {"status": "withdrawn", "closed_at": now}},
+            session=session,
+        )
+        return result.modified_count
+
+    def close_pending(
+        self, invitation_id: str, *, status: str, at: datetime, session: ClientSession, **changes: Any
+    ) -> dict[str, Any] | None:
+        """Move a pending invitation to ``status``; return it, or ``None`` when it was no longer pending."""
+        return self.database[INVITATIONS].find_one_and_update(
+            {"_id": invitation_id, "status": "pending"},
+            {"$set": {"status": status, "closed_at": at, **changes}},
+            return_document=ReturnDocument.AFTER,
+            session=session,
+        )
+
+    def mark_reminded(self, invitation_id: str, *, at: datetime, session: ClientSession) -> dict[str, Any] | None:
+        """Mark a pending invitation reminded; ``None`` when it was reminded or closed meanwhile."""
+        return self.database[INVITATIONS].find_one_and_update(
+            {"_id": invitation_id, "status": "pending", "reminded_at": None},
+            {"$set": {"reminded_at": at}},
+            return_document=ReturnDocument.AFTER,
+            session=session,
+        )
+
+    def insert_response(self, document: dict[str, Any], *, session: ClientSession) -> None:
+        """Store the one response of an invitation."""
+        self.database[RESPONSES].insert_one(document, session=session)
+
+    def response(self, invitation_id: str) -> dict[str, Any] | None:
+        """Return the response to an invitation, or ``None``."""
+        return self.database[RESPONSES].find_one({"_id": invitation_id})
+
+    def due_reminders(self, *, now: datetime, limit: int) -> list[str]:
+        """Return pending invitations whose reminder time has come."""
+        query = {"status": "pending", "reminded_at": None, "remind_at": {"$lte": now}, "expires_at": {"$gt": now}}
+        return [document["_id"] for document in self.database[INVITATIONS].find(query, {"_id": 1}).limit(limit)]
+
+    def due_expiries(self, *, now: datetime, limit: int) -> list[str]:
+        """Return pending invitations past their expiry."""
+        query = {"status": "pending", "expires_at": {"$lte": now}}
+        return [document["_id"] for document in self.database[INVITATIONS].find(query, {"_id": 1}).limit(limit)]
+
+    def list_invitations(self, *, query: Mapping[str, Any], limit: int, cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
+        """Return one page of invitations, newest first."""
+        return paginate(self.database[INVITATIONS], dict(query), limit=limit, cursor=cursor)
