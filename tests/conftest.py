@@ -15,9 +15,6 @@ from propcare_shared.mongod import MongodProcess
 from propcare_shared.settings import Settings
 from propcare_shared.testing import INSTALL_HINT, broker_answers, default_broker_url, delete_topology, docker_engine_answers, unique_name
 
-# The end-to-end tests under tests/pending need the intake and survey services (see its README).
-collect_ignore = ["pending"]
-
 
 @pytest.fixture(scope="session")
 def mongodb_url() -> Iterator[str]:

@@ -65,25 +65,19 @@ def platform(mongodb_url: str, rabbitmq_url: str) -> Iterator[Platform]:
     for service in SERVICES:
         port = free_port()
         urls[service] = f"http://127.0.0.1:{port}"
-        metrics_dir = logs / f"{service}-metrics"
-        metrics_dir.mkdir()
-        env = {**base_env, "PORT": str(port), "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)}
+        env = {**base_env, "PORT": str(port)}
         config = ROOT / "services" / service / "gunicorn.conf.py"
         web = [_bin("gunicorn"), "-c", str(config), "--bind", f"127.0.0.1:{port}", f"{service}.app:create_app()"]
         worker = [sys.executable, "-m", f"{service}.worker"]
         for role, command in (("web", web), ("worker", worker)):
-            log = (logs / f"{service}-{role}.log").open("wb")
-            processes.append(
-                subprocess.Popen(
-                    command,
-                    cwd=ROOT,
-                    env={**env, "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir / role)} if role == "worker" else env,
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                    start_new_session=True,
+            # Each process keeps its own metrics folder: gunicorn wipes its folder when it starts.
+            metrics_dir = logs / f"{service}-{role}-metrics"
+            metrics_dir.mkdir()
+            role_env = {**env, "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)}
+            with (logs / f"{service}-{role}.log").open("wb") as log:  # the child keeps its own descriptor
+                processes.append(
+                    subprocess.Popen(command, cwd=ROOT, env=role_env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
                 )
-            )
-        (metrics_dir / "worker").mkdir()
     platform = Platform(urls=urls, processes=processes, logs=logs)
     try:
         for service in SERVICES:
