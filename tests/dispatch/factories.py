@@ -6,7 +6,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from propcare_shared.events.envelope import Event, new_event
-from propcare_shared.http.app import ServiceContext
 from propcare_shared.mongo import new_id
 
 # Monday 23 November 2026, 10:00 in Shanghai: a working day, far from holidays.
@@ -54,10 +53,3 @@ def received_event(
         estate_id=estate_id,
         seq=1,
     )
-
-
-def outbox_events(context: ServiceContext, complaint_id: str | None = None) -> list[dict[str, Any]]:
-    """Return the events in the outbox; those of one complaint in ``seq`` order (the test clock stands still)."""
-    query = {"event.correlation_id": complaint_id} if complaint_id else {}
-    order = [("event.seq", 1)] if complaint_id else [("created_at", 1), ("position", 1)]
-    return [document["event"] for document in context.database.outbox.find(query).sort(order)]

@@ -14,8 +14,8 @@ from dispatch.app import create_app
 from propcare_shared.clock import FrozenClock, isoformat_z
 from propcare_shared.http.app import ServiceContext
 from propcare_shared.settings import Settings
-from propcare_shared.testing import bearer
-from tests.dispatch.factories import LIFT_TRAPPED, outbox_events
+from propcare_shared.testing import bearer, outbox_events
+from tests.dispatch.factories import LIFT_TRAPPED
 
 WORK_ORDER_KEYS = {
     "complaint_id",
@@ -250,7 +250,7 @@ def test_respond_meets_the_response_target_and_emits_with_the_next_seq(
         "actor_id": "eng-sup",
         "note": "called the resident",
     }
-    events = outbox_events(context, order["_id"])
+    events = outbox_events(context.database, order["_id"])
     assert [(e["type"], e["seq"]) for e in events] == [("complaint.classified", 2), ("complaint.assigned", 3), ("complaint.responded", 4)]
     responded = events[-1]
     assert responded["data"]["targets_met"] == {"response": True}
@@ -372,7 +372,7 @@ def test_reassign_emits_reassigned_then_assigned(
     response = act(client, settings, order["_id"], {"action": "reassign", "assignee_id": "sec-1", "note": "it is the gate light"})
     assert response.status_code == 200
     assert (response.json["assignee_id"], response.json["status"]) == ("sec-1", "assigned")
-    events = outbox_events(context, order["_id"])[-2:]
+    events = outbox_events(context.database, order["_id"])[-2:]
     assert [(e["type"], e["seq"], e["data"]["assignee_id"]) for e in events] == [
         ("complaint.reassigned", 4, "sec-1"),
         ("complaint.assigned", 5, "sec-1"),
@@ -398,7 +398,7 @@ def test_reclassification_changes_tier_and_deadlines(
     assert (body["subcategory"], body["tier"], body["department"]) == ("elevator", "emergency", "engineering")
     assert set(body["deadlines"]) == {"response", "onsite", "plan"}
     assert body["deadlines"]["response"]["due_at"] == "2026-11-23T02:15:00.000Z"
-    assert outbox_events(context, order["_id"])[-1]["type"] == "complaint.reclassified"
+    assert outbox_events(context.database, order["_id"])[-1]["type"] == "complaint.reclassified"
 
 
 def test_reclassification_to_another_department_routes_again(
@@ -408,7 +408,7 @@ def test_reclassification_to_another_department_routes_again(
         client, settings, order["_id"], {"action": "reclassify", "category": "community", "subcategory": "parking", "tier": "general"}
     )
     assert (response.json["department"], response.json["assignee_id"]) == ("security", "sec-1")
-    assert [e["type"] for e in outbox_events(context, order["_id"])[-2:]] == ["complaint.reclassified", "complaint.assigned"]
+    assert [e["type"] for e in outbox_events(context.database, order["_id"])[-2:]] == ["complaint.reclassified", "complaint.assigned"]
 
 
 def test_hold_pauses_every_pending_target_and_resume_shifts_them(
@@ -437,7 +437,7 @@ def test_accept_then_escalate_then_cancel(client: FlaskClient, settings: Setting
     assert act(client, settings, order["_id"], {"action": "escalate"}).json["escalation_level"] == 1
     cancelled = act(client, settings, order["_id"], {"action": "cancel", "note": "same as NS01-0001", "reason": "duplicate"})
     assert cancelled.json["status"] == "cancelled"
-    assert outbox_events(context, order["_id"])[-1]["data"]["reason"] == "duplicate"
+    assert outbox_events(context.database, order["_id"])[-1]["data"]["reason"] == "duplicate"
     assert act(client, settings, order["_id"], {"action": "respond"}).json["allowed_actions"] == []
 
 
@@ -456,7 +456,7 @@ def test_reopen_counts_a_repeat_and_gives_new_deadlines_from_now(
     }
     stored = context.database.work_orders.find_one({"_id": order["_id"]})
     assert stored["repeat_count"] == 1
-    assert outbox_events(context, order["_id"])[-1]["data"]["repeat"] is True
+    assert outbox_events(context.database, order["_id"])[-1]["data"]["repeat"] is True
 
 
 def test_an_idempotency_key_replays_the_first_answer(
@@ -466,7 +466,7 @@ def test_an_idempotency_key_replays_the_first_answer(
     again = act(client, settings, order["_id"], {"action": "respond"}, **{"Idempotency-Key": "k1"})
     assert (first.status_code, again.status_code) == (200, 200)
     assert again.headers["Idempotent-Replayed"] == "true"
-    assert [e["type"] for e in outbox_events(context, order["_id"])].count("complaint.responded") == 1
+    assert [e["type"] for e in outbox_events(context.database, order["_id"])].count("complaint.responded") == 1
 
 
 def test_metrics_show_open_and_overdue_per_tier_and_region(

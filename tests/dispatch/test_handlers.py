@@ -18,9 +18,9 @@ from propcare_shared.events.bus import EventBus
 from propcare_shared.events.envelope import Event, new_event
 from propcare_shared.http.app import ServiceContext
 from propcare_shared.settings import Settings
-from propcare_shared.testing import unique_name, wait_for
+from propcare_shared.testing import outbox_events, unique_name, wait_for
 from propcare_shared.worker import Worker
-from tests.dispatch.factories import CORRIDOR_LIGHT, outbox_events, received_event
+from tests.dispatch.factories import CORRIDOR_LIGHT, received_event
 
 
 @pytest.fixture
@@ -112,7 +112,7 @@ def test_received_complaint_becomes_an_assigned_work_order(
     assert order["assignee_id"] in {"eng-1", "eng-2"}
     assert order["seq"] == 3
     assert order["deadlines"]["response"]["state"] == "pending"
-    events = outbox_events(context, order["_id"])
+    events = outbox_events(context.database, order["_id"])
     assert [(e["type"], e["seq"], e["causation_id"]) for e in events] == [
         ("complaint.classified", 2, event.id),
         ("complaint.assigned", 3, event.id),
@@ -137,7 +137,7 @@ def test_duplicate_delivery_makes_one_work_order(
         intake_bus.publish(message)
     wait_for_order(store, follower.data["complaint_id"])
     assert context.database.work_orders.count_documents({"_id": event.data["complaint_id"]}) == 1
-    assert len(outbox_events(context, event.data["complaint_id"])) == 2
+    assert len(outbox_events(context.database, event.data["complaint_id"])) == 2
     assert context.database.timeline.count_documents({"complaint_id": event.data["complaint_id"]}) == 2
 
 
@@ -173,7 +173,7 @@ def test_nobody_to_assign_leaves_it_classified(
     intake_bus.publish(event)
     order = wait_for_order(store, event.data["complaint_id"])
     assert (order["status"], order["assignee_id"], order["seq"]) == ("classified", None, 2)
-    assert [e["type"] for e in outbox_events(context, order["_id"])] == ["complaint.classified"]
+    assert [e["type"] for e in outbox_events(context.database, order["_id"])] == ["complaint.classified"]
 
 
 def resolved_order(context: ServiceContext, store: DispatchStore, intake_bus: EventBus, clock: FrozenClock) -> dict[str, Any]:
@@ -207,7 +207,7 @@ def test_dissatisfied_survey_reopens_with_the_same_assignee(
     assert reopened["deadlines"]["follow_up"]["state"] == "met"
     assert reopened["deadlines"]["response"]["due_at"] == clock() + timedelta(hours=24)
     assert reopened["deadlines"]["resolve"]["met_at"] is None
-    types = [e["type"] for e in outbox_events(context, order["_id"])]
+    types = [e["type"] for e in outbox_events(context.database, order["_id"])]
     assert types == ["complaint.classified", "complaint.assigned", "complaint.resolved", "complaint.reopened"]
 
 
@@ -219,7 +219,7 @@ def test_satisfied_survey_closes_and_an_unsatisfied_completion_does_not(
     intake_bus.publish(survey_answer("survey.completed", order, satisfied=True, clock=clock))
     closed = wait_for_order(store, order["_id"], status="closed")
     assert closed["deadlines"]["follow_up"]["state"] == "met"
-    assert [e["type"] for e in outbox_events(context, order["_id"])][-1] == "complaint.closed"
+    assert [e["type"] for e in outbox_events(context.database, order["_id"])][-1] == "complaint.closed"
 
 
 def test_auto_closed_survey_closes_with_the_follow_up_missed(

@@ -41,12 +41,8 @@ def settings(make_settings: Callable[..., Settings]) -> Settings:
 
 
 @pytest.fixture
-def context(settings: Settings, clock: FrozenClock) -> Iterator[ServiceContext]:
-    context = ServiceContext.open(settings, clock=clock)
-    context.ensure_indexes(INDEXES)
-    yield context
-    context.client.drop_database(settings.mongodb_database)
-    context.close()
+def context(open_context: Callable[..., ServiceContext], settings: Settings, clock: FrozenClock) -> ServiceContext:
+    return open_context(settings, indexes=INDEXES, clock=clock)
 
 
 @pytest.fixture
