@@ -86,6 +86,7 @@ class Gateway:
                 200,
                 {"services": {name: {"openapi": f"/{name}/openapi.json", "docs": f"/{name}/docs"} for name in self.apps}},
             )
+        _forward_client_address(environ)
         mounted = self._mounted(path)
         if mounted is not None:
             name, rest = mounted
@@ -113,3 +114,11 @@ def _json(start_response: Callable[..., Any], status: int, body: dict[str, Any],
     content_type = "application/problem+json" if problem else "application/json"
     start_response(f"{status} {_REASONS[status]}", [("Content-Type", content_type), ("Content-Length", str(len(payload)))])
     return [payload]
+
+
+def _forward_client_address(environ: dict[str, Any]) -> None:
+    """Append the client's address to ``X-Forwarded-For`` as nginx does, so the one trusted hop is ours."""
+    client = environ.get("REMOTE_ADDR")
+    if client:
+        earlier = environ.get("HTTP_X_FORWARDED_FOR")
+        environ["HTTP_X_FORWARDED_FOR"] = f"{earlier}, {client}" if earlier else client

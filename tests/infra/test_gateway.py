@@ -71,3 +71,13 @@ def test_metrics_is_the_process_registry(gateway: Client) -> None:
     response = gateway.get("/metrics")
     assert response.status_code == 200
     assert response.data == b"up 1\n"
+
+
+def test_the_gateway_appends_the_client_address_as_nginx_does() -> None:
+    intake = Flask("intake")
+    intake.add_url_rule("/api/v1/complaints", "echo", lambda: {"forwarded_for": request.headers.get("X-Forwarded-For")})
+    gateway = Client(Gateway({"intake": intake}, health=lambda: (True, {}), metrics=lambda: (b"", "text/plain")))
+    plain = gateway.get("/api/v1/complaints", environ_base={"REMOTE_ADDR": "10.0.0.7"})
+    spoofed = gateway.get("/api/v1/complaints", headers={"X-Forwarded-For": "1.2.3.4"}, environ_base={"REMOTE_ADDR": "10.0.0.7"})
+    assert json.loads(plain.data)["forwarded_for"] == "10.0.0.7"
+    assert json.loads(spoofed.data)["forwarded_for"] == "1.2.3.4, 10.0.0.7"  # the trusted last hop is the real client
