@@ -75,7 +75,7 @@ def on_survey_dissatisfied(context: ServiceContext, store: DispatchStore) -> Cal
     """Return the handler that reopens a complaint whose resident is not satisfied."""
 
     def handle(event: Event) -> None:
-        complaint_id = event.data.get("complaint_id")
+        complaint_id: str = event.data.get("complaint_id") or ""
 
         def work(tx: Transaction) -> work_orders.Change | None:
             order = store.work_order(complaint_id, session=tx.session) if complaint_id else None

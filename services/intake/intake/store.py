@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime, timedelta
-from typing import Any, BinaryIO
+from typing import IO, Any
 
 import gridfs
 from pymongo import ASCENDING, DESCENDING, ReturnDocument, UpdateOne
@@ -132,7 +132,7 @@ class IntakeStore:
             return_document=ReturnDocument.AFTER,
             session=session,
         )
-        return int(counter["value"])
+        return int(_upserted(counter)["value"])
 
     def insert_complaint(self, document: dict[str, Any], *, session: ClientSession) -> None:
         """Store a received complaint."""
@@ -180,12 +180,13 @@ class IntakeStore:
 
     # attachments -----------------------------------------------------------------------------
 
-    def store_attachment(self, *, complaint_id: str, filename: str, content_type: str, stream: BinaryIO) -> dict[str, Any]:
+    def store_attachment(self, *, complaint_id: str, filename: str, content_type: str, stream: IO[bytes]) -> dict[str, Any]:
         """Store a file in GridFS and list it on its complaint."""
         bucket = gridfs.GridFSBucket(self.database, bucket_name=ATTACHMENTS)
         now = self.clock()
         file_id = bucket.upload_from_stream(filename, stream, metadata={"complaint_id": complaint_id, "content_type": content_type})
-        size = self.database[f"{ATTACHMENTS}.files"].find_one({"_id": file_id}, {"length": 1})["length"]
+        stored = self.database[f"{ATTACHMENTS}.files"].find_one({"_id": file_id}, {"length": 1})
+        size = int(stored["length"]) if stored else 0
         attachment = {"id": str(file_id), "filename": filename, "content_type": content_type, "size": size, "uploaded_at": now}
         self.database[COMPLAINTS].update_one({"_id": complaint_id}, {"$push": {"attachments": attachment}})
         return attachment
@@ -204,4 +205,11 @@ class IntakeStore:
             upsert=True,
             return_document=ReturnDocument.AFTER,
         )
-        return int(counter["count"])
+        return int(_upserted(counter)["count"])
+
+
+def _upserted(document: dict[str, Any] | None) -> dict[str, Any]:
+    """Return the document an upserting ``find_one_and_update`` (``ReturnDocument.AFTER``) always returns."""
+    if document is None:
+        raise RuntimeError("an upsert returned no document")
+    return document

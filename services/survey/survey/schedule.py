@@ -20,22 +20,17 @@ def follow_up_pass(context: ServiceContext) -> tuple[int, int]:
     """Send the reminders and close the expired invitations that are due; return how many of each."""
     store = SurveyStore(context.database, clock=context.clock)
     now = context.clock()
-    reminded = sum(
-        bool(
-            context.uow.run(
-                lambda tx, invitation_id=invitation_id: followups.remind(
-                    tx, store=store, settings=context.settings, invitation_id=invitation_id, now=now
-                )
-            )
+
+    def remind(invitation_id: str) -> bool:
+        return bool(
+            context.uow.run(lambda tx: followups.remind(tx, store=store, settings=context.settings, invitation_id=invitation_id, now=now))
         )
-        for invitation_id in store.due_reminders(now=now, limit=BATCH)
-    )
-    expired = sum(
-        bool(
-            context.uow.run(lambda tx, invitation_id=invitation_id: followups.expire(tx, store=store, invitation_id=invitation_id, now=now))
-        )
-        for invitation_id in store.due_expiries(now=now, limit=BATCH)
-    )
+
+    def expire(invitation_id: str) -> bool:
+        return bool(context.uow.run(lambda tx: followups.expire(tx, store=store, invitation_id=invitation_id, now=now)))
+
+    reminded = sum(remind(invitation_id) for invitation_id in store.due_reminders(now=now, limit=BATCH))
+    expired = sum(expire(invitation_id) for invitation_id in store.due_expiries(now=now, limit=BATCH))
     if reminded or expired:
         log.info("follow-ups passed", extra={"reminded": reminded, "expired": expired})
     return reminded, expired
