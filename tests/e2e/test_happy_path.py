@@ -10,7 +10,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -31,12 +31,29 @@ SECRET = "e2e-secret-for-propcare-end-to-end-tests"
 
 @dataclass
 class Platform:
+    """The five services' processes: each service's web (gunicorn) and worker, by (service, role)."""
+
     urls: dict[str, str]
-    processes: list[subprocess.Popen[bytes]]
     logs: Path
+    commands: dict[tuple[str, str], tuple[list[str], dict[str, str]]] = field(default_factory=dict)
+    processes: dict[tuple[str, str], subprocess.Popen[bytes]] = field(default_factory=dict)
 
     def url(self, service: str, path: str) -> str:
         return f"{self.urls[service]}{path}"
+
+    def start(self, service: str, role: str) -> None:
+        """Start (or start again) one process; its log is appended to."""
+        command, env = self.commands[(service, role)]
+        with (self.logs / f"{service}-{role}.log").open("ab") as log:  # the child keeps its own descriptor
+            self.processes[(service, role)] = subprocess.Popen(
+                command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            )
+
+    def kill(self, service: str, role: str) -> None:
+        """Kill one process with SIGKILL: no drain, no goodbye, as a crash."""
+        process = self.processes[(service, role)]
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(10)
 
 
 def _bin(name: str) -> str:
@@ -60,12 +77,10 @@ def platform(mongodb_url: str, rabbitmq_url: str) -> Iterator[Platform]:
         "PYTHONPATH": str(ROOT),
         **{f"{service.upper()}_MONGODB_DATABASE": f"e2e_{run_id}_{service}" for service in SERVICES},
     }
-    urls: dict[str, str] = {}
-    processes: list[subprocess.Popen[bytes]] = []
+    platform = Platform(urls={}, logs=logs)
     for service in SERVICES:
         port = free_port()
-        urls[service] = f"http://127.0.0.1:{port}"
-        env = {**base_env, "PORT": str(port)}
+        platform.urls[service] = f"http://127.0.0.1:{port}"
         config = ROOT / "services" / service / "gunicorn.conf.py"
         web = [_bin("gunicorn"), "-c", str(config), "--bind", f"127.0.0.1:{port}", f"{service}.app:create_app()"]
         worker = [sys.executable, "-m", f"{service}.worker"]
@@ -73,12 +88,8 @@ def platform(mongodb_url: str, rabbitmq_url: str) -> Iterator[Platform]:
             # Each process keeps its own metrics folder: gunicorn wipes its folder when it starts.
             metrics_dir = logs / f"{service}-{role}-metrics"
             metrics_dir.mkdir()
-            role_env = {**env, "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)}
-            with (logs / f"{service}-{role}.log").open("wb") as log:  # the child keeps its own descriptor
-                processes.append(
-                    subprocess.Popen(command, cwd=ROOT, env=role_env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-                )
-    platform = Platform(urls=urls, processes=processes, logs=logs)
+            platform.commands[(service, role)] = (command, {**base_env, "PORT": str(port), "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)})
+            platform.start(service, role)
     try:
         for service in SERVICES:
             wait_for(
@@ -86,19 +97,18 @@ def platform(mongodb_url: str, rabbitmq_url: str) -> Iterator[Platform]:
             )
         yield platform
     finally:
-        for process in processes:
+        for process in platform.processes.values():
             if process.poll() is None:
                 process.send_signal(signal.SIGTERM)
-        for process in processes:
+        for process in platform.processes.values():
             try:
                 process.wait(30)
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
-        platform.exit_codes = [process.returncode for process in processes]  # type: ignore[attr-defined]
 
 
 def _ready(platform: Platform, service: str) -> bool:
-    for process in platform.processes:
+    for process in platform.processes.values():
         if process.poll() is not None:
             raise AssertionError(f"a process exited early; logs in {platform.logs}: {process.args}")
     try:
@@ -133,7 +143,9 @@ def _until(fetch: Any, check: Any, *, timeout: float = 20.0, message: str) -> An
     return holder["value"]
 
 
-def test_complaint_flows_through_all_five_services(platform: Platform) -> None:
+@pytest.fixture(scope="module")
+def ns01(platform: Platform) -> None:
+    """The estate NS01 in intake's directory, and its staff and grid in dispatch's (idempotent)."""
     admin = _admin()
     _ok(
         requests.put(
@@ -170,6 +182,9 @@ def test_complaint_flows_through_all_five_services(platform: Platform) -> None:
         201,
     )
 
+
+def test_complaint_flows_through_all_five_services(platform: Platform, ns01: None) -> None:
+    admin = _admin()
     posted_at = time.monotonic()
     complaint = _ok(
         requests.post(
@@ -310,3 +325,85 @@ def test_bad_input_is_refused_without_a_write(platform: Platform) -> None:
     assert listing.status_code in (200, 403)
     if listing.status_code == 200:
         assert listing.json()["items"] == []
+
+
+def test_complaints_posted_while_workers_crash_reach_every_service_once(platform: Platform) -> None:
+    """Dispatch's and notification's consumers die with SIGKILL; complaints keep their 201 and, once
+    the consumers are back, each becomes one work order, one acknowledgement and one count."""
+    admin = _admin()
+    _ok(
+        requests.put(
+            platform.url("intake", "/api/v1/estates/FT02"),
+            json={"name": "福田雅苑", "code": "FT02", "region_id": "R1", "group_id": "G1", "timezone": "Asia/Shanghai"},
+            headers=admin,
+            timeout=5,
+        ),
+        200,
+        201,
+    )
+    _until(
+        lambda: requests.put(
+            platform.url("dispatch", "/api/v1/estates/FT02/staff/ft-eng"),
+            json={"name": "周工", "department": "engineering", "role": "handler", "grids": [], "on_duty": True},
+            headers=admin,
+            timeout=5,
+        ),
+        lambda r: r.status_code in (200, 201),
+        message="staff accepted once dispatch knows FT02",
+    )
+    platform.kill("dispatch", "worker")
+    platform.kill("notification", "worker")
+    complaint_ids = [
+        _ok(
+            requests.post(
+                platform.url("intake", "/api/v1/complaints"),
+                json={
+                    "estate_id": "FT02",
+                    "building": "A",
+                    "room": f"{floor}01",
+                    "reporter": {"name": "刘先生", "phone": f"1390000000{floor}", "role": "tenant"},
+                    "channel": "wechat",
+                    "description": f"A栋{floor}楼电梯门关不上",
+                },
+                timeout=5,
+            ),
+            201,
+        )["id"]
+        for floor in range(1, 4)
+    ]
+    time.sleep(1.0)  # the relay has published them into the queues of the dead consumers by now
+    platform.start("dispatch", "worker")
+    platform.start("notification", "worker")
+    for complaint_id in complaint_ids:
+        order = _until(
+            lambda complaint_id=complaint_id: requests.get(
+                platform.url("dispatch", f"/api/v1/work-orders/{complaint_id}"), headers=admin, timeout=5
+            ),
+            lambda r: r.status_code == 200 and r.json()["status"] == "assigned",
+            timeout=60,
+            message="work order assigned after the restart",
+        ).json()
+        assert [entry["action"] for entry in order["timeline"]].count("classify") == 1
+        notes = _until(
+            lambda complaint_id=complaint_id: requests.get(
+                platform.url("notification", "/api/v1/notifications"), params={"complaint_id": complaint_id}, headers=admin, timeout=5
+            ),
+            lambda r: r.status_code == 200 and r.json()["items"],
+            timeout=60,
+            message="acknowledgement after the restart",
+        ).json()["items"]
+        assert [note["kind"] for note in notes].count("acknowledgement") == 1
+        _until(
+            lambda complaint_id=complaint_id: requests.get(
+                platform.url("intake", f"/api/v1/complaints/{complaint_id}"), headers=admin, timeout=5
+            ),
+            lambda r: r.json()["status"] == "assigned",
+            message="intake follows dispatch after the restart",
+        )
+    _until(
+        lambda: requests.get(
+            platform.url("analytics", "/api/v1/analytics/kpis"), params={"scope": "estate:FT02"}, headers=admin, timeout=5
+        ),
+        lambda r: r.status_code == 200 and r.json()["volume"]["total"] == 3,
+        message="analytics counted each complaint once",
+    )
