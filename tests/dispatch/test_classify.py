@@ -431,10 +431,11 @@ def test_own_cases_accuracy() -> None:
     assert report.accuracy["tier"] >= REQUIRED_ACCURACY, format_report(report)
 
 
-# Texts written for these tests in four batches, each labelled by the data README's rules before the
-# classifier first saw it; the first-run figures of each batch are in docs/CLASSIFIER.md. Five labels
+# Texts written for these tests in five batches, each labelled by the data README's rules before the
+# classifier first saw it; the first-run figures of each batch are in docs/CLASSIFIER.md. Seven labels
 # were revised afterwards to apply one rule consistently (daily or weekly recurrence of a nuisance is
-# persistence; "keeps" alone is not; a wall that is not load-bearing is plain renovation).
+# persistence; "keeps" alone is not; a wall that is not load-bearing is plain renovation; a card, face
+# or plate reader that keeps failing is an access problem, general, not a nuisance).
 OWN_CASES: list[tuple[str, str, str, str]] = [
     # set 1
     ("3号楼的电梯门关不上，开开合合的，没法用", "facility", "elevator", "general"),
@@ -583,7 +584,7 @@ OWN_CASES: list[tuple[str, str, str, str]] = [
     ("我家厕所的马桶一直在漏水，水费都多了不少", "facility", "water", "general"),
     ("一楼大堂天花板在往下滴水，地上都是水，好滑", "facility", "water", "general"),
     ("楼下那个配电箱在冒烟！！", "facility", "fire_safety", "emergency"),
-    ("小区门口的人脸识别老是认不出我", "facility", "access_control", "important"),
+    ("小区门口的人脸识别老是认不出我", "facility", "access_control", "general"),  # revised: access problems stay general
     ("地库的减速带被压坏了，钉子都露出来了，扎了好几个车胎", "facility", "public_facility", "general"),
     ("保洁阿姨把我放在门口的快递当垃圾扔了", "service", "cleaning", "general"),
     ("小区里经常有推销的进来敲门，保安也不拦", "service", "security", "important"),
@@ -649,7 +650,7 @@ OWN_CASES: list[tuple[str, str, str, str]] = [
     ("家里插座一插电器就跳闸，电工看了说是公共线路的问题", "facility", "electrical", "general"),
     ("楼梯间的灭火器都过期了", "facility", "fire_safety", "important"),
     ("厨房里有很大的天然气味道，我已经关了总阀开了窗", "facility", "fire_safety", "emergency"),
-    ("车牌识别系统老是识别错，每次都要人工抬杆", "facility", "access_control", "important"),
+    ("车牌识别系统老是识别错，每次都要人工抬杆", "facility", "access_control", "general"),  # revised: access problems stay general
     ("单元门的闭门器坏了，门一直关不严，晚上什么人都能进", "facility", "access_control", "important"),
     ("儿童滑梯裂了一条缝，小孩玩的时候容易夹手", "facility", "public_facility", "important"),
     ("小区主路上的地砖翘起来好几块，老人走路容易绊倒", "facility", "public_facility", "important"),
@@ -706,4 +707,65 @@ OWN_CASES: list[tuple[str, str, str, str]] = [
     ("Kudos to the maintenance team, the new playground looks great.", "other", "praise", "general"),
     ("Can you tell me when the swimming pool opens for the summer?", "other", "inquiry", "general"),
     ("It would be great to have a few more bike racks near Block 7.", "other", "suggestion", "general"),
+    # set 5 (first run 2026-11-23: category 0.983, subcategory 0.950, tier 0.933)
+    ("3号楼电梯按键失灵，按了几楼都不停", "facility", "elevator", "general"),
+    ("电梯里有人被困快半个小时了，快来人", "facility", "elevator", "emergency"),
+    ("厨房水管爆了，水漫到客厅了", "facility", "water", "emergency"),
+    ("卫生间下水道堵了，冲不下去", "facility", "water", "general"),
+    ("楼上卫生间漏水，我家天花板一直在滴水，已经反映好几次了", "facility", "water", "important"),
+    ("整栋楼停电了，冰箱里的东西都要坏了", "facility", "electrical", "emergency"),
+    ("楼道感应灯不亮了", "facility", "electrical", "general"),
+    ("地下车库闻到很浓的煤气味", "facility", "fire_safety", "emergency"),
+    ("消防栓的箱子是空的，水带不见了", "facility", "fire_safety", "important"),
+    ("小区大门的门禁坏了，谁都能随便进来", "facility", "access_control", "important"),
+    ("车牌识别老是识别不了我的车，每次都要等保安开闸", "facility", "access_control", "general"),
+    ("儿童游乐场的秋千链条断了", "facility", "public_facility", "general"),
+    ("小区健身器材螺丝松了，我家孩子玩的时候手被划破了", "facility", "public_facility", "emergency"),
+    ("楼道里的垃圾三天没人收了，臭得不行", "service", "cleaning", "general"),
+    ("保洁阿姨拖完地不放警示牌，我妈滑倒摔伤了", "service", "cleaning", "emergency"),
+    ("晚上门岗保安在睡觉，叫了半天没人应", "service", "security", "general"),
+    ("前台客服态度很差，说话很冲", "service", "customer_service", "general"),
+    ("草坪好久没修剪了，草长得半人高", "service", "landscaping", "general"),
+    ("小区里的桂花树好几棵都枯死了，也没人补种", "service", "landscaping", "general"),
+    ("这个月物业费怎么比上个月多收了两百块，我要求解释", "fees", "property_fee", "complex"),
+    ("请问物业费可以用微信交吗", "other", "inquiry", "general"),
+    ("公摊电费每个月都在涨，明细也不公布，我们不认可", "fees", "shared_utilities", "complex"),
+    ("月租车位停车费突然涨价，也没开业主大会，不同意", "fees", "parking_fee", "complex"),
+    ("装修押金交了半年了，验收完了还不退", "fees", "deposit", "complex"),
+    ("有人把车停在我家车库门口，出不去了", "community", "parking", "general"),
+    ("楼上每天半夜拖椅子，吵得睡不着，已经持续两个月了", "community", "noise", "important"),
+    ("隔壁装修周末一大早就开电钻", "community", "renovation", "general"),
+    ("楼下商铺的音响开得特别大声", "community", "noise", "general"),
+    ("邻居家的狗不拴绳，在小区里乱跑", "community", "pets", "general"),
+    ("遛狗的人不清理狗粪便，草地上到处都是", "community", "pets", "general"),
+    ("楼上把阳台的承重墙砸了", "community", "renovation", "important"),
+    ("有人从楼上扔了一个花盆下来，差点砸到人", "community", "neighbour", "important"),
+    ("楼上往下扔垃圾砸到了我家老人的头，流血了", "community", "neighbour", "emergency"),
+    ("隔壁邻居把鞋柜放在公共走廊上，挡住了路", "community", "encroachment", "general"),
+    ("楼上邻居漏水到我家，他不肯赔偿，希望物业出面调解", "community", "neighbour", "complex"),
+    ("建议小区增加一些电动车充电桩", "other", "suggestion", "general"),
+    ("感谢3号楼的李师傅，半夜帮我们修好了水管", "other", "praise", "general"),
+    ("请问装修需要办理哪些手续", "other", "inquiry", "general"),
+    ("停水通知说下午恢复，现在几点能来水", "other", "inquiry", "general"),
+    ("单元门口的声控灯坏了一个星期了", "facility", "electrical", "general"),
+    ("电梯每天都要坏一次，这个月已经困过两次人了", "facility", "elevator", "important"),
+    ("家里突然没水了，整栋楼都停水", "facility", "water", "emergency"),
+    ("保安对外卖员态度很凶，还推人", "service", "security", "general"),
+    ("垃圾桶满了溢出来了，苍蝇很多", "service", "cleaning", "general"),
+    ("孩子在滑梯上被突出的铁片划伤了腿", "facility", "public_facility", "emergency"),
+    ("The lift in Block 2 has been out of service since Monday.", "facility", "elevator", "general"),
+    ("Water is pouring through my ceiling from the flat above, please send someone now.", "facility", "water", "emergency"),
+    ("The people upstairs play loud music every night after midnight, repeatedly.", "community", "noise", "important"),
+    ("How much is the renovation deposit?", "other", "inquiry", "general"),
+    ("I was charged twice for the management fee this quarter and want a refund.", "fees", "property_fee", "complex"),
+    ("There is a strong smell of gas on the third floor landing.", "facility", "fire_safety", "emergency"),
+    ("The car park barrier does not recognise my plate.", "facility", "access_control", "general"),
+    ("Someone threw a bottle from a high floor and it smashed next to my child.", "community", "neighbour", "important"),
+    ("The corridor lights on floor 7 are out.", "facility", "electrical", "general"),
+    ("Thank you to the security team for finding my lost cat.", "other", "praise", "general"),
+    ("Please consider adding more benches in the garden.", "other", "suggestion", "general"),
+    ("Someone keeps parking in my reserved space.", "community", "parking", "general"),
+    ("The cleaners have not emptied the bins in Block 5 this week.", "service", "cleaning", "general"),
+    ("The entrance gate lock is broken and anyone can walk in.", "facility", "access_control", "important"),
+    ("The guard at the east gate was rude to my elderly mother.", "service", "security", "general"),
 ]

@@ -533,7 +533,8 @@ def _tier(category: str, subcategory: str, cues: Mapping[str, list[str]]) -> tup
     for cue in ("safety", "thrown", "open_entrance", "load_bearing"):
         if cue in cues and conditional.get(cue, subcategory) == subcategory:
             candidates.append(("important", f"tier:important:{cues[cue][0]}"))
-    if "persistence" in cues and category != "fees":
+    # Persistence raises a nuisance; a card, plate or intercom that keeps failing stays general (data README).
+    if "persistence" in cues and category != "fees" and subcategory != "access_control":
         candidates.append(("important", f"tier:important:{cues['persistence'][0]}"))
     for cue in ("injury", "emergency"):
         if cue in cues:
