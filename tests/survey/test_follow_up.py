@@ -60,6 +60,16 @@ def test_a_resolve_after_a_reopen_withdraws_the_pending_invitation(
     assert statuses == {5: "withdrawn", 9: "answered"}
 
 
+def test_a_late_copy_of_an_earlier_resolve_invites_nobody(
+    handle: Callable[[Event], None], invite: Callable[..., dict[str, Any]], context: ServiceContext
+) -> None:
+    latest = invite(seq=9)
+    handle(resolved_event(complaint_id=latest["complaint_id"], seq=5))
+    [invitation] = context.database.invitations.find({"complaint_id": latest["complaint_id"]})
+    assert (invitation["resolve_seq"], invitation["status"]) == (9, "pending")
+    assert event_types(context, latest["complaint_id"]) == ["survey.invited"]
+
+
 def test_a_satisfied_answer_completes_the_survey_once(
     invite: Callable[..., dict[str, Any]], client: FlaskClient, context: ServiceContext
 ) -> None:
@@ -226,3 +236,63 @@ def test_an_answer_after_the_reminder_stops_the_expiry(
     assert answer(client, invited["token"]).status_code == 201
     clock.advance(timedelta(days=5))
     assert follow_up_pass(context) == (0, 0)
+
+
+def test_the_same_resolve_under_two_event_ids_at_once_makes_one_invitation(
+    handle: Callable[[Event], None], context: ServiceContext
+) -> None:
+    first = resolved_event()
+    copies = [first, resolved_event(complaint_id=first.data["complaint_id"], seq=first.seq or 0)]
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(len(copies))
+
+    def deliver(event: Event) -> None:
+        barrier.wait()
+        try:
+            handle(event)
+        except BaseException as error:  # noqa: BLE001 - collected and asserted on below
+            errors.append(error)
+
+    threads = [threading.Thread(target=deliver, args=(event,)) for event in copies]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert context.database.invitations.count_documents({"complaint_id": first.data["complaint_id"]}) == 1
+    assert event_types(context, first.data["complaint_id"]) == ["survey.invited"]
+
+
+def test_a_repeated_idempotency_key_replays_the_first_answer(invite: Callable[..., dict[str, Any]], client: FlaskClient) -> None:
+    invited = invite()
+    url = f"/api/v1/surveys/{invited['token']}/responses"
+    first = client.post(url, json=SATISFIED, headers={"Idempotency-Key": "answer-1"})
+    again = client.post(url, json=SATISFIED, headers={"Idempotency-Key": "answer-1"})
+    assert first.status_code == again.status_code == 201 and again.get_json() == first.get_json()
+    assert again.headers.get("Idempotent-Replayed") == "true"
+    assert first.get_json()["invitation_id"] == invited["data"]["invitation_id"] and first.get_json()["answered_at"].endswith("Z")
+    assert client.post(url, json=SATISFIED).status_code == 409
+
+
+def test_a_machine_client_cannot_record_or_list_answers(
+    invite: Callable[..., dict[str, Any]], client: FlaskClient, settings: Settings
+) -> None:
+    invited = invite()
+    service = bearer(settings, role="service")
+    url = f"/api/v1/surveys/invitations/{invited['data']['invitation_id']}/responses"
+    assert client.post(url, json={**SATISFIED, "channel": "phone"}, headers=service).status_code == 403
+    assert client.get("/api/v1/surveys", headers=service).status_code == 403
+
+
+def test_answers_are_counted_by_kind(invite: Callable[..., dict[str, Any]], client: FlaskClient) -> None:
+    def counted() -> float:
+        for line in client.get("/metrics").get_data(as_text=True).splitlines():
+            if line.startswith('survey_responses_total{kind="follow_up"}'):
+                return float(line.split()[-1])
+        return 0.0
+
+    before = counted()
+    invited = invite()
+    assert answer(client, invited["token"]).status_code == 201
+    assert answer(client, invited["token"]).status_code == 409
+    assert counted() == before + 1

@@ -26,7 +26,9 @@ def test_the_page_shows_a_form_with_every_question(invite: Callable[..., dict[st
     page = client.get(f"/s/{invite()['token']}")
     html = page.get_data(as_text=True)
     assert page.status_code == 200 and page.mimetype == "text/html"
-    assert "<form" in html and 'name="viewport"' in html
+    assert "<form" in html and 'name="viewport"' in html and 'method="post"' in html
+    assert "http://" not in html and "https://" not in html and "<script" not in html  # no external assets, no JavaScript needed
+    assert page.headers["Cache-Control"] == "no-store" and page.headers["Referrer-Policy"] == "no-referrer"
     for field in ("solved", "result", "speed", "attitude", "comment"):
         assert f'name="{field}"' in html
 

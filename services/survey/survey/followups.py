@@ -4,7 +4,8 @@ Each function runs inside a unit of work: its conditional write and the event it
 together, so an answer, a reminder or an expiry is emitted exactly once even with two processes
 racing (the loser's conditional update matches nothing and it emits nothing).
 - ``invite``: one invitation per resolve of a complaint (by the resolve event's ``seq``); a resolve
-  after a reopen withdraws the earlier invitation still pending. Emits ``survey.invited``.
+  after a reopen withdraws the earlier invitation still pending, and a resolve older than one
+  already invited for is ignored. Emits ``survey.invited``.
 - ``answer``: ``pending`` → ``answered`` and the response; emits ``survey.completed`` or
   ``survey.dissatisfied``. The free-text comment stays in survey's database.
 - ``remind``: once, ``REMIND_AFTER`` the invitation; emits ``survey.invited`` with ``reminder``.
@@ -50,10 +51,14 @@ def link_of(settings: Settings, invitation_id: str) -> str:
 
 
 def invite(tx: Transaction, *, store: SurveyStore, settings: Settings, event: Event, now: datetime) -> dict[str, Any] | None:
-    """Make the follow-up invitation of a resolve; ``None`` when this resolve has one already."""
+    """Make the follow-up invitation of a resolve; ``None`` when this resolve, or a later one, has one already.
+
+    A resolve that arrives after a later one (a late redelivery) invites nobody: the later
+    resolve's invitation is the one the resident should answer.
+    """
     complaint_id = event.data["complaint_id"]
     resolve_seq = event.seq or 0
-    if store.follow_up_for(complaint_id=complaint_id, resolve_seq=resolve_seq, session=tx.session) is not None:
+    if store.follow_up_since(complaint_id=complaint_id, resolve_seq=resolve_seq, session=tx.session) is not None:
         return None
     store.withdraw_pending(complaint_id=complaint_id, before_seq=resolve_seq, now=now, session=tx.session)
     invitation: dict[str, Any] = {

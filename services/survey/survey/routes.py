@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Response, current_app, request
+from flask import Response, current_app, jsonify, request
 from flask_smorest import Blueprint
 from jinja2 import Environment, PackageLoader, select_autoescape
 from marshmallow import ValidationError
@@ -20,6 +20,7 @@ from marshmallow import ValidationError
 from propcare_shared.http.app import ServiceContext
 from propcare_shared.http.auth import STAFF_ROLES, authenticated, current_principal, require_scope
 from propcare_shared.http.errors import Problem
+from propcare_shared.http.idempotency import idempotent
 from survey import followups
 from survey.metrics import SURVEY_RESPONSES
 from survey.schemas import AnswerIn, AnswerOut, InvitationListArgs, InvitationPage, StaffAnswerIn
@@ -46,6 +47,8 @@ NOTICES = {
 surveys = Blueprint("surveys", __name__, url_prefix="/api/v1/surveys", description="Follow-up surveys: invitations and answers.")
 pages = Blueprint("survey_pages", __name__, url_prefix="/s", description="The resident's survey page.")
 BLUEPRINTS = (surveys, pages)
+# People only: a machine client (role ``service``) neither records a resident's answer nor reads the links.
+SURVEY_STAFF_ROLES = tuple(role for role in STAFF_ROLES if role != "service")
 _templates = Environment(loader=PackageLoader("survey", "templates"), autoescape=select_autoescape(["html", "j2"]))
 
 
@@ -76,6 +79,13 @@ def _record(invitation_id: str, values: Mapping[str, Any], *, channel: str) -> d
     return response
 
 
+def _created(response: Mapping[str, Any]) -> Response:
+    """Return the 201 of a recorded answer, ready for ``@idempotent`` to store and replay."""
+    created = jsonify(AnswerOut().dump(response))
+    created.status_code = 201
+    return created
+
+
 def _invitation_from_token(token: str) -> str:
     invitation_id = invitation_of(_context().settings.jwt_secret, token)
     if invitation_id is None:
@@ -86,27 +96,29 @@ def _invitation_from_token(token: str) -> str:
 @surveys.route("/<token>/responses", methods=["POST"])
 @surveys.arguments(AnswerIn)
 @surveys.response(201, AnswerOut)
-def post_response(values: dict[str, Any], token: str) -> tuple[dict[str, Any], int]:
+@idempotent
+def post_response(values: dict[str, Any], token: str) -> Response:
     """Answer a follow-up survey with the token of its link (no JWT)."""
-    return _record(_invitation_from_token(token), values, channel="online"), 201
+    return _created(_record(_invitation_from_token(token), values, channel="online"))
 
 
 @surveys.route("/invitations/<invitation_id>/responses", methods=["POST"])
-@authenticated(roles=STAFF_ROLES)
+@authenticated(roles=SURVEY_STAFF_ROLES)
 @surveys.arguments(StaffAnswerIn)
 @surveys.response(201, AnswerOut)
-def post_staff_response(values: dict[str, Any], invitation_id: str) -> tuple[dict[str, Any], int]:
+@idempotent
+def post_staff_response(values: dict[str, Any], invitation_id: str) -> Response:
     """Record the answer a resident gave on the phone (or on paper, or at a visit)."""
     invitation = _store().invitation(invitation_id)
     if invitation is None:
         raise Problem(404, "Not Found", detail="No such survey invitation.")
     require_scope(group_id=invitation.get("group_id"), region_id=invitation.get("region_id"), estate_id=invitation.get("estate_id"))
     channel = values.pop("channel")
-    return _record(invitation_id, values, channel=channel), 201
+    return _created(_record(invitation_id, values, channel=channel))
 
 
 @surveys.route("", methods=["GET"])
-@authenticated(roles=STAFF_ROLES)
+@authenticated(roles=SURVEY_STAFF_ROLES)
 @surveys.arguments(InvitationListArgs, location="query")
 @surveys.response(200, InvitationPage)
 def list_invitations(args: dict[str, Any]) -> dict[str, Any]:
@@ -124,7 +136,11 @@ def list_invitations(args: dict[str, Any]) -> dict[str, Any]:
 
 def _page(template: str, status: int, **values: Any) -> Response:
     body = _templates.get_template(template).render(**values)
-    return Response(body, status=status, mimetype="text/html")
+    page = Response(body, status=status, mimetype="text/html")
+    # The token in the address is the resident's credential: keep it out of caches and Referer headers.
+    page.headers["Cache-Control"] = "no-store"
+    page.headers["Referrer-Policy"] = "no-referrer"
+    return page
 
 
 def _notice(status: int) -> Response:

@@ -53,10 +53,10 @@ class SurveyStore:
         """Return an invitation, or ``None``."""
         return self.database[INVITATIONS].find_one({"_id": invitation_id}, session=session)
 
-    def follow_up_for(self, *, complaint_id: str, resolve_seq: int, session: ClientSession) -> dict[str, Any] | None:
-        """Return the follow-up invitation made for one resolve of a complaint."""
+    def follow_up_since(self, *, complaint_id: str, resolve_seq: int, session: ClientSession) -> dict[str, Any] | None:
+        """Return a follow-up invitation made for this resolve of a complaint or a later one."""
         return self.database[INVITATIONS].find_one(
-            {"complaint_id": complaint_id, "resolve_seq": resolve_seq, "kind": "follow_up"}, session=session
+            {"complaint_id": complaint_id, "resolve_seq": {"$gte": resolve_seq}, "kind": "follow_up"}, session=session
         )
 
     def insert_invitation(self, document: dict[str, Any], *, session: ClientSession) -> None:

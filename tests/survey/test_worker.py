@@ -1,0 +1,87 @@
+"""Survey's worker against the real broker and mongod: it consumes ``complaint.resolved`` from the
+exchange (published by another service), makes one invitation however often the event arrives, and
+publishes ``survey.invited`` through its outbox relay."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from kombu import Connection, Exchange, Queue
+
+from propcare_shared.events.bus import EventBus
+from propcare_shared.http.app import ServiceContext
+from propcare_shared.settings import Settings
+from propcare_shared.testing import unique_name, wait_for
+from propcare_shared.worker import Worker
+from survey.worker import build_worker, periodic_loops
+from tests.survey.conftest import resolved_event
+
+
+@pytest.fixture
+def worker(context: ServiceContext) -> Iterator[Worker]:
+    worker = build_worker(context)
+    worker.start()
+    wait_for(lambda: worker.ready, timeout=15, message="survey consumer ready")
+    yield worker
+    worker.stop(5)
+
+
+@pytest.fixture
+def dispatch_bus(make_settings: Callable[..., Settings], settings: Settings) -> Iterator[EventBus]:
+    """A publisher with dispatch's settings on survey's exchange."""
+    bus = EventBus(make_settings("dispatch"))
+    yield bus
+    bus.close()
+
+
+@pytest.fixture
+def published_surveys(settings: Settings) -> Iterator[Callable[[], list[dict[str, Any]]]]:
+    """A queue bound to every ``survey.*`` event on the exchange; returns a reader of what arrived."""
+    connection = Connection(settings.rabbitmq_url)
+    queue = Queue(
+        unique_name("capture."),
+        Exchange(settings.event_exchange, type="topic", durable=True),
+        routing_key="survey.#",
+        durable=False,
+        channel=connection.channel(),
+    )
+    queue.declare()
+    received: list[dict[str, Any]] = []
+
+    def read() -> list[dict[str, Any]]:
+        while (message := queue.get(no_ack=True)) is not None:
+            received.append(message.decode())
+        return received
+
+    yield read
+    queue.delete()
+    connection.release()
+
+
+def test_the_worker_wires_the_resolve_handler_and_the_follow_up_pass(context: ServiceContext, settings: Settings) -> None:
+    worker = build_worker(context)
+    [subscription] = worker.subscriptions
+    assert (subscription.purpose, tuple(subscription.event_types)) == ("complaint-resolved", ("complaint.resolved",))
+    [loop] = periodic_loops(context)
+    assert (loop.name, loop.interval) == ("survey-follow-ups", settings.sla_scan_interval)
+    assert [loop.name for loop in worker.loops] == ["survey-follow-ups"]
+
+
+def test_a_resolve_on_the_bus_invites_once_and_publishes_the_invitation(
+    worker: Worker, dispatch_bus: EventBus, context: ServiceContext, published_surveys: Callable[[], list[dict[str, Any]]]
+) -> None:
+    event = resolved_event(channel="wechat")
+    dispatch_bus.publish(event)
+    dispatch_bus.publish(event)  # a redelivery after a lost confirm
+    complaint_id = event.data["complaint_id"]
+    [invited] = wait_for(
+        lambda: [body for body in published_surveys() if body["type"] == "survey.invited"], timeout=15, message="survey.invited on the bus"
+    )
+    wait_for(lambda: context.database.inbox.count_documents({"event_id": event.id}) == 1, message="the event handled")
+    wait_for(lambda: context.database.outbox.count_documents({"published_at": None}) == 0, timeout=15, message="outbox drained")
+    assert invited["data"]["complaint_id"] == complaint_id and invited["data"]["channel"] == "wechat"
+    assert (invited["producer"], invited["causation_id"], invited["estate_id"]) == ("survey", event.id, "NS01")
+    assert context.database.invitations.count_documents({"complaint_id": complaint_id}) == 1
+    assert [body["type"] for body in published_surveys()] == ["survey.invited"]
