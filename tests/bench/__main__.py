@@ -212,7 +212,7 @@ def bench_classifier(rounds: int) -> None:
     except ImportError:
         ROWS.append(("classify()", "—", "not measured", "classifier not importable"))
         return
-    data = Path(os.environ.get("PROPCARE_DEV_DATA", ROOT.parent / "shared" / "data" / "complaints_dev.jsonl"))
+    data = Path(os.environ.get("PROPCARE_DEV_DATA", ROOT / "tests" / "dispatch" / "data" / "complaints_dev.jsonl"))
     texts = [json.loads(line)["text"] for line in data.read_text(encoding="utf-8").splitlines() if line.strip()]
     classify(texts[0])
     tracemalloc.start()

@@ -1,7 +1,7 @@
 """Tests of the bilingual complaint classifier (dispatch.domain.classify) and its evaluation.
 
 Unit tests use texts written for them. The evaluation tests run the whole development set
-(/work/shared/data/complaints_dev.jsonl, or PROPCARE_DEV_DATA) and the texts in OWN_CASES, print
+(tests/dispatch/data/complaints_dev.jsonl, a copy of the project's labelled data, or PROPCARE_DEV_DATA) and the texts in OWN_CASES, print
 per-class precision and recall, and assert the accuracies SPEC §4 asks for.
 """
 
@@ -29,7 +29,7 @@ from dispatch.domain.classify import (
 )
 from dispatch.domain.evaluation import evaluate, format_report, is_held_out
 
-DEV_DATA_DEFAULT = Path(__file__).resolve().parents[3] / "shared" / "data" / "complaints_dev.jsonl"
+DEV_DATA_DEFAULT = Path(__file__).resolve().parent / "data" / "complaints_dev.jsonl"
 REQUIRED_ACCURACY = 0.95
 
 
@@ -43,7 +43,7 @@ def dev_examples() -> tuple[dict[str, Any], ...]:
     """Return the labelled development set; fail (never skip) when it is missing."""
     path = dev_data_path()
     if not path.is_file():
-        pytest.fail(f"development set not found at {path}: it lives outside the repository (set PROPCARE_DEV_DATA to its path)")
+        pytest.fail(f"development set not found at {path} (set PROPCARE_DEV_DATA to its path)")
     with path.open(encoding="utf-8") as lines:
         return tuple(json.loads(line) for line in lines if line.strip())
 
