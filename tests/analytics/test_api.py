@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from analytics.domain.scope import InvalidScope, Scope, parse_scope
 from propcare_shared.events.envelope import Event, new_event
+from propcare_shared.scope import InvalidScope, Scope, parse_scope
 from propcare_shared.settings import Settings
 from propcare_shared.testing import bearer
 from tests.analytics.factories import ComplaintStory, utc_now

@@ -15,12 +15,12 @@ from flask_smorest import Blueprint
 
 from analytics.domain import kpis
 from analytics.domain.hotspots import THRESHOLD, WINDOW_DAYS
-from analytics.domain.scope import Scope
 from analytics.schemas import HotspotArgs, HotspotsOut, KpiArgs, KpisOut
 from analytics.store import AnalyticsStore
 from propcare_shared.http.app import ServiceContext
 from propcare_shared.http.auth import STAFF_ROLES, authenticated, current_principal
 from propcare_shared.http.errors import Problem
+from propcare_shared.scope import Scope
 
 DEFAULT_PERIOD = timedelta(days=30)
 

@@ -15,8 +15,8 @@ from zoneinfo import ZoneInfo
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from analytics.domain.scope import InvalidScope, Scope, parse_scope
 from propcare_shared.fields import UtcDateTime
+from propcare_shared.scope import InvalidScope, Scope, parse_scope
 
 REPORT_TIMEZONE = "Asia/Shanghai"
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")

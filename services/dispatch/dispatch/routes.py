@@ -19,7 +19,6 @@ from flask_smorest import Blueprint
 
 from dispatch import work_orders
 from dispatch.domain.classify import classify
-from dispatch.domain.scopes import Scope, parse_scope, scope_chain
 from dispatch.domain.sla import compute_deadlines, format_duration, serialize_policy
 from dispatch.metrics import record_targets
 from dispatch.schemas import (
@@ -51,6 +50,7 @@ from propcare_shared.http.auth import STAFF_ROLES, authenticated, current_princi
 from propcare_shared.http.errors import Problem
 from propcare_shared.http.idempotency import idempotent
 from propcare_shared.http.pagination import PageArgs
+from propcare_shared.scope import InvalidScope, Scope, parse_scope, scope_chain
 
 DIRECTORY_ADMINS = ("manager", "supervisor", "regional_ops", "group_admin", "service")
 SCOPE_ADMINS = ("manager", "regional_ops", "group_admin")
@@ -354,13 +354,13 @@ def _scope_chain(store: DispatchStore, text: str, *, reading: bool = False) -> t
     """Return a scope and the scopes it inherits from (widest first, itself last), once the caller may see it."""
     try:
         scope = parse_scope(text)
-    except ValueError as exc:
+    except InvalidScope as exc:
         raise Problem(422, "Invalid request", detail="Some fields are missing or invalid.", errors={"scope": [str(exc)]}) from None
     tenancy: dict[str, str | None] = {"group_id": None, "region_id": None, "estate_id": None}
-    if scope.kind == "estate":
+    if scope.level == "estate":
         estate = _known_estate(store, scope.id, reading=reading)
         tenancy.update(group_id=estate.get("group_id"), region_id=estate.get("region_id"), estate_id=scope.id)
-    elif scope.kind == "region":
+    elif scope.level == "region":
         group_id = store.region_group(scope.id)
         if group_id is None and reading:
             raise Problem(404, "Not Found", detail=f"Dispatch knows no estate in the region {scope.id!r}.")

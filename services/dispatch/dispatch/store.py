@@ -24,7 +24,6 @@ from pymongo import ASCENDING, DESCENDING, ReturnDocument
 from pymongo.client_session import ClientSession
 from pymongo.database import Database
 
-from dispatch.domain.scopes import scope_chain
 from dispatch.domain.sla import Policy, effective_policy
 from dispatch.routing import Grid, StaffMember
 from dispatch.workflow import OPEN_STATUSES
@@ -32,6 +31,7 @@ from propcare_shared.calendar import WorkingCalendar
 from propcare_shared.clock import Clock, utcnow
 from propcare_shared.http.pagination import paginate
 from propcare_shared.mongo import IndexSpec, new_id
+from propcare_shared.scope import scope_chain
 
 WORK_ORDERS = "work_orders"
 TIMELINE = "timeline"
