@@ -4,16 +4,29 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import ExitStack
+from typing import Any
 
 import pytest
 from pymongo import MongoClient
 
 from propcare_shared.clock import Clock, utcnow
+from propcare_shared.events.bus import EventBus
 from propcare_shared.http.app import ServiceContext
 from propcare_shared.mongo import IndexSpec
 from propcare_shared.mongod import MongodProcess
 from propcare_shared.settings import Settings
-from propcare_shared.testing import INSTALL_HINT, broker_answers, default_broker_url, delete_topology, docker_engine_answers, unique_name
+from propcare_shared.testing import (
+    INSTALL_HINT,
+    broker_answers,
+    captured_events,
+    default_broker_url,
+    delete_topology,
+    docker_engine_answers,
+    unique_name,
+    wait_for,
+)
+from propcare_shared.worker import Worker
 
 
 @pytest.fixture(scope="session")
@@ -96,3 +109,40 @@ def open_context() -> Iterator[Callable[..., ServiceContext]]:
     for context in opened:
         context.client.drop_database(context.settings.mongodb_database)
         context.close()
+
+
+@pytest.fixture
+def start_worker() -> Iterator[Callable[[Worker], Worker]]:
+    """Start workers and wait until their consumers are ready; stop them afterwards."""
+    started: list[Worker] = []
+
+    def start(worker: Worker) -> Worker:
+        worker.start()
+        started.append(worker)
+        wait_for(lambda: worker.ready, timeout=15, message=f"{worker.context.settings.service} consumer ready")
+        return worker
+
+    yield start
+    for worker in started:
+        worker.stop(5)
+
+
+@pytest.fixture
+def bus_as(make_settings: Callable[..., Settings]) -> Iterator[Callable[[str], EventBus]]:
+    """Publishers with another service's settings, on the test's exchange."""
+    buses: list[EventBus] = []
+
+    def bus(service: str) -> EventBus:
+        buses.append(EventBus(make_settings(service)))
+        return buses[-1]
+
+    yield bus
+    for bus_ in buses:
+        bus_.close()
+
+
+@pytest.fixture
+def capture(settings: Settings) -> Iterator[Callable[[str], Callable[[], list[dict[str, Any]]]]]:
+    """Capture the events of a routing key published on the test's exchange (``settings`` of the test's package)."""
+    with ExitStack() as stack:
+        yield lambda routing_key: stack.enter_context(captured_events(settings, routing_key))

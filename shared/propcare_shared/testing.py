@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from kombu import Connection, Exchange, Queue
@@ -104,3 +105,28 @@ def outbox_events(database: Database, correlation_id: str | None = None) -> list
     query = {"event.correlation_id": correlation_id} if correlation_id else {}
     order = [("event.seq", 1), ("created_at", 1), ("position", 1)] if correlation_id else [("created_at", 1), ("position", 1)]
     return [document["event"] for document in database.outbox.find(query).sort(order)]
+
+
+@contextmanager
+def captured_events(settings: Settings, routing_key: str) -> Iterator[Callable[[], list[dict[str, Any]]]]:
+    """Bind a throwaway queue to the settings' exchange; yield a reader of every message that arrived so far."""
+    with Connection(settings.rabbitmq_url) as connection:
+        queue = Queue(
+            unique_name("capture."),
+            Exchange(settings.event_exchange, type="topic", durable=True),
+            routing_key=routing_key,
+            durable=False,
+            channel=connection.channel(),
+        )
+        queue.declare()
+        received: list[dict[str, Any]] = []
+
+        def read() -> list[dict[str, Any]]:
+            while (message := queue.get(no_ack=True)) is not None:
+                received.append(message.decode())
+            return received
+
+        try:
+            yield read
+        finally:
+            queue.delete()

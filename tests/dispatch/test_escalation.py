@@ -10,7 +10,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-from kombu import Connection, Exchange, Queue
 from prometheus_client import REGISTRY
 
 from dispatch import timers, work_orders
@@ -20,7 +19,8 @@ from dispatch.worker import build_worker, periodic_loops
 from propcare_shared.clock import FrozenClock
 from propcare_shared.http.app import ServiceContext
 from propcare_shared.settings import Settings
-from propcare_shared.testing import unique_name, wait_for
+from propcare_shared.testing import wait_for
+from propcare_shared.worker import Worker
 from tests.dispatch.factories import LIFT_TRAPPED, MONDAY_MORNING
 
 # A general complaint received Monday 02:00Z: response due 24 h later, so 80% falls at 19 h 12 min,
@@ -381,35 +381,19 @@ def test_the_worker_runs_the_scanner_every_sla_scan_interval(context: ServiceCon
 
 
 def test_the_worker_publishes_a_breach_on_the_bus_once(
-    context: ServiceContext, settings: Settings, order: dict[str, Any], clock: FrozenClock
+    context: ServiceContext,
+    settings: Settings,
+    order: dict[str, Any],
+    clock: FrozenClock,
+    start_worker: Callable[[Worker], Worker],
+    capture: Callable[[str], Callable[[], list[dict[str, Any]]]],
 ) -> None:
-    connection = Connection(settings.rabbitmq_url)
-    queue = Queue(
-        unique_name("capture."),
-        Exchange(settings.event_exchange, type="topic", durable=True),
-        routing_key="sla.#",
-        durable=False,
-        channel=connection.channel(),
-    )
-    queue.declare()
-    worker = build_worker(context)
-    worker.start()
-    try:
-        clock.now = BREACH_AT
-        received: list[dict[str, Any]] = []
-
-        def breach_arrived() -> bool:
-            while (message := queue.get(no_ack=True)) is not None:
-                received.append(message.decode())
-            return any(body["type"] == "sla.breached" for body in received)
-
-        wait_for(breach_arrived, timeout=15, message="sla.breached on the bus")
-        wait_for(lambda: context.database.outbox.count_documents({"published_at": None}) == 0, timeout=15, message="outbox drained")
-        threading.Event().wait(4 * settings.sla_scan_interval)
-        breach_arrived()
-    finally:
-        worker.stop(5)
-        queue.delete()
-        connection.release()
+    read = capture("sla.#")
+    start_worker(build_worker(context))
+    clock.now = BREACH_AT
+    wait_for(lambda: any(body["type"] == "sla.breached" for body in read()), timeout=15, message="sla.breached on the bus")
+    wait_for(lambda: context.database.outbox.count_documents({"published_at": None}) == 0, timeout=15, message="outbox drained")
+    threading.Event().wait(4 * settings.sla_scan_interval)
+    received = read()
     assert sorted(body["type"] for body in received) == ["sla.breached", "sla.warning"]
     assert {body["data"]["complaint_id"] for body in received} == {order["_id"]}

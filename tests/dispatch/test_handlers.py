@@ -3,12 +3,11 @@ exchange, their own settings) become work orders, reopen or close them, and keep
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
 import pytest
-from kombu import Connection, Exchange, Queue
 
 from dispatch import work_orders
 from dispatch.store import DispatchStore
@@ -17,52 +16,27 @@ from propcare_shared.clock import FrozenClock
 from propcare_shared.events.bus import EventBus
 from propcare_shared.events.envelope import Event, new_event
 from propcare_shared.http.app import ServiceContext
-from propcare_shared.settings import Settings
-from propcare_shared.testing import outbox_events, unique_name, wait_for
+from propcare_shared.testing import outbox_events, wait_for
 from propcare_shared.worker import Worker
 from tests.dispatch.factories import CORRIDOR_LIGHT, received_event
 
 
 @pytest.fixture
-def worker(context: ServiceContext) -> Iterator[Worker]:
-    worker = build_worker(context)
-    worker.start()
-    wait_for(lambda: worker.ready, timeout=15, message="dispatch consumer ready")
-    yield worker
-    worker.stop(5)
+def worker(context: ServiceContext, start_worker: Callable[[Worker], Worker]) -> Worker:
+    return start_worker(build_worker(context))
 
 
 @pytest.fixture
-def intake_bus(make_settings: Callable[..., Settings], settings: Settings) -> Iterator[EventBus]:
-    """A publisher with another service's settings on the same exchange."""
-    bus = EventBus(make_settings("intake"))
-    yield bus
-    bus.close()
+def intake_bus(bus_as: Callable[[str], EventBus]) -> EventBus:
+    """A publisher with intake's settings on the same exchange."""
+    return bus_as("intake")
 
 
 @pytest.fixture
-def published(settings: Settings) -> Iterator[Callable[[], list[dict[str, Any]]]]:
-    """A queue bound to every ``complaint.*`` event on the exchange; returns a reader of what arrived."""
-    connection = Connection(settings.rabbitmq_url)
-    channel = connection.channel()
-    queue = Queue(
-        unique_name("capture."),
-        Exchange(settings.event_exchange, type="topic", durable=True),
-        routing_key="complaint.#",
-        durable=False,
-        channel=channel,
-    )
-    queue.declare()
-    received: list[dict[str, Any]] = []
-
-    def read() -> list[dict[str, Any]]:
-        while (message := queue.get(no_ack=True)) is not None:
-            received.append(message.decode())
-        return [body for body in received if body["type"] != "complaint.received"]
-
-    yield read
-    queue.delete()
-    connection.release()
+def published(capture: Callable[[str], Callable[[], list[dict[str, Any]]]]) -> Callable[[], list[dict[str, Any]]]:
+    """Every ``complaint.*`` event on the exchange but intake's own; returns a reader of what arrived."""
+    read = capture("complaint.#")
+    return lambda: [body for body in read() if body["type"] != "complaint.received"]
 
 
 def published_outbox(context: ServiceContext, complaint_id: str) -> list[dict[str, Any]]:

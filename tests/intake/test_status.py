@@ -16,8 +16,8 @@ from propcare_shared.events.bus import EventBus
 from propcare_shared.events.envelope import Event, new_event
 from propcare_shared.events.outbox import AlreadyHandled
 from propcare_shared.http.app import ServiceContext
-from propcare_shared.settings import Settings
 from propcare_shared.testing import wait_for
+from propcare_shared.worker import Worker
 from tests.intake.conftest import complaint_body
 
 
@@ -110,23 +110,18 @@ def test_the_worker_consumes_dispatch_events_from_the_broker(
     context: ServiceContext,
     store: IntakeStore,
     clock: FrozenClock,
-    make_settings: Callable[..., Settings],
+    start_worker: Callable[[Worker], Worker],
+    bus_as: Callable[[str], EventBus],
 ) -> None:
     complaint = received(client)
-    worker = build_worker(context)
-    worker.start()
-    publisher = EventBus(make_settings("dispatch"))
-    try:
-        wait_for(lambda: worker.ready, timeout=15, message="intake consumer ready")
-        publisher.publish(dispatch_event(complaint, "complaint.assigned", seq=3, status="assigned", clock=clock, assignee_id="eng-1"))
-        publisher.publish(dispatch_event(complaint, "complaint.resolved", seq=5, status="resolved", clock=clock, resolution="更换控制板"))
-        wait_for(lambda: (store.complaint(complaint["id"]) or {}).get("status") == "resolved", timeout=15, message="status resolved")
-        wait_for(
-            lambda: context.database.outbox.count_documents({"published_at": None}) == 0,
-            timeout=15,
-            message="the relay published complaint.received",
-        )
-    finally:
-        publisher.close()
-        worker.stop(5)
+    start_worker(build_worker(context))
+    publisher = bus_as("dispatch")
+    publisher.publish(dispatch_event(complaint, "complaint.assigned", seq=3, status="assigned", clock=clock, assignee_id="eng-1"))
+    publisher.publish(dispatch_event(complaint, "complaint.resolved", seq=5, status="resolved", clock=clock, resolution="更换控制板"))
+    wait_for(lambda: (store.complaint(complaint["id"]) or {}).get("status") == "resolved", timeout=15, message="status resolved")
+    wait_for(
+        lambda: context.database.outbox.count_documents({"published_at": None}) == 0,
+        timeout=15,
+        message="the relay published complaint.received",
+    )
     assert [entry["action"] for entry in store.timeline(complaint["id"])] == ["receive", "assigned", "resolved"]

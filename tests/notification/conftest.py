@@ -3,7 +3,7 @@ handler and the dispatcher driven directly, a running worker, and a publisher of
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 from flask import Flask
@@ -22,7 +22,6 @@ from propcare_shared.events.envelope import Event
 from propcare_shared.events.outbox import AlreadyHandled
 from propcare_shared.http.app import ServiceContext
 from propcare_shared.settings import Settings
-from propcare_shared.testing import wait_for
 from propcare_shared.worker import Worker
 from tests.notification.factories import MONDAY_MORNING, PURPOSES
 
@@ -76,28 +75,19 @@ def make_dispatcher(context: ServiceContext) -> Callable[..., Dispatcher]:
 
 
 @pytest.fixture
-def start_worker(context: ServiceContext) -> Iterator[Callable[..., Worker]]:
-    """Start notification's worker (consumer, dispatch loop, relay) on the test context."""
-    started: list[Worker] = []
+def start_worker(context: ServiceContext, start_worker: Callable[[Worker], Worker]) -> Callable[..., Worker]:
+    """Start notification's worker (consumer, dispatch loop, relay) on the test context (the root fixture stops it)."""
 
     def start(*, config: NotifyConfig = FAST, providers: Providers | None = None) -> Worker:
-        worker = build_worker(context, config=config, providers=providers)
-        worker.start()
-        started.append(worker)
-        wait_for(lambda: worker.ready, timeout=15, message="notification consumer ready")
-        return worker
+        return start_worker(build_worker(context, config=config, providers=providers))
 
-    yield start
-    for worker in started:
-        worker.stop(5)
+    return start
 
 
 @pytest.fixture
-def publisher(make_settings: Callable[..., Settings], settings: Settings) -> Iterator[EventBus]:
-    """A publisher with another service's settings on the same exchange."""
-    bus = EventBus(make_settings("dispatch"))
-    yield bus
-    bus.close()
+def publisher(bus_as: Callable[[str], EventBus]) -> EventBus:
+    """A publisher with dispatch's settings on the same exchange."""
+    return bus_as("dispatch")
 
 
 @pytest.fixture

@@ -4,60 +4,35 @@ publishes ``survey.invited`` through its outbox relay."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
-from kombu import Connection, Exchange, Queue
 
 from propcare_shared.events.bus import EventBus
 from propcare_shared.http.app import ServiceContext
 from propcare_shared.settings import Settings
-from propcare_shared.testing import unique_name, wait_for
+from propcare_shared.testing import wait_for
 from propcare_shared.worker import Worker
 from survey.worker import build_worker, periodic_loops
 from tests.survey.conftest import resolved_event
 
 
 @pytest.fixture
-def worker(context: ServiceContext) -> Iterator[Worker]:
-    worker = build_worker(context)
-    worker.start()
-    wait_for(lambda: worker.ready, timeout=15, message="survey consumer ready")
-    yield worker
-    worker.stop(5)
+def worker(context: ServiceContext, start_worker: Callable[[Worker], Worker]) -> Worker:
+    return start_worker(build_worker(context))
 
 
 @pytest.fixture
-def dispatch_bus(make_settings: Callable[..., Settings], settings: Settings) -> Iterator[EventBus]:
+def dispatch_bus(bus_as: Callable[[str], EventBus]) -> EventBus:
     """A publisher with dispatch's settings on survey's exchange."""
-    bus = EventBus(make_settings("dispatch"))
-    yield bus
-    bus.close()
+    return bus_as("dispatch")
 
 
 @pytest.fixture
-def published_surveys(settings: Settings) -> Iterator[Callable[[], list[dict[str, Any]]]]:
-    """A queue bound to every ``survey.*`` event on the exchange; returns a reader of what arrived."""
-    connection = Connection(settings.rabbitmq_url)
-    queue = Queue(
-        unique_name("capture."),
-        Exchange(settings.event_exchange, type="topic", durable=True),
-        routing_key="survey.#",
-        durable=False,
-        channel=connection.channel(),
-    )
-    queue.declare()
-    received: list[dict[str, Any]] = []
-
-    def read() -> list[dict[str, Any]]:
-        while (message := queue.get(no_ack=True)) is not None:
-            received.append(message.decode())
-        return received
-
-    yield read
-    queue.delete()
-    connection.release()
+def published_surveys(capture: Callable[[str], Callable[[], list[dict[str, Any]]]]) -> Callable[[], list[dict[str, Any]]]:
+    """Every ``survey.*`` event on the exchange; returns a reader of what arrived."""
+    return capture("survey.#")
 
 
 def test_the_worker_wires_the_resolve_handler_and_the_follow_up_pass(context: ServiceContext, settings: Settings) -> None:
