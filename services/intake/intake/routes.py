@@ -198,8 +198,6 @@ def post_complaint(values: dict[str, Any]) -> Response:
         _limit_resident(store, phone=values["reporter"]["phone"])
     else:
         require_scope(group_id=estate["group_id"], region_id=estate["region_id"], estate_id=estate["_id"])
-    if values.get("external_ref") and store.complaint_by_external_ref(values["external_ref"]) is not None:
-        raise _duplicate_reference(store, values["external_ref"])
     try:
         received = context.uow.run(lambda tx: complaints.receive(tx, store=store, estate=estate, values=values, now=context.clock()))
     except DuplicateKeyError:
