@@ -4,7 +4,7 @@ and a failed handler is retried by the consumer's timer (memory:// has no TTL or
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 
@@ -19,11 +19,10 @@ ESTATE = {"estate_id": "NS01", "name": "南山花园", "code": "NS01", "region_i
 
 
 @pytest.fixture
-def open_service(mongodb_url: str) -> Iterator[Callable[..., ServiceContext]]:
+def open_service(mongodb_url: str, open_context: Callable[..., ServiceContext]) -> Callable[[str], ServiceContext]:
     """Open a service's context as the one-process runner does: memory broker, own database."""
     exchange = unique_name("local.events.")
     prefix = unique_name("t") + "."  # the memory broker's queues live as long as the test process
-    opened: list[ServiceContext] = []
 
     def open_(service: str) -> ServiceContext:
         settings = Settings.from_env(service, {}).with_overrides(
@@ -36,23 +35,9 @@ def open_service(mongodb_url: str) -> Iterator[Callable[..., ServiceContext]]:
             outbox_poll_interval=0.2,
         )
         assert settings.rabbitmq_url == MEMORY_BROKER_URL
-        context = ServiceContext.open(settings)
-        context.ensure_indexes([])
-        opened.append(context)
-        return context
+        return open_context(settings)
 
-    yield open_
-    for context in opened:
-        context.client.drop_database(context.settings.mongodb_database)
-        context.close()
-
-
-@pytest.fixture
-def workers() -> Iterator[list[Worker]]:
-    started: list[Worker] = []
-    yield started
-    for worker in started:
-        worker.stop(5)
+    return open_
 
 
 def _recorder(context: ServiceContext, seen: list[Event], *, fail_times: int = 0) -> Callable[[Event], None]:
@@ -73,13 +58,13 @@ def _recorder(context: ServiceContext, seen: list[Event], *, fail_times: int = 0
 
 
 def test_an_event_emitted_by_one_service_reaches_the_others_in_the_same_process(
-    open_service: Callable[..., ServiceContext], workers: list[Worker]
+    open_service: Callable[..., ServiceContext], start_worker: Callable[[Worker], Worker]
 ) -> None:
     producer = open_service("intake")
     dispatch, survey = open_service("dispatch"), open_service("survey")
     seen_by_dispatch: list[Event] = []
     seen_by_survey: list[Event] = []
-    workers += [
+    workers = [
         Worker(context=producer, subscriptions=[]),
         Worker(context=dispatch, subscriptions=[Subscription("directory", ("directory.#",), _recorder(dispatch, seen_by_dispatch))]),
         Worker(
@@ -88,8 +73,7 @@ def test_an_event_emitted_by_one_service_reaches_the_others_in_the_same_process(
         ),
     ]
     for worker in workers:
-        worker.start()
-    wait_for(lambda: all(worker.ready for worker in workers), message="consumers ready")
+        start_worker(worker)
 
     emitted = producer.uow.run(
         lambda tx: tx.emit("directory.estate.upserted", data=ESTATE, correlation_id="NS01", group_id="G1", region_id="R1", estate_id="NS01")
