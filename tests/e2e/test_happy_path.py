@@ -17,6 +17,8 @@ from urllib.parse import urlparse
 
 import pytest
 import requests
+from amqp.exceptions import ChannelError
+from kombu import Connection
 
 from propcare_shared.http.auth import issue_token
 from propcare_shared.mongod import free_port
@@ -27,6 +29,14 @@ pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
 SERVICES = ("intake", "dispatch", "notification", "survey", "analytics")
 SECRET = "e2e-secret-for-propcare-end-to-end-tests"
+# The consumer queues of each service's worker (its ``handlers.subscriptions``).
+CONSUMER_QUEUES = {
+    "intake": ("complaint-status",),
+    "dispatch": ("complaint-received", "survey-dissatisfied", "survey-completed", "estate-upserted"),
+    "notification": ("messages",),
+    "survey": ("complaint-resolved",),
+    "analytics": ("all-events",),
+}
 
 
 @dataclass
@@ -95,6 +105,14 @@ def platform(mongodb_url: str, rabbitmq_url: str) -> Iterator[Platform]:
             wait_for(
                 lambda service=service: _ready(platform, service), timeout=60, interval=0.2, message=f"{service} ready (logs in {logs})"
             )
+        # Web processes answer before the workers consume: an event published before any queue is bound
+        # to its type would be dropped by the exchange, so the platform is ready once every queue has a consumer.
+        wait_for(
+            lambda: _consuming(rabbitmq_url, prefix=base_env["QUEUE_PREFIX"]),
+            timeout=60,
+            interval=0.2,
+            message=f"every consumer (logs in {logs})",
+        )
         yield platform
     finally:
         for process in platform.processes.values():
@@ -105,6 +123,20 @@ def platform(mongodb_url: str, rabbitmq_url: str) -> Iterator[Platform]:
                 process.wait(30)
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
+
+
+def _consuming(rabbitmq_url: str, *, prefix: str) -> bool:
+    """Tell whether every consumer queue of the five workers exists and has a consumer."""
+    with Connection(rabbitmq_url) as connection:
+        for service, purposes in CONSUMER_QUEUES.items():
+            for purpose in purposes:
+                try:
+                    _, _, consumers = connection.channel().queue_declare(queue=f"{prefix}{service}.{purpose}", passive=True)
+                except ChannelError:
+                    return False
+                if consumers == 0:
+                    return False
+    return True
 
 
 def _ready(platform: Platform, service: str) -> bool:
