@@ -14,6 +14,8 @@ from typing import Any
 DEFAULT_MONGODB_URL = "mongodb://127.0.0.1:27017/?replicaSet=rs0"
 DEFAULT_RABBITMQ_URL = "amqp://guest:guest@127.0.0.1:5672//"
 MEMORY_BROKER_URL = "memory://"
+# A Fernet key for laptops and tests only; every deployment sets PERSONAL_DATA_KEYS (docs/SECURITY.md).
+DEVELOPMENT_PERSONAL_DATA_KEY = "cHJvcGNhcmUtZGV2ZWxvcG1lbnQtb25seS1rZXktMDA="
 
 
 def env_str(environ: Mapping[str, str], name: str, default: str) -> str:
@@ -55,6 +57,13 @@ def env_floats(environ: Mapping[str, str], name: str, default: tuple[float, ...]
         raise ValueError(f"{name} must be comma-separated numbers, got {raw!r}") from exc
 
 
+def env_strs(environ: Mapping[str, str], name: str, default: tuple[str, ...]) -> tuple[str, ...]:
+    """Return a comma-separated list of strings, without empty parts."""
+    raw = environ.get(name, "")
+    parts = tuple(part.strip() for part in raw.split(",") if part.strip())
+    return parts or default
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything a Propcare process is configured with."""
@@ -66,7 +75,11 @@ class Settings:
     event_exchange: str = "propcare.events"
     queue_prefix: str = ""
     jwt_secret: str = field(default="development-only-secret-change-me-in-prod", repr=False)
+    jwt_issuer: str = ""
+    jwt_audience: str = ""
+    jwt_max_ttl: float = 24 * 3600.0
     hotline_secret: str = field(default="dev-hotline-secret", repr=False)
+    personal_data_keys: tuple[str, ...] = field(default=(DEVELOPMENT_PERSONAL_DATA_KEY,), repr=False)
     hotline_callback_url: str = ""
     smtp_url: str = ""
     sla_scan_interval: float = 30.0
@@ -83,6 +96,7 @@ class Settings:
     resident_limit_per_address: int = 30
     resident_limit_per_phone: int = 5
     resident_limit_window: float = 600.0
+    lookup_limit_per_address: int = 120
 
     def __post_init__(self) -> None:
         if not self.mongodb_database:
@@ -110,7 +124,11 @@ class Settings:
             event_exchange=env_str(env, "EVENT_EXCHANGE", "propcare.events"),
             queue_prefix=env_str(env, "QUEUE_PREFIX", ""),
             jwt_secret=env_str(env, "JWT_SECRET", "development-only-secret-change-me-in-prod"),
+            jwt_issuer=env_str(env, "JWT_ISSUER", ""),
+            jwt_audience=env_str(env, "JWT_AUDIENCE", ""),
+            jwt_max_ttl=env_float(env, "JWT_MAX_TTL", 24 * 3600.0),
             hotline_secret=env_str(env, "HOTLINE_SECRET", "dev-hotline-secret"),
+            personal_data_keys=env_strs(env, "PERSONAL_DATA_KEYS", (DEVELOPMENT_PERSONAL_DATA_KEY,)),
             hotline_callback_url=env_str(env, "HOTLINE_CALLBACK_URL", ""),
             smtp_url=env_str(env, "SMTP_URL", ""),
             sla_scan_interval=env_float(env, "SLA_SCAN_INTERVAL", 30.0),
@@ -127,4 +145,5 @@ class Settings:
             resident_limit_per_address=env_int(env, "RESIDENT_LIMIT_PER_ADDRESS", 30),
             resident_limit_per_phone=env_int(env, "RESIDENT_LIMIT_PER_PHONE", 5),
             resident_limit_window=env_float(env, "RESIDENT_LIMIT_WINDOW", 600.0),
+            lookup_limit_per_address=env_int(env, "LOOKUP_LIMIT_PER_ADDRESS", 120),
         )

@@ -12,9 +12,9 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from propcare_shared.http.app import ServiceContext, create_service_app
-from propcare_shared.http.auth import authenticated, current_principal, require_scope
+from propcare_shared.http.auth import authenticated, current_principal, issue_token, require_scope
 from propcare_shared.http.errors import Problem
-from propcare_shared.http.idempotency import idempotent
+from propcare_shared.http.idempotency import idempotent, replayable
 from propcare_shared.http.pagination import PageArgs, paginate
 from propcare_shared.mongo import new_id
 from propcare_shared.settings import Settings
@@ -35,6 +35,10 @@ class ThingIn(Schema):
 def create_thing(body: dict[str, Any]) -> tuple[dict[str, Any], int]:
     if body["name"] == "forbidden":
         raise Problem(409, "Conflict", detail="Not now.", allowed_actions=["wait"])
+    return _insert(body)
+
+
+def _insert(body: dict[str, Any]) -> tuple[dict[str, Any], int]:
     database = _context().database
     document = {"_id": new_id(), **body}
     database.things.insert_one(document)
@@ -46,6 +50,14 @@ def create_thing(body: dict[str, Any]) -> tuple[dict[str, Any], int]:
 def list_things(args: dict[str, Any]) -> dict[str, Any]:
     items, next_cursor = paginate(_context().database.things, {}, limit=args["limit"], cursor=args["cursor"])
     return {"items": [{"id": item["_id"]} for item in items], "next_cursor": next_cursor}
+
+
+@blp.route("/mine", methods=["POST"])
+@authenticated(roles=["manager", "group_admin"])
+@blp.arguments(ThingIn)
+def create_own_thing(body: dict[str, Any]) -> Any:
+    require_scope(group_id="G1", region_id="R1", estate_id=body["estate_id"])
+    return replayable(lambda: _insert(body))
 
 
 @blp.route("/<estate_id>/secret", methods=["GET"])
@@ -153,7 +165,7 @@ def test_scope_follows_role(client: FlaskClient, settings: Settings) -> None:
     admin = bearer(settings, role="group_admin", group_id="G1")
     assert client.get("/api/v1/things/FT02/secret", headers=admin).status_code == 200
     other_group = bearer(settings, role="group_admin", group_id="G9")
-    assert client.get("/api/v1/things/FT02/secret", headers=other_group).status_code == 403
+    assert client.get("/api/v1/things/FT02/secret", headers=other_group).status_code == 404
 
 
 def test_role_not_allowed_is_403(client: FlaskClient, settings: Settings) -> None:
@@ -217,3 +229,99 @@ def test_readiness_fails_when_the_database_is_gone(make_settings: Callable[..., 
     app, _ = create_service_app(context, title="test", blueprints=[])
     assert app.test_client().get("/readyz").status_code == 503
     context.close()
+
+
+def _token(settings: Settings, **claims: Any) -> dict[str, str]:
+    import time
+
+    import jwt
+
+    now = int(time.time())
+    body = {"sub": "s1", "role": "manager", "group_id": "G1", "estates": ["NS01"], "iat": now, "exp": now + 600, **claims}
+    return {"Authorization": "Bearer " + jwt.encode({k: v for k, v in body.items() if v is not ...}, settings.jwt_secret, algorithm="HS256")}
+
+
+@pytest.mark.parametrize(
+    "claims",
+    [
+        {"group_id": ...},
+        {"group_id": None},
+        {"group_id": ""},
+        {"group_id": ["G1"]},
+        {"estates": "NS01"},
+        {"estates": None},
+        {"regions": "R1", "role": "regional_ops"},
+        {"role": "superuser"},
+        {"sub": 7},
+        {"exp": ...},
+        {"exp": 2_000_000_000},
+    ],
+    ids=[
+        "no-group",
+        "null-group",
+        "empty-group",
+        "list-group",
+        "estates-string",
+        "estates-null",
+        "regions-string",
+        "unknown-role",
+        "sub-number",
+        "no-exp",
+        "exp-beyond-max-lifetime",
+    ],
+)
+def test_tokens_with_missing_or_wrong_typed_claims_are_401_with_a_reason(client: FlaskClient, settings: Settings, claims: dict) -> None:
+    assert client.get("/api/v1/things/NS01/secret", headers=_token(settings)).status_code == 200
+    refused = client.get("/api/v1/things/NS01/secret", headers=_token(settings, **claims))
+    assert refused.status_code == 401
+    assert refused.json["detail"].startswith("The bearer token is not valid")
+
+
+def test_a_group_admin_without_a_group_sees_nothing(client: FlaskClient, settings: Settings) -> None:
+    no_group = bearer(settings, role="group_admin", group_id=None)
+    assert client.get("/api/v1/things/NS01/secret", headers=no_group).status_code == 401
+
+
+def test_issuer_and_audience_are_required_once_configured(make_settings: Callable[..., Settings]) -> None:
+    settings = make_settings("kernel", jwt_issuer="propcare-idp", jwt_audience="propcare-api")
+    context = ServiceContext.open(settings)
+    app, _ = create_service_app(context, title="test", blueprints=[blp])
+    client = app.test_client()
+
+    def headers(**kwargs: Any) -> dict[str, str]:
+        token = issue_token(settings.jwt_secret, sub="m", role="manager", group_id="G1", estates=["NS01"], **kwargs)
+        return {"Authorization": f"Bearer {token}"}
+
+    assert client.get("/api/v1/things/NS01/secret", headers=headers(issuer="propcare-idp", audience="propcare-api")).status_code == 200
+    assert client.get("/api/v1/things/NS01/secret", headers=headers()).status_code == 401
+    assert client.get("/api/v1/things/NS01/secret", headers=headers(issuer="propcare-idp", audience="elsewhere")).status_code == 401
+    assert client.get("/api/v1/things/NS01/secret", headers=headers(issuer="someone", audience="propcare-api")).status_code == 401
+    context.close()
+
+
+def test_an_idempotency_key_replays_only_to_its_own_caller(client: FlaskClient, app: Flask, settings: Settings) -> None:
+    body = {"name": "mine", "size": 1, "estate_id": "NS01"}
+    manager = bearer(settings, role="manager", sub="m1", estates=["NS01"])
+    first = client.post("/api/v1/things/mine", json=body, headers={**manager, "Idempotency-Key": "shared-key"})
+    assert first.status_code == 201
+    anonymous = client.post("/api/v1/things/mine", json=body, headers={"Idempotency-Key": "shared-key"})
+    assert anonymous.status_code == 401
+    outsider = bearer(settings, role="manager", sub="m2", estates=["FT02"])
+    refused = client.post("/api/v1/things/mine", json=body, headers={**outsider, "Idempotency-Key": "shared-key"})
+    assert refused.status_code == 403 and "Idempotent-Replayed" not in refused.headers
+    other_group = bearer(settings, role="group_admin", sub="m1", group_id="G2")
+    assert client.post("/api/v1/things/mine", json=body, headers={**other_group, "Idempotency-Key": "shared-key"}).status_code == 404
+    colleague = bearer(settings, role="manager", sub="m3", estates=["NS01"])
+    second = client.post("/api/v1/things/mine", json=body, headers={**colleague, "Idempotency-Key": "shared-key"})
+    assert second.status_code == 201 and "Idempotent-Replayed" not in second.headers and second.json["id"] != first.json["id"]
+    again = client.post("/api/v1/things/mine", json=body, headers={**manager, "Idempotency-Key": "shared-key"})
+    assert again.headers["Idempotent-Replayed"] == "true" and again.json == first.json
+    assert things(app) == 2
+
+
+def test_anonymous_idempotency_keys_are_kept_per_client_address(client: FlaskClient, app: Flask) -> None:
+    body = {"name": "resident", "size": 1, "estate_id": "NS01"}
+    here = client.post("/api/v1/things", json=body, headers={"Idempotency-Key": "k"}, environ_base={"REMOTE_ADDR": "10.0.0.1"})
+    there = client.post("/api/v1/things", json=body, headers={"Idempotency-Key": "k"}, environ_base={"REMOTE_ADDR": "10.0.0.2"})
+    assert here.status_code == there.status_code == 201 and here.json["id"] != there.json["id"]
+    assert things(app) == 2

@@ -54,7 +54,7 @@ def authorized_query(store: AnalyticsStore, scope: Scope) -> dict[str, Any]:
         visible = principal.can_see(group_id=scope.id, region_id=None, estate_id=None)
     if not visible:
         raise Problem(403, "Forbidden", detail=f"The scope {scope} is outside yours.")
-    return {"$and": [scope.query(), principal.estate_filter()]}
+    return {"$and": [scope.query(group_id=principal.group_id), principal.query()]}
 
 
 def period(*, start: datetime | None, end: datetime | None, now: datetime) -> tuple[datetime, datetime]:

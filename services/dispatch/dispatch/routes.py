@@ -238,7 +238,7 @@ def list_work_orders(args: dict[str, Any]) -> dict[str, Any]:
     store = _store()
     principal = current_principal()
     now = _context().clock()
-    clauses: list[dict[str, Any]] = [principal.estate_filter()]
+    clauses: list[dict[str, Any]] = [principal.query()]
     if args["estate_id"]:
         estate = store.estate(args["estate_id"])
         if estate is not None and not principal.can_see(

@@ -255,7 +255,7 @@ def list_complaints(args: dict[str, Any]) -> dict[str, Any]:
     if received:
         query["received_at"] = received
     items, next_cursor = _store().list_complaints(
-        query={"$and": [query, current_principal().estate_filter()]}, limit=args["limit"], cursor=args["cursor"]
+        query={"$and": [query, current_principal().query()]}, limit=args["limit"], cursor=args["cursor"]
     )
     return {"items": items, "next_cursor": next_cursor}
 

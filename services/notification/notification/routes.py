@@ -84,7 +84,7 @@ def list_notifications(args: dict[str, Any]) -> dict[str, Any]:
     """List the messages in the caller's scope, newest first, with their attempts."""
     store = _store()
     principal = current_principal()
-    clauses: list[dict[str, Any]] = [principal.estate_filter()]
+    clauses: list[dict[str, Any]] = [principal.query()]
     if args["estate_id"]:
         if not _may_see_estate(store, principal, args["estate_id"]):
             raise Problem(403, "Forbidden", detail="This estate is outside your scope.")

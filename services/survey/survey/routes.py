@@ -125,7 +125,7 @@ def list_invitations(args: dict[str, Any]) -> dict[str, Any]:
     """List invitations within the caller's scope, newest first, with their status and link."""
     query = {key: args[key] for key in ("complaint_id", "estate_id", "status") if args.get(key)}
     items, next_cursor = _store().list_invitations(
-        query={"$and": [query, current_principal().estate_filter()]}, limit=args["limit"], cursor=args["cursor"]
+        query={"$and": [query, current_principal().query()]}, limit=args["limit"], cursor=args["cursor"]
     )
     settings = _context().settings
     return {"items": [{**item, "link": followups.link_of(settings, item["_id"])} for item in items], "next_cursor": next_cursor}

@@ -19,7 +19,7 @@ from pymongo.database import Database
 from propcare_shared.clock import Clock, utcnow
 from propcare_shared.events.outbox import INDEXES as OUTBOX_INDEXES
 from propcare_shared.events.outbox import UnitOfWork
-from propcare_shared.http import idempotency
+from propcare_shared.http import idempotency, ratelimit
 from propcare_shared.http.errors import Problem, register_error_handlers
 from propcare_shared.metrics import HTTP_DURATION, HTTP_REQUESTS, render_metrics
 from propcare_shared.mongo import IndexSpec, connect, ensure_indexes, ping
@@ -53,7 +53,7 @@ class ServiceContext:
 
     def ensure_indexes(self, specs: Iterable[IndexSpec]) -> None:
         """Create the kernel's indexes and the service's own."""
-        ensure_indexes(self.database, [*OUTBOX_INDEXES, *idempotency.INDEXES, *specs])
+        ensure_indexes(self.database, [*OUTBOX_INDEXES, *idempotency.INDEXES, *ratelimit.INDEXES, *specs])
 
 
 def create_service_app(context: ServiceContext, *, title: str, blueprints: Iterable[Any] = ()) -> tuple[Flask, Api]:

@@ -1,14 +1,27 @@
-"""JWT bearer auth (HS256 with ``JWT_SECRET``) and the scope rules of API.md.
+"""JWT bearer auth and the one scope rule every route of every service applies (docs/SECURITY.md).
 
-``group_admin`` sees its group, ``regional_ops`` its regions, every other role its estates, and
-``service`` (a machine client) its group. Residents carry no JWT: their tracking or survey token
-is their credential, checked by the service that issued it.
+A token is HS256 with ``JWT_SECRET`` and must carry ``sub``, ``role``, ``group_id`` (a non-empty
+string: a token without a group sees nothing, it is refused) and ``exp``; ``regions`` and
+``estates`` are lists of strings when present. ``exp`` may lie at most ``JWT_MAX_TTL`` after ``iat``
+(or after now, without ``iat``). ``iss`` and ``aud`` are checked whenever ``JWT_ISSUER`` and
+``JWT_AUDIENCE`` are set, and then required. Anything else is a 401 with the reason.
+
+The scope rule, in one place:
+- ``group_admin`` and ``service`` see their group, ``regional_ops`` their regions of their group,
+  every other role their estates of their group. The group is part of every check and every query
+  (``Principal.query``), so a region or estate id another group also uses never matches.
+- A record of another group, or none at all, is answered the same way: 404 (``not_yours``), so ids
+  of other tenants cannot be told apart from ids that do not exist.
+- A record of the caller's own group outside their regions or estates is a 403, as API.md says for
+  "outside the caller's scope"; so is an action their role may not take (``require_role``).
+Residents carry no JWT: their tracking or survey token is their credential, checked by the service
+that issued it.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import wraps
 from typing import Any, TypeVar
@@ -17,9 +30,13 @@ import jwt
 from flask import current_app, g, request
 
 from propcare_shared.http.errors import Problem
+from propcare_shared.tenancy import Tenancy
 
 ROLES = ("agent", "handler", "supervisor", "manager", "regional_ops", "group_admin", "service")
 STAFF_ROLES = ROLES
+PEOPLE_ROLES = tuple(role for role in ROLES if role != "service")
+GROUP_ROLES = frozenset({"group_admin", "service"})
+CLOCK_SKEW_SECONDS = 30
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -29,27 +46,37 @@ class Principal:
 
     sub: str
     role: str
-    group_id: str | None
+    group_id: str
     regions: tuple[str, ...] = ()
     estates: tuple[str, ...] = ()
 
+    @property
+    def key(self) -> str:
+        """Return an id of the caller that no caller of another group shares."""
+        return f"{self.group_id}:{self.sub}"
+
+    def sees(self, tenancy: Tenancy) -> bool:
+        """Tell whether a record of this tenancy lies within the caller's scope."""
+        if tenancy.group_id != self.group_id:
+            return False
+        if self.role in GROUP_ROLES:
+            return True
+        if self.role == "regional_ops":
+            return tenancy.region_id is not None and tenancy.region_id in self.regions
+        return tenancy.estate_id is not None and tenancy.estate_id in self.estates
+
     def can_see(self, *, group_id: str | None, region_id: str | None, estate_id: str | None) -> bool:
         """Tell whether a record of this group, region and estate is within the caller's scope."""
-        if group_id is not None and self.group_id is not None and group_id != self.group_id:
-            return False
-        if self.role in {"group_admin", "service"}:
-            return self.group_id is None or group_id in {None, self.group_id}
-        if self.role == "regional_ops":
-            return region_id is not None and region_id in self.regions
-        return estate_id is not None and estate_id in self.estates
+        return self.sees(Tenancy(group_id=group_id, region_id=region_id, estate_id=estate_id))
 
-    def estate_filter(self) -> dict[str, Any]:
-        """Return a MongoDB filter restricting a query to the caller's scope."""
-        if self.role in {"group_admin", "service"}:
-            return {"group_id": self.group_id} if self.group_id else {}
+    def query(self) -> dict[str, Any]:
+        """Return the MongoDB filter of the caller's scope: always their group, then their regions or estates."""
+        clause: dict[str, Any] = {"group_id": self.group_id}
         if self.role == "regional_ops":
-            return {"region_id": {"$in": list(self.regions)}}
-        return {"estate_id": {"$in": list(self.estates)}}
+            clause["region_id"] = {"$in": list(self.regions)}
+        elif self.role not in GROUP_ROLES:
+            clause["estate_id"] = {"$in": list(self.estates)}
+        return clause
 
 
 def issue_token(
@@ -61,33 +88,67 @@ def issue_token(
     regions: Iterable[str] = (),
     estates: Iterable[str] = (),
     ttl_seconds: int = 3600,
+    issuer: str = "",
+    audience: str = "",
 ) -> str:
     """Sign a token with the claims of API.md (used by tests, the demo and service clients)."""
-    claims = {
+    now = int(time.time())
+    claims: dict[str, Any] = {
         "sub": sub,
         "role": role,
         "group_id": group_id,
         "regions": list(regions),
         "estates": list(estates),
-        "exp": int(time.time()) + ttl_seconds,
+        "iat": now,
+        "exp": now + ttl_seconds,
     }
+    if issuer:
+        claims["iss"] = issuer
+    if audience:
+        claims["aud"] = audience
     return jwt.encode(claims, secret, algorithm="HS256")
 
 
-def decode_token(secret: str, token: str) -> Principal:
-    """Verify a token and return its principal; raise ``Problem`` 401 when it is not valid."""
+def _refused(reason: str) -> Problem:
+    return Problem(401, "Unauthorized", detail=f"The bearer token is not valid: {reason}", headers={"WWW-Authenticate": "Bearer"})
+
+
+def _string_list(claims: Mapping[str, Any], name: str) -> tuple[str, ...]:
+    value = claims.get(name, [])
+    if not isinstance(value, list) or not all(isinstance(item, str) and item for item in value):
+        raise _refused(f"the claim {name!r} must be a list of ids.")
+    return tuple(value)
+
+
+def decode_token(token: str, *, secret: str, issuer: str = "", audience: str = "", max_ttl: float = 24 * 3600.0) -> Principal:
+    """Verify a token and return its principal; raise ``Problem`` 401 with the reason when it is not valid."""
+    required = ["sub", "role", "exp", "group_id", *(["iss"] if issuer else []), *(["aud"] if audience else [])]
     try:
-        claims = jwt.decode(token, secret, algorithms=["HS256"], options={"require": ["sub", "role", "exp"]})
+        claims = jwt.decode(
+            token,
+            secret,
+            algorithms=["HS256"],
+            issuer=issuer or None,
+            audience=audience or None,
+            leeway=CLOCK_SKEW_SECONDS,
+            options={"require": required, "verify_aud": bool(audience), "verify_iss": bool(issuer)},
+        )
     except jwt.PyJWTError as exc:
-        raise Problem(401, "Unauthorized", detail=f"The bearer token is not valid: {exc}") from None
+        raise _refused(f"{exc}.") from None
+    for name in ("sub", "role", "group_id"):
+        if not isinstance(claims[name], str) or not claims[name]:
+            raise _refused(f"the claim {name!r} must be a non-empty string.")
     if claims["role"] not in ROLES:
-        raise Problem(401, "Unauthorized", detail=f"Unknown role {claims['role']!r}.")
+        raise _refused(f"unknown role {claims['role']!r}; the roles are {', '.join(ROLES)}.")
+    issued_at = claims.get("iat", time.time())
+    if not isinstance(issued_at, int | float) or claims["exp"] - issued_at > max_ttl + CLOCK_SKEW_SECONDS:
+        raise _refused(f"a token may live at most {int(max_ttl)} seconds.")
     return Principal(
-        sub=str(claims["sub"]),
+        sub=claims["sub"],
         role=claims["role"],
-        group_id=claims.get("group_id"),
-        regions=tuple(claims.get("regions") or ()),
-        estates=tuple(claims.get("estates") or ()),
+        group_id=claims["group_id"],
+        regions=_string_list(claims, "regions"),
+        estates=_string_list(claims, "estates"),
     )
 
 
@@ -98,28 +159,50 @@ def current_principal() -> Principal:
 
 def optional_principal() -> Principal | None:
     """Return the caller of a path open to residents: ``None`` without a token, 401 for a bad one."""
+    if "principal" in g:
+        return g.principal
     header = request.headers.get("Authorization", "")
     if not header:
         return None
     if not header.startswith("Bearer "):
         raise Problem(401, "Unauthorized", detail="Send the token as `Authorization: Bearer <JWT>`.")
-    principal = decode_token(current_app.config["PROPCARE_SETTINGS"].jwt_secret, header.removeprefix("Bearer ").strip())
+    settings = current_app.config["PROPCARE_SETTINGS"]
+    principal = decode_token(
+        header.removeprefix("Bearer ").strip(),
+        secret=settings.jwt_secret,
+        issuer=settings.jwt_issuer,
+        audience=settings.jwt_audience,
+        max_ttl=settings.jwt_max_ttl,
+    )
     g.principal = principal
+    return principal
+
+
+def require_role(roles: Iterable[str], *, doing: str = "this") -> Principal:
+    """Return the caller when their role is one of ``roles``; 403 naming the roles otherwise."""
+    principal = current_principal()
+    allowed = tuple(roles)
+    if principal.role not in allowed:
+        raise Problem(
+            403,
+            "Forbidden",
+            detail=f"The role {principal.role!r} may not do {doing}; it takes one of: {', '.join(allowed)}.",
+            required_roles=list(allowed),
+        )
     return principal
 
 
 def authenticated(roles: Iterable[str] | None = None) -> Callable[[F], F]:
     """Require a valid bearer token, and optionally one of ``roles``."""
-    allowed = frozenset(roles) if roles is not None else None
+    allowed = tuple(roles) if roles is not None else None
 
     def decorate(view: F) -> F:
         @wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            principal = optional_principal()
-            if principal is None:
-                raise Problem(401, "Unauthorized", detail="A bearer token is required.")
-            if allowed is not None and principal.role not in allowed:
-                raise Problem(403, "Forbidden", detail=f"The role {principal.role!r} may not do this.")
+            if optional_principal() is None:
+                raise Problem(401, "Unauthorized", detail="A bearer token is required.", headers={"WWW-Authenticate": "Bearer"})
+            if allowed is not None:
+                require_role(allowed)
             return view(*args, **kwargs)
 
         return wrapper  # type: ignore[return-value]
@@ -127,7 +210,44 @@ def authenticated(roles: Iterable[str] | None = None) -> Callable[[F], F]:
     return decorate
 
 
-def require_scope(*, group_id: str | None, region_id: str | None, estate_id: str | None) -> None:
-    """Refuse with 403 when the record lies outside the caller's scope."""
-    if not current_principal().can_see(group_id=group_id, region_id=region_id, estate_id=estate_id):
-        raise Problem(403, "Forbidden", detail="This estate is outside your scope.")
+def not_yours(what: str, identifier: str) -> Problem:
+    """Return the one answer for a record of another group or none at all: 404."""
+    return Problem(404, "Not Found", detail=f"No {what} {identifier!r} within your scope.")
+
+
+def require_visible(record: Mapping[str, Any] | None, *, what: str, identifier: str, estate_key: str = "estate_id") -> dict[str, Any]:
+    """Return a record the caller may see; 404 when it is missing or of another group, 403 when outside their regions or estates."""
+    principal = current_principal()
+    if record is None or record.get("group_id") != principal.group_id:
+        raise not_yours(what, identifier)
+    if not principal.sees(Tenancy.of(record, estate_key=estate_key)):
+        raise Problem(403, "Forbidden", detail=f"This {what} is outside your {_reach(principal)}.")
+    return dict(record)
+
+
+def require_scope(*, group_id: str | None, region_id: str | None, estate_id: str | None, what: str = "estate") -> None:
+    """Refuse a record outside the caller's scope: 404 for another group's (or an unknown one), 403 within their group."""
+    record = {"group_id": group_id, "region_id": region_id, "estate_id": estate_id}
+    require_visible(record if group_id else None, what=what, identifier=estate_id or region_id or group_id or "")
+
+
+def scoped_query(*, estate_id: str | None = None, estate: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Return the caller's scope filter, narrowed to one estate when a list asks for one.
+
+    ``estate`` is what the service knows of ``estate_id`` (``group_id``, ``region_id``), or ``None``
+    when it knows nothing; an estate outside the caller's scope is refused (404 or 403) rather than
+    answered with an empty page.
+    """
+    principal = current_principal()
+    clause = principal.query()
+    if estate_id:
+        known = {**estate, "estate_id": estate_id} if estate is not None else None
+        require_visible(known, what="estate", identifier=estate_id)
+        clause["estate_id"] = estate_id
+    return clause
+
+
+def _reach(principal: Principal) -> str:
+    if principal.role == "regional_ops":
+        return "regions"
+    return "group" if principal.role in GROUP_ROLES else "estates"
