@@ -1,8 +1,10 @@
 """The catalogue of event types: one data schema per type, declared once for every service.
 
-Events carry ids and what consumers need, nothing more. The only personal data on the bus is the
-reporter's contact in ``complaint.received`` (notification must reach the resident); analytics must
-never store it. docs/EVENTS.md lists the catalogue.
+Events carry ids and what consumers need, nothing more. No name or phone travels in clear: the
+reporter's contact in ``complaint.received`` is ``contact``, sealed by intake with
+``PERSONAL_DATA_KEYS`` (``propcare_shared.sealing``) for notification, the only consumer given the
+keys; queues, parked messages and replays show only the sealed text. The reporter's role (owner,
+tenant, other) is not personal and travels in clear. docs/EVENTS.md lists the catalogue.
 """
 
 from __future__ import annotations
@@ -17,13 +19,6 @@ class EventData(Schema):
 
     class Meta:
         unknown = EXCLUDE
-
-
-class Contact(EventData):
-    name = fields.String(allow_none=True, load_default=None)
-    phone = fields.String(allow_none=True, load_default=None)
-    email = fields.String(allow_none=True, load_default=None)
-    role = fields.String(allow_none=True, load_default=None)
 
 
 class ComplaintReceived(EventData):
@@ -44,7 +39,8 @@ class ComplaintReceived(EventData):
     received_at = UtcDateTime(required=True)
     timezone = fields.String(load_default="Asia/Shanghai")
     language = fields.String(load_default="zh-CN")
-    reporter = fields.Nested(Contact, load_default=dict)
+    reporter_role = fields.String(allow_none=True, load_default=None)
+    contact = fields.String(allow_none=True, load_default=None, metadata={"description": "sealed {name, phone, email}"})
     hotline_ticket_id = fields.String(allow_none=True, load_default=None)
     hotline_deadline = UtcDateTime(allow_none=True, load_default=None)
 
