@@ -47,3 +47,7 @@ class Sealer:
 def new_key() -> str:
     """Return a fresh key for ``PERSONAL_DATA_KEYS``."""
     return Fernet.generate_key().decode()
+
+
+if __name__ == "__main__":
+    print(new_key())

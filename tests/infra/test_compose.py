@@ -92,6 +92,13 @@ def test_worker_runs_the_consumer_from_the_same_image(compose: dict[str, Any], n
     assert worker["environment"]["PROMETHEUS_MULTIPROC_DIR"] == ""
 
 
+@pytest.mark.parametrize("name", SERVICES)
+def test_only_intake_and_notification_hold_the_personal_data_keys(compose: dict[str, Any], name: str) -> None:
+    for process in ("web", "worker"):
+        environment = compose["services"][f"{name}-{process}"]["environment"]
+        assert ("PERSONAL_DATA_KEYS" in environment) == (name in {"intake", "notification"}), f"{name}-{process}"
+
+
 def _assert_service_env(environment: dict[str, str]) -> None:
     assert environment["MONGODB_URL"] == "mongodb://mongo:27017/?replicaSet=rs0"
     assert re.fullmatch(r"amqp://propcare:\$\{RABBITMQ_PASSWORD:-propcare\}@rabbitmq:5672/", environment["RABBITMQ_URL"])

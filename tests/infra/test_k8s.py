@@ -61,10 +61,15 @@ def test_each_service_has_web_service_hpa_worker_and_scaled_object(base: dict[tu
     assert {"name": "PROMETHEUS_MULTIPROC_DIR", "value": "/tmp/prometheus"} in container["env"]
     assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
     assert container["resources"]["requests"]["cpu"], "a CPU HPA needs a CPU request"
+    personal_data = {"propcare-personal-data"} if service in {"intake", "notification"} else set()
     assert {ref.get("configMapRef", ref.get("secretRef", {})).get("name") for ref in container["envFrom"]} == {
         "propcare-config",
         "propcare-secrets",
+        *personal_data,
     }
+    worker_refs = base[("Deployment", f"{service}-worker")]["spec"]["template"]["spec"]["containers"][0]["envFrom"]
+    assert {ref.get("secretRef", {}).get("name") for ref in worker_refs} >= {"propcare-secrets", *personal_data}
+    assert "propcare-personal-data" not in str(worker_refs) or personal_data, "only intake and notification hold the contact keys"
     assert web["spec"]["selector"]["matchLabels"].items() <= web["spec"]["template"]["metadata"]["labels"].items()
 
     svc = base[("Service", f"{service}-web")]
