@@ -7,12 +7,16 @@ from typing import Any
 
 from propcare_shared.events.envelope import Event, new_event
 from propcare_shared.mongo import new_id
+from propcare_shared.sealing import Sealer, new_key
 
 # Monday 23 November 2026, 10:00 in Shanghai: a working day, far from holidays.
 MONDAY_MORNING = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
 PURPOSES = ("complaint-received", "survey-dissatisfied", "survey-completed", "estate-upserted")
 LIFT_TRAPPED = "3号楼2单元电梯困人，里面有老人"
 CORRIDOR_LIGHT = "楼道的灯坏了，晚上很黑"
+# Intake seals the reporter's contact for notification; dispatch is never given a key to open it.
+INTAKE_SEALER = Sealer([new_key()])
+REPORTER_CONTACT = {"name": "王女士", "phone": "+8613800138000", "email": None}
 
 
 def received_event(
@@ -20,6 +24,7 @@ def received_event(
     text: str = CORRIDOR_LIGHT,
     estate_id: str = "NS01",
     region_id: str = "R1",
+    group_id: str = "G1",
     building: str = "3",
     unit: str = "2",
     room: str = "1502",
@@ -29,7 +34,7 @@ def received_event(
     complaint_id: str | None = None,
     **data: Any,
 ) -> Event:
-    """Return a ``complaint.received`` as intake emits it (seq 1)."""
+    """Return a ``complaint.received`` as intake emits it (seq 1): the reporter's role in clear, their contact sealed."""
     complaint_id = complaint_id or new_id()
     return new_event(
         "complaint.received",
@@ -44,11 +49,12 @@ def received_event(
             "household_id": household_id,
             "description": text,
             "received_at": received_at,
-            "reporter": {"name": "王女士", "phone": "13800138000", "role": "owner"},
+            "reporter_role": "owner",
+            "contact": INTAKE_SEALER.seal(REPORTER_CONTACT),
             **data,
         },
         correlation_id=complaint_id,
-        group_id="G1",
+        group_id=group_id,
         region_id=region_id,
         estate_id=estate_id,
         seq=1,
