@@ -205,6 +205,7 @@ def authenticated(roles: Iterable[str] | None = None) -> Callable[[F], F]:
                 require_role(allowed)
             return view(*args, **kwargs)
 
+        wrapper.required_roles = allowed or ROLES  # type: ignore[attr-defined]  # read by infra/tools/route_roles.py
         return wrapper  # type: ignore[return-value]
 
     return decorate
