@@ -11,15 +11,16 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from intake.routes import BLUEPRINTS
-from intake.store import INDEXES
+from intake.store import INDEXES, retire_indexes
 from propcare_shared.http.app import ServiceContext, create_service_app
 from propcare_shared.settings import Settings
 
 
 def create_app(context: ServiceContext | None = None) -> Flask:
-    """Build intake's Flask app and ensure its indexes."""
+    """Build intake's Flask app and ensure its indexes (dropping those of earlier versions it replaced)."""
     if context is None:
         context = ServiceContext.open(Settings.from_env("intake"))
+    retire_indexes(context.database)
     context.ensure_indexes(INDEXES)
     app, _ = create_service_app(context, title="Propcare intake", blueprints=BLUEPRINTS)
     app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1)  # type: ignore[method-assign]

@@ -2,7 +2,10 @@
 
 ``receive`` stores the complaint, its ticket number and the digest of its tracking token, and emits
 ``complaint.received`` (seq 1) in the same transaction: a complaint that got a 201 is on the bus,
-and a refused one left nothing behind. ``follow`` applies a ``complaint.*`` event of dispatch to
+and a refused one left nothing behind. The event carries the reporter's role in clear and their
+name, phone (E.164) and e-mail only sealed (``contact``, opened by notification alone), so no queue,
+parked message or replay shows them. The first timeline entry names who entered the complaint: the
+token's ``sub`` for staff, nobody for a resident. ``follow`` applies a ``complaint.*`` event of dispatch to
 intake's status view: the status moves only forward in ``seq``, so events arriving out of order or
 twice leave the view at the latest one, and each event is one timeline entry however often it comes.
 """
@@ -19,6 +22,7 @@ from intake.store import FOLLOWED_FIELDS, IntakeStore
 from propcare_shared.events.envelope import Event
 from propcare_shared.events.outbox import Transaction
 from propcare_shared.mongo import new_id
+from propcare_shared.sealing import Sealer
 
 DEFAULT_TIMEZONE = "Asia/Shanghai"
 RECEIVED_SEQ = 1
@@ -37,8 +41,17 @@ def tenancy(estate: Mapping[str, Any]) -> dict[str, Any]:
     return {"group_id": estate["group_id"], "region_id": estate["region_id"], "estate_id": estate["_id"]}
 
 
-def receive(tx: Transaction, *, store: IntakeStore, estate: Mapping[str, Any], values: Mapping[str, Any], now: datetime) -> Received:
-    """Store a complaint and emit ``complaint.received``."""
+def receive(
+    tx: Transaction,
+    *,
+    store: IntakeStore,
+    estate: Mapping[str, Any],
+    values: Mapping[str, Any],
+    now: datetime,
+    actor_id: str | None,
+    sealer: Sealer,
+) -> Received:
+    """Store a complaint and emit ``complaint.received`` with the reporter's contact sealed."""
     timezone = estate.get("timezone") or DEFAULT_TIMEZONE
     sequence = store.next_ticket_sequence(estate_id=estate["_id"], day=local_day(now, timezone=timezone), session=tx.session)
     household = store.household(
@@ -65,12 +78,13 @@ def receive(tx: Transaction, *, store: IntakeStore, estate: Mapping[str, Any], v
                 "language",
             )
         },
-        "reporter": dict(values["reporter"]),
+        "reporter": {"name": None, "email": None, **values["reporter"]},
         "household_id": household["_id"] if household else None,
         "status": "received",
         "seq": RECEIVED_SEQ,
         "deadlines": {},
         "attachments": [],
+        "attachment_slots": 0,
         "received_at": now,
         "updated_at": now,
     }
@@ -97,7 +111,8 @@ def receive(tx: Transaction, *, store: IntakeStore, estate: Mapping[str, Any], v
             "received_at": now,
             "timezone": timezone,
             "language": complaint["language"],
-            "reporter": complaint["reporter"],
+            "reporter_role": complaint["reporter"].get("role"),
+            "contact": sealer.seal({key: complaint["reporter"].get(key) for key in ("name", "phone", "email")}),
         },
         correlation_id=complaint["_id"],
         seq=RECEIVED_SEQ,
@@ -111,7 +126,7 @@ def receive(tx: Transaction, *, store: IntakeStore, estate: Mapping[str, Any], v
             "seq": RECEIVED_SEQ,
             "action": "receive",
             "status": "received",
-            "actor_id": complaint["first_responder_id"],
+            "actor_id": actor_id,
             "note": None,
         },
         session=tx.session,

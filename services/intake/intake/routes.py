@@ -1,16 +1,20 @@
 """Intake's HTTP API (API.md, Directory and Complaints): estates, households, complaints, tracking.
 
 Views parse with a schema, check the caller, call ``complaints`` or the store inside a unit of work
-and dump with a schema. ``POST /complaints`` is open to residents without a token on the resident
-channels (rate-limited per client address and per phone) and to staff with one; a refused complaint
-leaves no write and no event. A resident sees their complaint only through its tracking token, and
-then no staff ids and no other person's data.
+and dump with a schema. The kernel's scope rule decides every read and write: lists filter with
+``Principal.query`` (an ``estate_id`` filter outside the caller's scope is refused, never answered
+with an empty page), and a single estate or complaint of another group, or none at all, is a 404,
+one of the caller's group outside their regions or estates a 403 (``require_visible``).
+
+``POST /complaints`` is open to residents without a token on the resident channels (rate-limited
+per client address and per E.164 phone) and to staff with one; a refused complaint leaves no write
+and no event. ``Idempotency-Key`` replays run after those checks, per caller. A resident sees their
+complaint only through its tracking token (lookups rate-limited per client address), and then no
+staff ids and no other person's data.
 """
 
 from __future__ import annotations
 
-import hashlib
-from datetime import timedelta
 from typing import Any
 
 from flask import Response, current_app, jsonify, request
@@ -18,7 +22,7 @@ from flask_smorest import Blueprint
 from pymongo.errors import DuplicateKeyError
 
 from intake import complaints
-from intake.attachments import AttachmentRefused, accept_upload
+from intake.attachments import MAX_PER_COMPLAINT, AttachmentRefused, accept_upload, refused_when_full
 from intake.domain.households import parse_import
 from intake.domain.tickets import token_digest
 from intake.schemas import (
@@ -34,16 +38,29 @@ from intake.schemas import (
     ImportOut,
     TrackOut,
 )
-from intake.store import IntakeStore
+from intake.store import CodeTaken, IntakeStore
 from propcare_shared.events.outbox import Transaction
 from propcare_shared.http.app import ServiceContext
-from propcare_shared.http.auth import STAFF_ROLES, authenticated, current_principal, optional_principal, require_scope
+from propcare_shared.http.auth import (
+    STAFF_ROLES,
+    Principal,
+    authenticated,
+    current_principal,
+    optional_principal,
+    require_scope,
+    require_visible,
+    scoped_query,
+)
 from propcare_shared.http.errors import Problem
-from propcare_shared.http.idempotency import idempotent
+from propcare_shared.http.idempotency import replayable
+from propcare_shared.http.ratelimit import enforce, hashed, limit_lookups
+from propcare_shared.sealing import Sealer
+from propcare_shared.tenancy import Tenancy
 
 DIRECTORY_ADMINS = ("manager", "regional_ops", "group_admin", "service")
 HOUSEHOLDS_PER_EVENT = 500
 JSON_LINES_TYPES = ("application/x-ndjson", "application/jsonlines")
+RESIDENT_LIMIT_DETAIL = "Too many complaints from here in a short time; please call the service desk or try again later."
 
 estates = Blueprint("estates", __name__, url_prefix="/api/v1/estates", description="The directory: estates and their households.")
 complaints_api = Blueprint("complaints", __name__, url_prefix="/api/v1/complaints", description="Complaints as received, and their status.")
@@ -67,13 +84,14 @@ def _estate_view(document: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _known_estate(store: IntakeStore, estate_id: str) -> dict[str, Any]:
-    estate = store.estate(estate_id)
-    if estate is None:
-        raise Problem(
-            422, "Invalid request", detail="No such estate in the directory.", errors={"estate_id": [f"Unknown estate {estate_id!r}."]}
-        )
-    return estate
+def _visible_estate(store: IntakeStore, estate_id: str) -> dict[str, Any]:
+    """Return an estate the caller may see: 404 when missing or of another group, 403 outside their scope."""
+    return require_visible(store.estate(estate_id), what="estate", identifier=estate_id, estate_key="_id")
+
+
+def _visible_complaint(store: IntakeStore, complaint_id: str) -> dict[str, Any]:
+    """Return a complaint the caller may see: 404 when missing or of another group, 403 outside their scope."""
+    return require_visible(store.complaint(complaint_id), what="complaint", identifier=complaint_id)
 
 
 # directory ---------------------------------------------------------------------------------------
@@ -85,11 +103,18 @@ def _known_estate(store: IntakeStore, estate_id: str) -> dict[str, Any]:
 @estates.response(200, EstateOut)
 @estates.alt_response(201, schema=EstateOut, description="Created")
 def put_estate(values: dict[str, Any], estate_id: str) -> tuple[dict[str, Any], int]:
-    """Create or replace an estate and emit ``directory.estate.upserted``."""
+    """Create or replace an estate of the caller's group and emit ``directory.estate.upserted``."""
+    principal = current_principal()
     store = _store()
-    existing = store.estate(estate_id)
-    if existing is not None:
-        require_scope(group_id=existing["group_id"], region_id=existing["region_id"], estate_id=estate_id)
+    if store.estate(estate_id) is not None:
+        _visible_estate(store, estate_id)
+    if values["group_id"] != principal.group_id:
+        raise Problem(
+            422,
+            "Invalid request",
+            detail="An estate is put into the caller's own group only.",
+            errors={"group_id": [f"Must be your group {principal.group_id!r}."]},
+        )
     require_scope(group_id=values["group_id"], region_id=values["region_id"], estate_id=estate_id)
 
     def work(tx: Transaction) -> tuple[dict[str, Any], bool]:
@@ -101,7 +126,15 @@ def put_estate(values: dict[str, Any], estate_id: str) -> tuple[dict[str, Any], 
         )
         return document, created
 
-    document, created = _context().uow.run(work)
+    try:
+        document, created = _context().uow.run(work)
+    except CodeTaken as taken:
+        raise Problem(
+            409,
+            "Conflict",
+            detail="Estate codes are unique across the deployment: they start every ticket number.",
+            errors={"code": [f"The code {taken.code!r} belongs to another estate."]},
+        ) from None
     return _estate_view(document), 201 if created else 200
 
 
@@ -110,11 +143,7 @@ def put_estate(values: dict[str, Any], estate_id: str) -> tuple[dict[str, Any], 
 @estates.response(200, EstateOut)
 def get_estate(estate_id: str) -> dict[str, Any]:
     """Return an estate of the directory."""
-    estate = _store().estate(estate_id)
-    if estate is None:
-        raise Problem(404, "Not Found", detail=f"No estate {estate_id!r}.")
-    require_scope(group_id=estate["group_id"], region_id=estate["region_id"], estate_id=estate_id)
-    return _estate_view(estate)
+    return _estate_view(_visible_estate(_store(), estate_id))
 
 
 @estates.route("/<estate_id>/households:import", methods=["POST"])
@@ -127,8 +156,7 @@ def import_households(estate_id: str) -> dict[str, Any]:
     The households go out in ``directory.households.imported`` without names or phones.
     """
     store = _store()
-    estate = _known_estate(store, estate_id)
-    require_scope(group_id=estate["group_id"], region_id=estate["region_id"], estate_id=estate_id)
+    estate = _visible_estate(store, estate_id)
     if request.mimetype not in (*JSON_LINES_TYPES, "text/csv"):
         raise Problem(415, "Unsupported Media Type", detail="Send text/csv or application/x-ndjson.")
     try:
@@ -162,46 +190,62 @@ def import_households(estate_id: str) -> dict[str, Any]:
 # complaints --------------------------------------------------------------------------------------
 
 
-def _limit_resident(store: IntakeStore, *, phone: str) -> None:
-    """Refuse with 429 a resident who posted too often from one address or with one phone."""
+def _estate_of_complaint(store: IntakeStore, estate_id: str, principal: Principal | None) -> dict[str, Any]:
+    """Return the estate a complaint is posted to; to staff, another group's estate is as unknown as a missing one."""
+    estate = store.estate(estate_id)
+    if estate is None or (principal is not None and estate["group_id"] != principal.group_id):
+        raise Problem(
+            422, "Invalid request", detail="No such estate in the directory.", errors={"estate_id": [f"Unknown estate {estate_id!r}."]}
+        )
+    if principal is not None:
+        require_visible(estate, what="estate", identifier=estate_id, estate_key="_id")
+    return estate
+
+
+def _limit_resident(*, phone: str) -> None:
+    """Refuse with 429 a resident who posted too often from one address or with one phone (E.164)."""
     settings = _context().settings
-    window = timedelta(seconds=settings.resident_limit_window)
-    address = request.remote_addr or "unknown"
-    phone_key = hashlib.sha256(phone.encode()).hexdigest()
-    for key, limit in (
-        (f"address:{address}", settings.resident_limit_per_address),
-        (f"phone:{phone_key}", settings.resident_limit_per_phone),
-    ):
-        if store.hit(key=key, window=window) > limit:
-            raise Problem(
-                429,
-                "Too Many Requests",
-                detail="Too many complaints from here in a short time; please call the service desk or try again later.",
-                headers={"Retry-After": str(int(window.total_seconds()))},
-            )
+    enforce(
+        {
+            hashed("resident-address", request.remote_addr or "unknown"): settings.resident_limit_per_address,
+            hashed("resident-phone", phone): settings.resident_limit_per_phone,
+        },
+        detail=RESIDENT_LIMIT_DETAIL,
+    )
 
 
 @complaints_api.route("", methods=["POST"])
 @complaints_api.arguments(ComplaintIn)
 @complaints_api.response(201, ComplaintCreated)
-@idempotent
 def post_complaint(values: dict[str, Any]) -> Response:
     """Receive a complaint: residents without a token on the resident channels, staff with one."""
-    context = _context()
     store = _store()
     principal = optional_principal()
     if principal is None and values["channel"] not in RESIDENT_CHANNELS:
         raise Problem(401, "Unauthorized", detail=f"Only staff enter complaints on the channel {values['channel']!r}; send a bearer token.")
-    estate = _known_estate(store, values["estate_id"])
+    estate = _estate_of_complaint(store, values["estate_id"], principal)
     if principal is None:
         values["first_responder_id"] = None
-        _limit_resident(store, phone=values["reporter"]["phone"])
-    else:
-        require_scope(group_id=estate["group_id"], region_id=estate["region_id"], estate_id=estate["_id"])
+        _limit_resident(phone=values["reporter"]["phone"])
+    actor_id = principal.sub if principal is not None else None
+    return replayable(lambda: _receive(store, estate=estate, values=values, actor_id=actor_id, principal=principal))
+
+
+def _receive(
+    store: IntakeStore, *, estate: dict[str, Any], values: dict[str, Any], actor_id: str | None, principal: Principal | None
+) -> Response:
+    context = _context()
+    sealer = Sealer(context.settings.personal_data_keys)
     try:
-        received = context.uow.run(lambda tx: complaints.receive(tx, store=store, estate=estate, values=values, now=context.clock()))
-    except DuplicateKeyError:
-        raise _duplicate_reference(store, values.get("external_ref")) from None
+        received = context.uow.run(
+            lambda tx: complaints.receive(
+                tx, store=store, estate=estate, values=values, now=context.clock(), actor_id=actor_id, sealer=sealer
+            )
+        )
+    except DuplicateKeyError as exc:
+        if "external_ref" not in ((exc.details or {}).get("keyPattern") or {}):
+            raise
+        raise _duplicate_reference(store, group_id=estate["group_id"], external_ref=values["external_ref"], principal=principal) from None
     complaint = received.complaint
     body = ComplaintCreated().dump({**complaint, "id": complaint["_id"], "tracking_token": received.tracking_token})
     response = jsonify(body)
@@ -210,24 +254,17 @@ def post_complaint(values: dict[str, Any]) -> Response:
     return response
 
 
-def _duplicate_reference(store: IntakeStore, external_ref: str | None) -> Problem:
-    existing = store.complaint_by_external_ref(external_ref) if external_ref else None
+def _duplicate_reference(store: IntakeStore, *, group_id: str, external_ref: str, principal: Principal | None) -> Problem:
+    """Return the 409 of a reused ``external_ref``, naming the complaint only to staff who may see it."""
+    existing = store.complaint_by_external_ref(group_id=group_id, external_ref=external_ref)
+    shown = existing is not None and principal is not None and principal.sees(Tenancy.of(existing))
     return Problem(
         409,
         "Conflict",
         detail="A complaint with this external_ref exists already.",
         errors={"external_ref": ["Already used."]},
-        complaint_id=existing["_id"] if existing else None,
+        complaint_id=existing["_id"] if existing is not None and shown else None,
     )
-
-
-def _visible_complaint(store: IntakeStore, complaint_id: str) -> dict[str, Any]:
-    complaint = store.complaint(complaint_id)
-    if complaint is None or not current_principal().can_see(
-        group_id=complaint["group_id"], region_id=complaint["region_id"], estate_id=complaint["estate_id"]
-    ):
-        raise Problem(404, "Not Found", detail=f"No complaint {complaint_id!r} within your scope.")
-    return complaint
 
 
 @complaints_api.route("/<complaint_id>", methods=["GET"])
@@ -245,8 +282,11 @@ def get_complaint(complaint_id: str) -> dict[str, Any]:
 @complaints_api.arguments(ComplaintListArgs, location="query")
 @complaints_api.response(200, ComplaintPage)
 def list_complaints(args: dict[str, Any]) -> dict[str, Any]:
-    """List the complaints within the caller's scope, newest first, with filters."""
-    query: dict[str, Any] = {key: args[key] for key in ("estate_id", "status", "channel") if args.get(key)}
+    """List the complaints within the caller's scope, newest first, with filters; an estate outside it is refused."""
+    store = _store()
+    estate_id = args.get("estate_id")
+    scope = scoped_query(estate_id=estate_id, estate=store.estate(estate_id) if estate_id else None)
+    query: dict[str, Any] = {key: args[key] for key in ("status", "channel") if args.get(key)}
     received: dict[str, Any] = {}
     if args.get("from_"):
         received["$gte"] = args["from_"]
@@ -254,33 +294,46 @@ def list_complaints(args: dict[str, Any]) -> dict[str, Any]:
         received["$lt"] = args["to"]
     if received:
         query["received_at"] = received
-    items, next_cursor = _store().list_complaints(
-        query={"$and": [query, current_principal().query()]}, limit=args["limit"], cursor=args["cursor"]
-    )
+    items, next_cursor = store.list_complaints(query={"$and": [query, scope]}, limit=args["limit"], cursor=args["cursor"])
     return {"items": items, "next_cursor": next_cursor}
 
 
 @complaints_api.route("/<complaint_id>/attachments", methods=["POST"])
 @complaints_api.response(201, AttachmentOut)
-def post_attachment(complaint_id: str) -> tuple[dict[str, Any], int]:
+def post_attachment(complaint_id: str) -> Response:
     """Attach a photo or video: staff with a token, or the resident with ``X-Tracking-Token``."""
     store = _store()
     token = request.headers.get("X-Tracking-Token")
     if token:
+        limit_lookups("track")
         complaint = store.complaint_by_token(token_digest(token))
         if complaint is None or complaint["_id"] != complaint_id:
             raise Problem(404, "Not Found", detail="No complaint for this tracking token.")
     else:
         if optional_principal() is None:
             raise Problem(401, "Unauthorized", detail="Send a bearer token, or the tracking token in X-Tracking-Token.")
-        complaint = _visible_complaint(store, complaint_id)
+        _visible_complaint(store, complaint_id)
+    return replayable(lambda: _attach(store, complaint_id=complaint_id))
+
+
+def _attach(store: IntakeStore, *, complaint_id: str) -> Response:
+    """Store an upload in a slot reserved first, so that concurrent uploads never pass the limit."""
     try:
-        upload = accept_upload(request.files.get("file"), attached=len(complaint.get("attachments") or ()))
+        upload = accept_upload(request.files.get("file"))
+        if not store.reserve_attachment_slot(complaint_id=complaint_id, limit=MAX_PER_COMPLAINT):
+            raise refused_when_full()
     except AttachmentRefused as exc:
         raise Problem(exc.status, exc.title, detail=exc.detail, errors={"file": [exc.detail]}) from None
-    return store.store_attachment(
-        complaint_id=complaint_id, filename=upload.filename, content_type=upload.content_type, stream=upload.stream
-    ), 201
+    try:
+        attachment = store.store_attachment(
+            complaint_id=complaint_id, filename=upload.filename, content_type=upload.content_type, stream=upload.stream
+        )
+    except BaseException:
+        store.release_attachment_slot(complaint_id=complaint_id)
+        raise
+    response = jsonify(AttachmentOut().dump(attachment))
+    response.status_code = 201
+    return response
 
 
 # resident tracking -------------------------------------------------------------------------------
@@ -290,6 +343,7 @@ def post_attachment(complaint_id: str) -> tuple[dict[str, Any], int]:
 @track.response(200, TrackOut)
 def get_tracked(tracking_token: str) -> dict[str, Any]:
     """Return a resident's own complaint: status, time limits and timeline, nothing about staff."""
+    limit_lookups("track")
     store = _store()
     complaint = store.complaint_by_token(token_digest(tracking_token))
     if complaint is None:

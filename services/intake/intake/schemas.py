@@ -7,7 +7,7 @@ from zoneinfo import available_timezones
 
 from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
 
-from intake.domain.people import PHONE, REPORTER_ROLES
+from intake.domain.people import REPORTER_ROLES, Phone
 from propcare_shared.fields import UtcDateTime
 from propcare_shared.http.pagination import PageArgs
 
@@ -55,7 +55,7 @@ class Reporter(Schema):
     """Who reports the complaint."""
 
     name = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=100))
-    phone = fields.String(required=True, validate=PHONE)
+    phone = Phone(required=True, metadata={"description": "Kept in E.164, e.g. +8613800138000."})
     role = fields.String(load_default="owner", validate=validate.OneOf(REPORTER_ROLES))
 
 

@@ -2,63 +2,93 @@
 
 The only module of intake that touches MongoDB. Writes that cause events take the session of a unit
 of work (``session=tx.session``). Residents' names and phones are stored here (intake owns the
-CRM) and leave it only inside ``complaint.received``, for notification to reach the resident.
+CRM), phones in E.164; they leave it only sealed inside ``complaint.received`` (``contact``), which
+only notification can open.
 
 Collections:
-- ``estates``: ``_id`` = estate id; name, code, region, group, time zone;
+- ``estates``: ``_id`` = estate id; name, code, region, group, time zone. Estate ids and codes are
+  unique across the deployment (every group's estates share one namespace): ``code`` has a unique
+  index, so of two concurrent PUTs with one code exactly one wins;
+- ``estate_codes``: ``_id`` = a code ever given to an estate, with that estate's id. A code stays
+  with its estate after a rename, because tickets already issued carry it: another estate taking
+  it could issue the same ticket numbers on the same day;
 - ``households``: ``_id`` = ``estate:building:unit:room``; type, age band, resident's name and phone;
 - ``complaints``: ``_id`` = complaint id (an ObjectId in hex, so ids sort by time); the status view
   dispatch's events keep, guarded by ``seq`` so an older event never overwrites a newer one;
+  ``external_ref`` is unique within a group (another group's systems number their own way);
+  ``attachment_slots`` counts the files stored or being stored, reserved by one conditional update;
 - ``complaint_timeline``: one document per dispatch event, ``_id`` = event id (a redelivery is a no-op);
 - ``ticket_counters``: one counter per estate and local day, incremented in the complaint's transaction;
-- ``rate_limits``: fixed-window counters for the resident path, removed by a TTL index;
 - GridFS bucket ``attachments``: photos and videos, with the complaint id in their metadata.
+The resident rate limits are the kernel's (``propcare_shared.http.ratelimit``, collection ``rate_limits``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import date, datetime, timedelta
+from datetime import date
 from typing import IO, Any
 
 import gridfs
 from pymongo import ASCENDING, DESCENDING, ReturnDocument, UpdateOne
 from pymongo.client_session import ClientSession
 from pymongo.database import Database
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import DuplicateKeyError, OperationFailure
 
 from propcare_shared.clock import Clock, utcnow
 from propcare_shared.http.pagination import paginate
 from propcare_shared.mongo import IndexSpec
 
 ESTATES = "estates"
+ESTATE_CODES = "estate_codes"
 HOUSEHOLDS = "households"
 COMPLAINTS = "complaints"
 TIMELINE = "complaint_timeline"
 COUNTERS = "ticket_counters"
-RATE_LIMITS = "rate_limits"
 ATTACHMENTS = "attachments"
 TIMELINE_LIMIT = 200
 
 INDEXES: list[IndexSpec] = [
     IndexSpec(ESTATES, [("group_id", ASCENDING), ("region_id", ASCENDING)]),
+    IndexSpec(ESTATES, [("code", ASCENDING)], {"unique": True}),
     IndexSpec(HOUSEHOLDS, [("estate_id", ASCENDING), ("building", ASCENDING), ("room", ASCENDING)]),
     IndexSpec(COMPLAINTS, [("ticket_no", ASCENDING)], {"unique": True}),
     IndexSpec(COMPLAINTS, [("tracking_digest", ASCENDING)], {"unique": True}),
     IndexSpec(COMPLAINTS, [("estate_id", ASCENDING), ("_id", DESCENDING)]),
     IndexSpec(COMPLAINTS, [("estate_id", ASCENDING), ("status", ASCENDING), ("_id", DESCENDING)]),
     IndexSpec(COMPLAINTS, [("region_id", ASCENDING), ("_id", DESCENDING)]),
+    IndexSpec(COMPLAINTS, [("group_id", ASCENDING), ("region_id", ASCENDING), ("_id", DESCENDING)]),
     IndexSpec(
-        COMPLAINTS, [("external_ref", ASCENDING)], {"unique": True, "partialFilterExpression": {"external_ref": {"$type": "string"}}}
+        COMPLAINTS,
+        [("group_id", ASCENDING), ("external_ref", ASCENDING)],
+        {"unique": True, "partialFilterExpression": {"external_ref": {"$type": "string"}}},
     ),
     IndexSpec(TIMELINE, [("complaint_id", ASCENDING), ("at", DESCENDING), ("seq", DESCENDING)]),
-    IndexSpec(RATE_LIMITS, [("expires_at", ASCENDING)], {"expireAfterSeconds": 0}),
 ]
+# Indexes of earlier versions that now refuse what is allowed (one external_ref across all groups).
+RETIRED_INDEXES = [(COMPLAINTS, "external_ref_1")]
 
 ESTATE_FIELDS = ("name", "code", "region_id", "group_id", "timezone")
 HOUSEHOLD_FIELDS = ("building", "unit", "room", "household_type", "age_band", "resident_name", "resident_phone")
 # What a dispatch event may change in intake's view, beside the status.
 FOLLOWED_FIELDS = ("category", "subcategory", "tier", "assignee_id", "department")
+
+
+class CodeTaken(Exception):
+    """An estate code another estate holds (or held: its tickets carry it)."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+def retire_indexes(database: Database) -> None:
+    """Drop the indexes of earlier versions that ``INDEXES`` replaced."""
+    for collection, name in RETIRED_INDEXES:
+        try:
+            database[collection].drop_index(name)
+        except OperationFailure:
+            pass  # never created, or dropped already
 
 
 class IntakeStore:
@@ -71,14 +101,27 @@ class IntakeStore:
     # estates and households ------------------------------------------------------------------
 
     def put_estate(self, *, estate_id: str, values: Mapping[str, Any], session: ClientSession) -> tuple[dict[str, Any], bool]:
-        """Create or replace an estate; tell whether it is new."""
+        """Create or replace an estate; tell whether it is new; raise ``CodeTaken`` for another estate's code."""
         now = self.clock()
-        before = self.database[ESTATES].find_one_and_update(
-            {"_id": estate_id},
-            {"$set": {**{key: values[key] for key in ESTATE_FIELDS}, "updated_at": now}, "$setOnInsert": {"created_at": now}},
-            upsert=True,
-            session=session,
-        )
+        code = values["code"]
+        try:
+            before = self.database[ESTATES].find_one_and_update(
+                {"_id": estate_id},
+                {"$set": {**{key: values[key] for key in ESTATE_FIELDS}, "updated_at": now}, "$setOnInsert": {"created_at": now}},
+                upsert=True,
+                session=session,
+            )
+        except DuplicateKeyError as exc:
+            if "code" in ((exc.details or {}).get("keyPattern") or {}):
+                raise CodeTaken(code) from None
+            raise
+        for held in {code, *([before["code"]] if before and before.get("code") else [])}:
+            try:
+                self.database[ESTATE_CODES].update_one(
+                    {"_id": held, "estate_id": estate_id}, {"$setOnInsert": {"reserved_at": now}}, upsert=True, session=session
+                )
+            except DuplicateKeyError:
+                raise CodeTaken(held) from None
         return {"_id": estate_id, **{key: values[key] for key in ESTATE_FIELDS}, "updated_at": now}, before is None
 
     def estate(self, estate_id: str, *, session: ClientSession | None = None) -> dict[str, Any] | None:
@@ -146,9 +189,9 @@ class IntakeStore:
         """Return the complaint whose tracking token has this digest."""
         return self.database[COMPLAINTS].find_one({"tracking_digest": digest})
 
-    def complaint_by_external_ref(self, external_ref: str) -> dict[str, Any] | None:
-        """Return the complaint filed with this reference of another system."""
-        return self.database[COMPLAINTS].find_one({"external_ref": external_ref})
+    def complaint_by_external_ref(self, *, group_id: str, external_ref: str) -> dict[str, Any] | None:
+        """Return the complaint a group filed with this reference of another system."""
+        return self.database[COMPLAINTS].find_one({"group_id": group_id, "external_ref": external_ref})
 
     def list_complaints(self, *, query: dict[str, Any], limit: int, cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
         """Return one page of complaints, newest first."""
@@ -180,32 +223,34 @@ class IntakeStore:
 
     # attachments -----------------------------------------------------------------------------
 
+    def reserve_attachment_slot(self, *, complaint_id: str, limit: int) -> bool:
+        """Take one of a complaint's ``limit`` attachment slots in one conditional update; tell whether one was free."""
+        # Complaints stored before the counter existed start from the files they already list.
+        used = {"$ifNull": ["$attachment_slots", {"$size": {"$ifNull": ["$attachments", []]}}]}
+        result = self.database[COMPLAINTS].update_one(
+            {"_id": complaint_id, "$expr": {"$lt": [used, limit]}},
+            [{"$set": {"attachment_slots": {"$add": [used, 1]}}}],
+        )
+        return result.modified_count == 1
+
+    def release_attachment_slot(self, *, complaint_id: str) -> None:
+        """Give back a slot whose upload failed."""
+        self.database[COMPLAINTS].update_one({"_id": complaint_id, "attachment_slots": {"$gt": 0}}, {"$inc": {"attachment_slots": -1}})
+
     def store_attachment(self, *, complaint_id: str, filename: str, content_type: str, stream: IO[bytes]) -> dict[str, Any]:
-        """Store a file in GridFS and list it on its complaint."""
+        """Store a file in GridFS and list it on its complaint (in a slot reserved before); a failed listing removes the file."""
         bucket = gridfs.GridFSBucket(self.database, bucket_name=ATTACHMENTS)
         now = self.clock()
         file_id = bucket.upload_from_stream(filename, stream, metadata={"complaint_id": complaint_id, "content_type": content_type})
-        stored = self.database[f"{ATTACHMENTS}.files"].find_one({"_id": file_id}, {"length": 1})
-        size = int(stored["length"]) if stored else 0
-        attachment = {"id": str(file_id), "filename": filename, "content_type": content_type, "size": size, "uploaded_at": now}
-        self.database[COMPLAINTS].update_one({"_id": complaint_id}, {"$push": {"attachments": attachment}})
+        try:
+            stored = self.database[f"{ATTACHMENTS}.files"].find_one({"_id": file_id}, {"length": 1})
+            size = int(stored["length"]) if stored else 0
+            attachment = {"id": str(file_id), "filename": filename, "content_type": content_type, "size": size, "uploaded_at": now}
+            self.database[COMPLAINTS].update_one({"_id": complaint_id}, {"$push": {"attachments": attachment}})
+        except BaseException:
+            bucket.delete(file_id)
+            raise
         return attachment
-
-    # rate limits -----------------------------------------------------------------------------
-
-    def hit(self, *, key: str, window: timedelta) -> int:
-        """Count one request under ``key`` in the current fixed window; return the window's count."""
-        now = self.clock()
-        seconds = int(window.total_seconds())
-        start = int(now.timestamp()) // seconds * seconds
-        expires_at = datetime.fromtimestamp(start + seconds, tz=now.tzinfo)
-        counter = self.database[RATE_LIMITS].find_one_and_update(
-            {"_id": f"{key}:{start}"},
-            {"$inc": {"count": 1}, "$setOnInsert": {"expires_at": expires_at}},
-            upsert=True,
-            return_document=ReturnDocument.AFTER,
-        )
-        return int(_upserted(counter)["count"])
 
 
 def _upserted(document: dict[str, Any] | None) -> dict[str, Any]:

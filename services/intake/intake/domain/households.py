@@ -3,7 +3,8 @@
 Pure. Columns (API.md, Directory): ``building, unit, room, household_type (owner|tenant|vacant),
 age_band?, resident_name?, resident_phone?``. A household is keyed by estate, building, unit and
 room; a file naming one household twice keeps the last row (a later row corrects an earlier one).
-Row numbers count data rows from 1 (the CSV header is not a row).
+Row numbers count data rows from 1 (the CSV header is not a row). ``resident_phone`` is kept in
+E.164; a row whose phone is not a phone number is refused with the reason.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
-from intake.domain.people import PHONE
+from intake.domain.people import Phone
 
 HOUSEHOLD_TYPES = ("owner", "tenant", "vacant")
 AGE_BANDS = ("18-35", "36-50", "51-65", "65+")
@@ -37,7 +38,7 @@ class HouseholdRow(Schema):
     household_type = fields.String(required=True, validate=validate.OneOf(HOUSEHOLD_TYPES))
     age_band = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(AGE_BANDS))
     resident_name = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=100))
-    resident_phone = fields.String(load_default=None, allow_none=True, validate=PHONE)
+    resident_phone = Phone(load_default=None, allow_none=True)
 
 
 @dataclass

@@ -1,11 +1,30 @@
-"""Validation of the personal data intake keeps: mainland phone numbers and reporter roles."""
+"""Validation of the personal data intake keeps: phone numbers and reporter roles.
+
+A phone is kept, counted and compared only in E.164 (``+8613800138000``): ``13800138000``,
+``86-13800138000`` and ``+86 138-0013-8000`` are one phone for the rate limit, the households and
+the contact notification opens. A number without a country code is read as Chinese.
+"""
 
 from __future__ import annotations
 
-from marshmallow import validate
+from typing import Any
 
-# A mainland mobile (11 digits from 1) or a landline with its area code, optionally with +86.
-PHONE = validate.Regexp(
-    r"^(\+?86[- ]?)?(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$", error="Not a phone number (a mobile or a landline with its area code)."
-)
+from marshmallow import ValidationError, fields
+
+from propcare_shared.phones import InvalidPhone, normalise_phone
+
 REPORTER_ROLES = ("owner", "tenant", "other")
+PHONE_MAX_LENGTH = 32
+
+
+class Phone(fields.String):
+    """A phone number as written by a person, loaded as E.164; anything else is a field error."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if len(text) > PHONE_MAX_LENGTH:
+            raise ValidationError(f"At most {PHONE_MAX_LENGTH} characters.")
+        try:
+            return normalise_phone(text)
+        except InvalidPhone as exc:
+            raise ValidationError(str(exc)) from None
