@@ -29,7 +29,14 @@ SATISFIED = {"solved": True, "scores": {"result": 5, "speed": 4, "attitude": 5},
 
 
 def resolved_event(
-    *, complaint_id: str | None = None, seq: int = 5, channel: str = "app", estate_id: str = "NS01", region_id: str = "R1"
+    *,
+    complaint_id: str | None = None,
+    seq: int = 5,
+    channel: str = "app",
+    estate_id: str = "NS01",
+    region_id: str = "R1",
+    group_id: str = "G1",
+    assignee_id: str = "eng-1",
 ) -> Event:
     """Return a ``complaint.resolved`` as dispatch emits it."""
     complaint_id = complaint_id or new_id()
@@ -44,9 +51,10 @@ def resolved_event(
             "at": MONDAY_MORNING,
             "channel": channel,
             "resolution": "更换了控制板",
+            "assignee_id": assignee_id,
         },
         correlation_id=complaint_id,
-        group_id="G1",
+        group_id=group_id,
         region_id=region_id,
         estate_id=estate_id,
         seq=seq,

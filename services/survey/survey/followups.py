@@ -7,7 +7,9 @@ racing (the loser's conditional update matches nothing and it emits nothing).
   after a reopen withdraws the earlier invitation still pending, and a resolve older than one
   already invited for is ignored. Emits ``survey.invited``.
 - ``answer``: ``pending`` → ``answered`` and the response; emits ``survey.completed`` or
-  ``survey.dissatisfied``. The free-text comment stays in survey's database.
+  ``survey.dissatisfied``. The free-text comment stays in survey's database. An answer staff
+  recorded (phone, paper, visit) carries ``recorded_by``, the ``sub`` of their token; the
+  resident's own answer (channel ``online``, through the link) carries none.
 - ``remind``: once, ``REMIND_AFTER`` the invitation; emits ``survey.invited`` with ``reminder``.
 - ``expire``: ``EXPIRES_AFTER`` without an answer; emits ``survey.completed`` with ``auto_closed``
   (satisfied by default, SPEC.md §7), on which dispatch closes the complaint.
@@ -71,6 +73,8 @@ def invite(tx: Transaction, *, store: SurveyStore, settings: Settings, event: Ev
         "region_id": event.region_id,
         "estate_id": event.estate_id,
         "channel": event.data.get("channel"),
+        # Who resolved the complaint: they may not record its follow-up answer themselves.
+        "resolved_by": event.data.get("assignee_id"),
         "status": "pending",
         "created_at": now,
         "remind_at": now + REMIND_AFTER,
@@ -101,7 +105,14 @@ def _emit_invited(tx: Transaction, *, settings: Settings, invitation: Mapping[st
 
 
 def answer(
-    tx: Transaction, *, store: SurveyStore, invitation_id: str, values: Mapping[str, Any], channel: str, now: datetime
+    tx: Transaction,
+    *,
+    store: SurveyStore,
+    invitation_id: str,
+    values: Mapping[str, Any],
+    channel: str,
+    now: datetime,
+    recorded_by: str | None = None,
 ) -> dict[str, Any]:
     """Record the one answer of an invitation and emit what it means; return the response."""
     invitation = store.invitation(invitation_id, session=tx.session)
@@ -111,7 +122,10 @@ def answer(
         raise AlreadyAnswered(invitation_id)
     if invitation["status"] != "pending" or invitation["expires_at"] <= now:
         raise InvitationClosed(invitation_id)
-    if store.close_pending(invitation_id, status="answered", at=now, session=tx.session, answered_at=now) is None:
+    closed = store.close_pending(
+        invitation_id, status="answered", at=now, session=tx.session, answered_at=now, answer_channel=channel, recorded_by=recorded_by
+    )
+    if closed is None:
         raise AlreadyAnswered(invitation_id)
     satisfied = is_satisfied(solved=values["solved"], scores=values["scores"])
     response = {
@@ -123,6 +137,7 @@ def answer(
         "scores": dict(values["scores"]),
         "comment": values.get("comment") or "",
         "channel": channel,
+        "recorded_by": recorded_by,
         "satisfied": satisfied,
         "answered_at": now,
     }

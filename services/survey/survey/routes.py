@@ -1,16 +1,25 @@
-"""Survey's HTTP API and pages (API.md, Surveys): the resident's follow-up page and answer, staff
-recording a phone answer, and the invitation list.
+"""Survey's HTTP API and pages (the API contract, Surveys): the resident's follow-up page and answer,
+staff recording a phone answer, and the invitation list (docs/SURVEYS.md).
 
 The resident needs no JWT: the signed token in the link is the credential. A token with a bad
 signature is a 404 before any read; an expired or withdrawn invitation is a 410; a second answer is
 a 409 (the answer is a conditional update, so two at once give one 201 and one 409). The page works
-without JavaScript: its form posts to ``/s/{token}`` and gets a page back.
+without JavaScript: its form posts to ``/s/{token}`` and gets a page back. Every request that looks
+a token up (``/s/{token}``, ``POST /api/v1/surveys/{token}/responses``) is counted per client address
+first (``limit_lookups``): 429 with ``Retry-After`` above ``LOOKUP_LIMIT_PER_ADDRESS``.
+
+Staff never get a usable link: the list answers ``link: null``. Their routes apply the kernel's one
+scope rule: lists filter with the caller's scope (always their group), an ``estate_id`` filter or an
+invitation outside it is 404 (another group's, or none) or 403 (their group, outside their regions
+or estates). A phone answer is recorded with ``recorded_by`` = the token's ``sub``; the person who
+resolved the complaint may not record its answer (403).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from functools import wraps
+from typing import Any, TypeVar
 
 from flask import Response, current_app, jsonify, request
 from flask_smorest import Blueprint
@@ -18,9 +27,10 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from marshmallow import ValidationError
 
 from propcare_shared.http.app import ServiceContext
-from propcare_shared.http.auth import STAFF_ROLES, authenticated, current_principal, require_scope
+from propcare_shared.http.auth import STAFF_ROLES, authenticated, current_principal, require_visible, scoped_query
 from propcare_shared.http.errors import Problem
-from propcare_shared.http.idempotency import idempotent
+from propcare_shared.http.idempotency import idempotent, replayable
+from propcare_shared.http.ratelimit import limit_lookups
 from survey import followups
 from survey.metrics import SURVEY_RESPONSES
 from survey.schemas import AnswerIn, AnswerOut, InvitationListArgs, InvitationPage, StaffAnswerIn
@@ -42,6 +52,12 @@ NOTICES = {
         "这份回访已过期或已关闭。如有问题请联系客服中心。",
         "This survey has expired or closed. Please call the service desk if anything is wrong.",
     ),
+    429: (
+        "请稍后再试",
+        "Please try again later",
+        "短时间内请求过多，请稍后再试或联系客服中心。",
+        "Too many requests from here in a short time. Please try again later or call the service desk.",
+    ),
 }
 
 surveys = Blueprint("surveys", __name__, url_prefix="/api/v1/surveys", description="Follow-up surveys: invitations and answers.")
@@ -49,6 +65,7 @@ pages = Blueprint("survey_pages", __name__, url_prefix="/s", description="The re
 BLUEPRINTS = (surveys, pages)
 # People only: a machine client (role ``service``) neither records a resident's answer nor reads the links.
 SURVEY_STAFF_ROLES = tuple(role for role in STAFF_ROLES if role != "service")
+F = TypeVar("F", bound=Callable[..., Any])
 _templates = Environment(loader=PackageLoader("survey", "templates"), autoescape=select_autoescape(["html", "j2"]))
 
 
@@ -61,13 +78,15 @@ def _store() -> SurveyStore:
     return SurveyStore(context.database, clock=context.clock)
 
 
-def _record(invitation_id: str, values: Mapping[str, Any], *, channel: str) -> dict[str, Any]:
+def _record(invitation_id: str, values: Mapping[str, Any], *, channel: str, recorded_by: str | None = None) -> dict[str, Any]:
     """Record an answer; raise ``Problem`` 404, 409 or 410 when it cannot be."""
     context = _context()
     store = _store()
     try:
         response = context.uow.run(
-            lambda tx: followups.answer(tx, store=store, invitation_id=invitation_id, values=values, channel=channel, now=context.clock())
+            lambda tx: followups.answer(
+                tx, store=store, invitation_id=invitation_id, values=values, channel=channel, now=context.clock(), recorded_by=recorded_by
+            )
         )
     except followups.InvitationNotFound:
         raise Problem(404, "Not Found", detail="No such survey invitation.") from None
@@ -80,7 +99,7 @@ def _record(invitation_id: str, values: Mapping[str, Any], *, channel: str) -> d
 
 
 def _created(response: Mapping[str, Any]) -> Response:
-    """Return the 201 of a recorded answer, ready for ``@idempotent`` to store and replay."""
+    """Return the 201 of a recorded answer, ready for ``replayable`` to store and replay."""
     created = jsonify(AnswerOut().dump(response))
     created.status_code = 201
     return created
@@ -93,12 +112,24 @@ def _invitation_from_token(token: str) -> str:
     return invitation_id
 
 
+def _lookup_limited(view: F) -> F:
+    """Count a survey-token lookup against the client address's limit (429 above it) before the view runs."""
+
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        limit_lookups("survey")
+        return view(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
 @surveys.route("/<token>/responses", methods=["POST"])
 @surveys.arguments(AnswerIn)
 @surveys.response(201, AnswerOut)
+@_lookup_limited
 @idempotent
 def post_response(values: dict[str, Any], token: str) -> Response:
-    """Answer a follow-up survey with the token of its link (no JWT)."""
+    """Answer a follow-up survey with the token of its link (no JWT; keys are per client address)."""
     return _created(_record(_invitation_from_token(token), values, channel="online"))
 
 
@@ -106,15 +137,33 @@ def post_response(values: dict[str, Any], token: str) -> Response:
 @authenticated(roles=SURVEY_STAFF_ROLES)
 @surveys.arguments(StaffAnswerIn)
 @surveys.response(201, AnswerOut)
-@idempotent
 def post_staff_response(values: dict[str, Any], invitation_id: str) -> Response:
-    """Record the answer a resident gave on the phone (or on paper, or at a visit)."""
-    invitation = _store().invitation(invitation_id)
-    if invitation is None:
-        raise Problem(404, "Not Found", detail="No such survey invitation.")
-    require_scope(group_id=invitation.get("group_id"), region_id=invitation.get("region_id"), estate_id=invitation.get("estate_id"))
+    """Record the answer a resident gave on the phone (or on paper, or at a visit), as the caller."""
+    principal = current_principal()
+    invitation = require_visible(_store().invitation(invitation_id), what="survey invitation", identifier=invitation_id)
+    actor_id = values.pop("actor_id")
+    if actor_id is not None and actor_id != principal.sub:
+        raise Problem(
+            422,
+            "Unprocessable Entity",
+            detail="The recorder is the caller.",
+            errors={"actor_id": ["Must be the caller's own id (the token's sub), or left out."]},
+        )
+    if invitation.get("resolved_by") and invitation["resolved_by"] == principal.sub:
+        raise Problem(403, "Forbidden", detail="Whoever resolved a complaint may not record its follow-up answer; ask a colleague.")
     channel = values.pop("channel")
-    return _created(_record(invitation_id, values, channel=channel))
+    return replayable(lambda: _created(_record(invitation_id, values, channel=channel, recorded_by=principal.sub)))
+
+
+def _known_estate(estate_id: str | None) -> dict[str, Any] | None:
+    """Return what survey knows of an estate: its invitations' group and region, or the caller's own claim of it."""
+    if not estate_id:
+        return None
+    known = _store().estate_tenancy(estate_id)
+    if known is None and estate_id in current_principal().estates:
+        # No invitation yet in an estate the token names: the caller's own, an empty page (the group still filters).
+        return {"group_id": current_principal().group_id, "region_id": None}
+    return known
 
 
 @surveys.route("", methods=["GET"])
@@ -122,13 +171,11 @@ def post_staff_response(values: dict[str, Any], invitation_id: str) -> Response:
 @surveys.arguments(InvitationListArgs, location="query")
 @surveys.response(200, InvitationPage)
 def list_invitations(args: dict[str, Any]) -> dict[str, Any]:
-    """List invitations within the caller's scope, newest first, with their status and link."""
-    query = {key: args[key] for key in ("complaint_id", "estate_id", "status") if args.get(key)}
-    items, next_cursor = _store().list_invitations(
-        query={"$and": [query, current_principal().query()]}, limit=args["limit"], cursor=args["cursor"]
-    )
-    settings = _context().settings
-    return {"items": [{**item, "link": followups.link_of(settings, item["_id"])} for item in items], "next_cursor": next_cursor}
+    """List invitations within the caller's scope, newest first, with their status (``link`` is always null)."""
+    scope = scoped_query(estate_id=args["estate_id"], estate=_known_estate(args["estate_id"]))
+    query = {key: args[key] for key in ("complaint_id", "status") if args.get(key)}
+    items, next_cursor = _store().list_invitations(query={"$and": [scope, query]}, limit=args["limit"], cursor=args["cursor"])
+    return {"items": [{**item, "link": None} for item in items], "next_cursor": next_cursor}
 
 
 # the resident's page -----------------------------------------------------------------------------
@@ -163,6 +210,12 @@ def _form_values(form: Mapping[str, str]) -> dict[str, Any]:
 @pages.doc(exclude=True)
 def survey_page(token: str) -> Response:
     """Show the follow-up page, or record the answer its form posts and thank the resident."""
+    try:
+        limit_lookups("survey")
+    except Problem as refused:
+        notice = _notice(refused.status)
+        notice.headers.update(refused.headers or {})
+        return notice
     store = _store()
     invitation_id = invitation_of(_context().settings.jwt_secret, token)
     invitation = store.invitation(invitation_id) if invitation_id else None

@@ -29,9 +29,10 @@ class AnswerIn(Schema):
 
 
 class StaffAnswerIn(AnswerIn):
-    """An answer recorded by staff from a phone call (or a paper form or a visit)."""
+    """An answer recorded by staff from a phone call (or a paper form or a visit); the recorder is the token's ``sub``."""
 
     channel = fields.String(load_default="phone", validate=validate.OneOf(ANSWER_CHANNELS))
+    actor_id = fields.String(load_default=None, metadata={"description": "Optional; when sent it must be the token's sub (422 otherwise)."})
 
 
 class AnswerOut(Schema):
@@ -40,6 +41,8 @@ class AnswerOut(Schema):
     invitation_id = fields.String(attribute="_id")
     satisfied = fields.Boolean()
     answered_at = UtcDateTime()
+    channel = fields.String(metadata={"description": "online (the resident, through the link), phone, paper or visit"})
+    recorded_by = fields.String(allow_none=True, metadata={"description": "The staff member who recorded it; null for online."})
 
 
 class InvitationListArgs(PageArgs):
@@ -51,7 +54,7 @@ class InvitationListArgs(PageArgs):
 
 
 class InvitationOut(Schema):
-    """An invitation with its state and the resident's link."""
+    """An invitation with its state; never the resident's link (staff get ``link: null``)."""
 
     invitation_id = fields.String(attribute="_id")
     complaint_id = fields.String(allow_none=True)
@@ -60,11 +63,16 @@ class InvitationOut(Schema):
     kind = fields.String()
     status = fields.String()
     channel = fields.String(allow_none=True)
-    link = fields.String()
+    link = fields.String(
+        allow_none=True,
+        metadata={"description": "Always null: the link is the resident's credential and only the resident gets it."},
+    )
     created_at = UtcDateTime()
     reminded_at = UtcDateTime(allow_none=True)
     expires_at = UtcDateTime()
     answered_at = UtcDateTime(allow_none=True)
+    answer_channel = fields.String(allow_none=True, metadata={"description": "online, phone, paper or visit once answered"})
+    recorded_by = fields.String(allow_none=True, metadata={"description": "The staff member who recorded the answer; null for online."})
 
 
 class InvitationPage(Schema):

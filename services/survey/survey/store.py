@@ -9,7 +9,9 @@ nothing and it emits nothing.
 Collections:
 - ``invitations``: ``_id`` = invitation id; one per resolve of a complaint (unique on complaint id
   and the resolve event's ``seq``), with its channel, tenancy, times and status;
-- ``responses``: ``_id`` = invitation id (one response per invitation), the answer and its channel.
+- ``responses``: ``_id`` = invitation id (one response per invitation), the answer, its channel
+  and, for an answer staff recorded, ``recorded_by`` (the token's ``sub``); the invitation keeps
+  the answer's ``answer_channel`` and ``recorded_by`` too, for the staff list.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ INDEXES: list[IndexSpec] = [
     ),
     IndexSpec(INVITATIONS, [("complaint_id", ASCENDING), ("_id", DESCENDING)]),
     IndexSpec(INVITATIONS, [("estate_id", ASCENDING), ("status", ASCENDING), ("_id", DESCENDING)]),
+    IndexSpec(INVITATIONS, [("group_id", ASCENDING), ("region_id", ASCENDING), ("_id", DESCENDING)]),
     IndexSpec(INVITATIONS, [("status", ASCENDING), ("expires_at", ASCENDING)]),
     IndexSpec(INVITATIONS, [("status", ASCENDING), ("reminded_at", ASCENDING), ("remind_at", ASCENDING)]),
 ]
@@ -109,6 +112,10 @@ class SurveyStore:
         """Return pending invitations past their expiry."""
         query = {"status": "pending", "expires_at": {"$lte": now}}
         return [document["_id"] for document in self.database[INVITATIONS].find(query, {"_id": 1}).limit(limit)]
+
+    def estate_tenancy(self, estate_id: str) -> dict[str, Any] | None:
+        """Return the group and region of an estate as its invitations record them, or ``None`` when it has none."""
+        return self.database[INVITATIONS].find_one({"estate_id": estate_id}, {"_id": 0, "group_id": 1, "region_id": 1})
 
     def list_invitations(self, *, query: Mapping[str, Any], limit: int, cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
         """Return one page of invitations, newest first."""
