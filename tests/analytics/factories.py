@@ -8,12 +8,32 @@ from typing import Any
 
 from propcare_shared.events.envelope import Event, new_event
 from propcare_shared.mongo import new_id
+from propcare_shared.sealing import Sealer, new_key
 
-REPORTER = {"name": "王秀英女士", "phone": "13800138000", "email": "wang.xiuying@example.com", "role": "owner"}
+REPORTER = {"name": "王秀英女士", "phone": "+8613800138000", "email": "wang.xiuying@example.com"}
+REPORTER_ROLE = "owner"
+CONTACT = Sealer([new_key()]).seal(REPORTER)
+"""The reporter's contact as intake puts it on the bus: sealed with a key analytics is never given."""
 DESCRIPTION = "3号楼2单元电梯异响 门关不严 家里老人不敢坐"
 DEMAND = "请尽快检修 回电13800138000"
 NOTE = "已电话联系王秀英女士 约好上门"
 SCORES = {"result": 5.0, "speed": 4.0, "attitude": 5.0}
+RESOLUTION = "更换门机皮带"
+SURVEY_LINK_TOKEN = "secret-token-abc"
+PERSONAL_TEXTS = (
+    REPORTER["name"],
+    "13800138000",  # the phone, with or without +86
+    REPORTER["email"],
+    CONTACT,
+    CONTACT[-40:],  # any part of the sealed text past Fernet's common prefix
+    DESCRIPTION,
+    DEMAND,
+    NOTE,
+    RESOLUTION,
+    SURVEY_LINK_TOKEN,
+    "HH-NS01",
+)
+"""Texts of a complaint's events that no analytics collection may hold, whole or sealed."""
 
 
 def ms(moment: datetime) -> datetime:
@@ -82,7 +102,8 @@ class ComplaintStory:
                 "description": DESCRIPTION,
                 "demand": DEMAND,
                 "received_at": self.received_at,
-                "reporter": REPORTER,
+                "reporter_role": REPORTER_ROLE,
+                "contact": CONTACT,
             },
             occurred_at=self.received_at,
             **self.envelope(seq),
@@ -145,7 +166,7 @@ class ComplaintStory:
             targets_met={"resolve": True},
             resolved_at=self.at(86400),
             note=NOTE,
-            resolution="更换门机皮带",
+            resolution=RESOLUTION,
         )
 
     def reopened(self, *, seq: int = 6) -> Event:
@@ -167,7 +188,7 @@ class ComplaintStory:
             data={
                 "invitation_id": self.invitation_id,
                 "kind": "follow_up",
-                "link": "https://propcare.example/s/secret-token-abc",
+                "link": f"https://propcare.example/s/{SURVEY_LINK_TOKEN}",
                 "expires_at": ms(at + timedelta(days=7)),
                 "channel": "app",
                 "complaint_id": self.complaint_id,

@@ -80,19 +80,99 @@ def test_a_scope_within_the_callers_is_served(
         ({"role": "regional_ops", "regions": ["R2"]}, "region:R1"),
         ({"role": "regional_ops", "regions": ["R2"]}, "estate:NS01"),
         ({"role": "regional_ops", "regions": ["R1"]}, "group:G1"),
-        ({"role": "regional_ops", "regions": ["R1"]}, "estate:UNKNOWN"),
-        ({"role": "group_admin", "group_id": "G2"}, "group:G1"),
-        ({"role": "group_admin", "group_id": "G2"}, "estate:NS01"),
-        ({"role": "group_admin", "group_id": "G2"}, "region:R1"),
     ],
 )
-def test_a_scope_outside_the_callers_is_refused(
+def test_a_scope_of_the_callers_group_outside_their_regions_or_estates_is_a_403(
     client: FlaskClient, analytics_settings: Settings, city: dict, token: dict, scope: str
 ) -> None:
     for path in ("kpis", "hotspots"):
         response = get(client, analytics_settings, path, token=token, scope=scope)
         assert response.status_code == 403, (path, response.json)
         assert response.mimetype == "application/problem+json"
+
+
+@pytest.mark.parametrize(
+    ("token", "scope"),
+    [
+        ({"role": "regional_ops", "regions": ["R1"]}, "estate:UNKNOWN"),
+        (ADMIN, "estate:UNKNOWN"),
+        (ADMIN, "region:R9"),
+        (ADMIN, "group:G2"),
+        ({"role": "group_admin", "group_id": "G2"}, "group:G1"),
+        ({"role": "group_admin", "group_id": "G2"}, "estate:NS01"),
+        ({"role": "group_admin", "group_id": "G2"}, "region:R1"),
+        ({"role": "manager", "group_id": "G2", "estates": ["NS01"]}, "estate:NS01"),
+        ({"role": "regional_ops", "group_id": "G2", "regions": ["R1"]}, "region:R1"),
+    ],
+)
+def test_a_scope_of_another_group_or_none_is_a_404(
+    client: FlaskClient, analytics_settings: Settings, city: dict, token: dict, scope: str
+) -> None:
+    for path in ("kpis", "hotspots"):
+        response = get(client, analytics_settings, path, token=token, scope=scope)
+        assert response.status_code == 404, (path, response.json)
+        assert response.mimetype == "application/problem+json"
+        assert not {"volume", "items", "total"} & set(response.json)
+
+
+@pytest.fixture
+def rival(feed: Feed, city: dict[str, ComplaintStory]) -> dict[str, ComplaintStory]:
+    """Group G2, which also calls a region R1: two complaints in its estate HB01 there, by phone, about water."""
+    yesterday = utc_now() - timedelta(days=1)
+    complaints = {
+        f"HB01-{n}": ComplaintStory(
+            received_at=yesterday, group_id="G2", region_id="R1", estate_id="HB01", building="9", channel="phone", subcategory="water"
+        )
+        for n in range(2)
+    }
+    feed([estate_upserted("HB01", region_id="R1", group_id="G2")])
+    feed(event for complaint in complaints.values() for event in (complaint.received(), complaint.classified(), complaint.assigned()))
+    return complaints
+
+
+G2_REGIONAL_OPS = {"role": "regional_ops", "group_id": "G2", "regions": ["R1"]}
+
+
+def test_region_r1_means_the_callers_groups_r1(client: FlaskClient, analytics_settings: Settings, rival: dict) -> None:
+    g2 = get(client, analytics_settings, "kpis", token=G2_REGIONAL_OPS, scope="region:R1")
+    assert g2.status_code == 200, g2.json
+    assert g2.json["volume"]["total"] == 2 and g2.json["volume"]["by_channel"] == {"phone": 2}
+    g1 = get(client, analytics_settings, "kpis", token=ADMIN, scope="region:R1")
+    assert g1.status_code == 200, g1.json
+    assert g1.json["volume"]["total"] == 2 and g1.json["volume"]["by_channel"] == {"app": 1, "wechat": 1}
+    g1_ops = get(client, analytics_settings, "kpis", token={"role": "regional_ops", "regions": ["R1"]}, scope="region:R1")
+    assert g1_ops.json["volume"]["by_channel"] == {"app": 1, "wechat": 1}
+    whole_g2 = get(client, analytics_settings, "kpis", token={"role": "group_admin", "group_id": "G2"}, scope="group:G2")
+    assert whole_g2.json["volume"]["total"] == 2
+
+
+def test_hotspots_of_a_region_list_only_the_callers_groups_estates(client: FlaskClient, analytics_settings: Settings, rival: dict) -> None:
+    g2 = get(client, analytics_settings, "hotspots", token=G2_REGIONAL_OPS, scope="region:R1")
+    assert g2.status_code == 200, g2.json
+    assert g2.json["total"] == 2
+    assert [(item["estate_id"], item["building"], item["count"]) for item in g2.json["items"]] == [("HB01", "9", 2)]
+    g1 = get(client, analytics_settings, "hotspots", token=ADMIN, scope="region:R1")
+    assert g1.json["total"] == 2 and {item["estate_id"] for item in g1.json["items"]} == {"NS01", "NS02"}
+
+
+def test_a_manager_naming_another_groups_estate_gets_a_404_and_nothing_of_it(
+    client: FlaskClient, analytics_settings: Settings, rival: dict
+) -> None:
+    manager = {"role": "manager", "group_id": "G2", "estates": ["NS01", "HB01"]}
+    for path in ("kpis", "hotspots"):
+        refused = get(client, analytics_settings, path, token=manager, scope="estate:NS01")
+        assert refused.status_code == 404, (path, refused.json)
+    own = get(client, analytics_settings, "kpis", token=manager, scope="estate:HB01")
+    assert own.status_code == 200 and own.json["volume"]["total"] == 2 and own.json["volume"]["by_channel"] == {"phone": 2}
+
+
+def test_a_region_another_group_has_is_a_404_where_the_callers_group_has_none(
+    client: FlaskClient, analytics_settings: Settings, rival: dict
+) -> None:
+    response = get(
+        client, analytics_settings, "kpis", token={"role": "regional_ops", "group_id": "G2", "regions": ["R2"]}, scope="region:R2"
+    )
+    assert response.status_code == 404, response.json
 
 
 @pytest.mark.parametrize("scope", ["NS01", "estate", "estate:", "planet:NS01", "estate:NS 01", "estate:NS01:x", "region:" + "R" * 65])
@@ -195,7 +275,10 @@ def test_the_openapi_document_lists_the_analytics_paths(client: FlaskClient) -> 
 def test_scopes_parse_into_level_and_id() -> None:
     assert parse_scope("estate:NS01") == Scope("estate", "NS01")
     assert parse_scope("region:R-1.a") == Scope("region", "R-1.a")
-    assert Scope("group", "G1").query() == {"group_id": "G1"}
+    assert Scope("group", "G1").query(group_id="G1") == {"group_id": "G1"}
+    assert Scope("region", "R1").query(group_id="G2") == {"group_id": "G2", "region_id": "R1"}
+    assert Scope("estate", "NS01").query(group_id="G1") == {"group_id": "G1", "estate_id": "NS01"}
+    assert Scope("region", "R1").key(group_id="G2") == "region:G2/R1"
     assert str(Scope("estate", "NS01")) == "estate:NS01"
     with pytest.raises(InvalidScope):
         parse_scope("estates:NS01")

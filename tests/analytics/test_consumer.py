@@ -19,7 +19,7 @@ from propcare_shared.events.envelope import Event, new_event
 from propcare_shared.http.app import ServiceContext
 from propcare_shared.settings import Settings
 from propcare_shared.testing import bearer, unique_name, wait_for
-from tests.analytics.factories import DEMAND, DESCRIPTION, NOTE, REPORTER, ComplaintStory, utc_now
+from tests.analytics.factories import CONTACT, PERSONAL_TEXTS, ComplaintStory, utc_now
 
 pytestmark = pytest.mark.usefixtures("worker")
 
@@ -110,12 +110,13 @@ def test_a_complaints_life_shows_in_the_kpis_and_no_personal_data_is_kept(
     assert body["survey"] == {"invited": 1, "answered": 1, "response_rate": 1.0, "csat_mean": pytest.approx(14 / 3), "csat_share_4_5": 1.0}
     assert body["scope"] == "estate:NS01" and body["from"].endswith("Z") and body["to"].endswith("Z")
 
-    secrets = (REPORTER["name"], REPORTER["phone"], REPORTER["email"], DESCRIPTION, DEMAND, NOTE, "更换门机皮带", "secret-token", "HH-NS01")
+    assert complaint.received().data["contact"] == CONTACT
     documents = list(stored_documents(context))
     assert {name for name, _ in documents} >= {COMPLAINT_FACTS, "inbox"}
     for name, text in documents:
-        for secret in secrets:
+        for secret in PERSONAL_TEXTS:
             assert secret not in text, f"{secret!r} found in {name}"
+        assert '"contact"' not in text and '"reporter' not in text, f"a reporter's field found in {name}"
 
 
 def test_duplicate_deliveries_are_counted_once(
@@ -191,7 +192,8 @@ def test_hotspot_is_announced_once_at_the_third_lift_complaint(
     wait_handled(context, 10)
     [stored] = announced_in_outbox()
     [message] = wait_for(hotspot_messages, message="hotspot.detected on the exchange")
-    assert message["estate_id"] == "NS01" and message["region_id"] == "R1" and message["producer"] == "analytics"
+    assert (message["group_id"], message["region_id"], message["estate_id"]) == ("G1", "R1", "NS01")
+    assert message["producer"] == "analytics"
     data = message["data"]
     assert (data["location"], data["building"], data["subcategory"]) == ("NS01/3", "3", "elevator")
     assert (data["count"], data["days"], data["threshold"]) == (3, 30, 3)
@@ -218,3 +220,24 @@ def test_hotspot_is_announced_once_at_the_third_lift_complaint(
     assert top["reaches_threshold"] is True and top["last_detected_at"] is not None
     assert [item["count"] for item in body["items"][1:]] == [1, 1]
     assert all(item["last_detected_at"] is None for item in body["items"][1:])
+
+
+def test_two_groups_complaints_never_count_in_one_hotspot(
+    publisher: EventBus, context: ServiceContext, hotspot_messages: Callable[[], list[dict[str, Any]]]
+) -> None:
+    now = utc_now()
+    # Estate ids are unique in a deployment; even if one were reused by a second group, its complaints stay apart.
+    g1 = [ComplaintStory(received_at=now - timedelta(days=days)) for days in (6, 5)]
+    g2 = [ComplaintStory(received_at=now - timedelta(days=days), group_id="G2") for days in (4, 3)]
+    publish(publisher, [event for complaint in (*g1, *g2) for event in (complaint.received(), complaint.classified())])
+    wait_handled(context, 8)
+    assert context.database["outbox"].count_documents({"event.type": "hotspot.detected"}) == 0
+
+    third = ComplaintStory(received_at=now - timedelta(days=2), group_id="G2")
+    publish(publisher, [third.received(), third.classified()])
+    wait_handled(context, 10)
+    [message] = wait_for(hotspot_messages, message="hotspot.detected on the exchange")
+    assert (message["group_id"], message["region_id"], message["estate_id"]) == ("G2", "R1", "NS01")
+    assert message["data"]["complaint_ids"] == [complaint.complaint_id for complaint in (*g2, third)]
+    [stored] = context.database["hotspots"].find()
+    assert (stored["_id"]["group_id"], stored["group_id"], stored["region_id"]) == ("G2", "G2", "R1")

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from analytics.domain.facts import apply, complaint_id_of, measured_outcome
 from propcare_shared.events.envelope import Event, new_event
-from tests.analytics.factories import DEMAND, DESCRIPTION, NOTE, REPORTER, SCORES, ComplaintStory, utc_now
+from tests.analytics.factories import CONTACT, PERSONAL_TEXTS, REPORTER_ROLE, SCORES, ComplaintStory, utc_now
 
 
 def fold(events: list[Event]) -> dict:
@@ -67,21 +67,15 @@ def test_an_event_applied_twice_changes_nothing() -> None:
 
 
 def test_no_personal_data_enters_the_facts() -> None:
-    facts = fold(story().lifecycle())
+    complaint = story()
+    received = complaint.received()
+    assert received.data["contact"] == CONTACT and received.data["reporter_role"] == REPORTER_ROLE
+    assert "reporter" not in received.data
+    facts = fold(complaint.lifecycle())
     text = json.dumps(facts, default=str, ensure_ascii=False)
-    for secret in (
-        REPORTER["name"],
-        REPORTER["phone"],
-        REPORTER["email"],
-        DESCRIPTION,
-        DEMAND,
-        NOTE,
-        "更换门机皮带",
-        "secret-token",
-        "HH-NS01",
-    ):
+    for secret in PERSONAL_TEXTS:
         assert secret not in text
-    assert not {"reporter", "unit", "room", "household_id", "description", "demand", "note"} & set(facts)
+    assert not {"reporter", "contact", "unit", "room", "household_id", "description", "demand", "note"} & set(facts)
 
 
 def test_an_older_seq_never_overwrites_the_status() -> None:

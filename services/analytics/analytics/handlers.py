@@ -18,6 +18,7 @@ from analytics.store import AnalyticsStore
 from propcare_shared.events.bus import Subscription
 from propcare_shared.events.envelope import Event
 from propcare_shared.http.app import ServiceContext
+from propcare_shared.tenancy import region_key
 
 log = logging.getLogger(__name__)
 
@@ -40,10 +41,12 @@ def on_event(context: ServiceContext, store: AnalyticsStore) -> Callable[[Event]
             return
         detections = context.uow.run(lambda tx: project(tx, store=store, event=event), handled_event=event, consumer=CONSUMER)
         for detection in detections:
-            estate_id, building, subcategory = detection.key
+            group_id, estate_id, building, subcategory = detection.key
             log.info(
                 "hotspot detected",
                 extra={
+                    "group_id": group_id,
+                    "region": region_key(group_id, detection.region_id),
                     "estate_id": estate_id,
                     "building": building,
                     "subcategory": subcategory,

@@ -7,6 +7,11 @@ redelivered event changes nothing and a hotspot is announced exactly once.
 What is projected: every complaint fact (``domain.facts``), the directory's estates, satisfaction
 campaigns and their answers. Everything else (notifications, warnings, residents' notes, households,
 analytics' own ``hotspot.detected``) is acknowledged without a write.
+
+Hotspots are counted per (group, estate, building, subcategory) (``ClusterKey``): a cluster never
+holds another group's complaints, and ``hotspot.detected`` carries the cluster's ``group_id``,
+``region_id`` and ``estate_id`` in its envelope, so its consumers scope it like any other event
+(the region is that group's region; ``region_key`` writes the pair as ``G1/R1``).
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ class Detection:
     """A hotspot announced by one projection."""
 
     key: ClusterKey
+    region_id: str | None
     window: Window
 
 
@@ -65,13 +71,14 @@ def project(tx: Transaction, *, store: AnalyticsStore, event: Event) -> list[Det
 
 
 def cluster_of(facts: Mapping[str, Any] | None) -> ClusterKey | None:
-    """Return the (estate, building, subcategory) a complaint counts in for hotspots, or None."""
+    """Return the (group, estate, building, subcategory) a complaint counts in for hotspots, or None."""
     if facts is None or facts.get("status") == "cancelled" or facts.get("received_at") is None:
         return None
-    estate_id, building, subcategory = facts.get("estate_id"), facts.get("building"), facts.get("subcategory")
-    if not (estate_id and building and subcategory):
+    group_id, estate_id = facts.get("group_id"), facts.get("estate_id")
+    building, subcategory = facts.get("building"), facts.get("subcategory")
+    if not (group_id and estate_id and building and subcategory):
         return None
-    return (estate_id, building, subcategory)
+    return (group_id, estate_id, building, subcategory)
 
 
 def _detect_hotspots(
@@ -86,9 +93,10 @@ def _detect_hotspots(
     members = store.cluster_members(key, since=received_at - WINDOW, until=received_at + WINDOW, session=session)
     detections = []
     for window in windows_reaching_threshold(members, trigger=received_at, timezone=after.get("timezone") or DEFAULT_TIMEZONE):
-        if not store.record_hotspot(key, window=window, tenancy=after, category=after.get("category"), session=session):
+        region_id = after.get("region_id")
+        if not store.record_hotspot(key, window=window, region_id=region_id, category=after.get("category"), session=session):
             continue
-        estate_id, building, subcategory = key
+        group_id, estate_id, building, subcategory = key
         tx.emit(
             "hotspot.detected",
             data={
@@ -102,9 +110,9 @@ def _detect_hotspots(
                 "window_end": window.end,
                 "complaint_ids": [member.complaint_id for member in window.members[:MAX_IDS]],
             },
-            group_id=after.get("group_id"),
-            region_id=after.get("region_id"),
+            group_id=group_id,
+            region_id=region_id,
             estate_id=estate_id,
         )
-        detections.append(Detection(key=key, window=window))
+        detections.append(Detection(key=key, region_id=region_id, window=window))
     return detections

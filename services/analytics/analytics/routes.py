@@ -1,8 +1,17 @@
 """Analytics' HTTP API (API.md, Analytics): complaint KPIs and complaint hotspots of a scope.
 
-Views parse with a schema, check that the scope lies within the caller's (403 otherwise), read the
-read models through the store, compute with the pure domain and dump with a schema. Every query is
-also restricted to the caller's own scope, so a scope id of another group returns nothing of it.
+Views parse with a schema, check the scope with the kernel's one rule (``require_scope``), read the
+read models through the store, compute with the pure domain and dump with a schema.
+
+The scope rule for ``scope=group:G|region:R|estate:E``:
+- ``group:G`` names the caller's group or nothing: another group is a 404, like a missing record.
+- ``region:R`` always means the caller's group's R (region ids are only unique within a group);
+  a region the caller's group has no estate or complaint in is a 404. Another group's R1 is never
+  reached, whatever the name.
+- ``estate:E`` is a 404 when analytics knows no such estate or it belongs to another group.
+- A scope of the caller's own group outside their regions or estates is a 403.
+Every query is then ``Scope.query(group_id=<caller's group>)`` AND ``Principal.query()``, so even a
+scope check gone wrong could not return another group's rows.
 """
 
 from __future__ import annotations
@@ -18,7 +27,7 @@ from analytics.domain.hotspots import THRESHOLD, WINDOW_DAYS
 from analytics.schemas import HotspotArgs, HotspotsOut, KpiArgs, KpisOut
 from analytics.store import AnalyticsStore
 from propcare_shared.http.app import ServiceContext
-from propcare_shared.http.auth import STAFF_ROLES, authenticated, current_principal
+from propcare_shared.http.auth import STAFF_ROLES, authenticated, current_principal, require_scope
 from propcare_shared.http.errors import Problem
 from propcare_shared.scope import Scope
 
@@ -43,17 +52,21 @@ def _store() -> AnalyticsStore:
 
 
 def authorized_query(store: AnalyticsStore, scope: Scope) -> dict[str, Any]:
-    """Return the filter of a scope within the caller's; refuse with 403 a scope outside it."""
+    """Return the filter of a scope within the caller's; 404 for another group's or an unknown scope, 403 outside theirs."""
     principal = current_principal()
     if scope.level == "estate":
-        tenancy = store.estate_tenancy(scope.id) or {}
-        visible = principal.can_see(group_id=tenancy.get("group_id"), region_id=tenancy.get("region_id"), estate_id=scope.id)
+        tenancy = store.estate_tenancy(scope.id)
+        require_scope(
+            group_id=tenancy.get("group_id") if tenancy else None,
+            region_id=tenancy.get("region_id") if tenancy else None,
+            estate_id=scope.id,
+            what="estate",
+        )
     elif scope.level == "region":
-        visible = principal.can_see(group_id=store.region_group(scope.id), region_id=scope.id, estate_id=None)
+        known = store.region_known(group_id=principal.group_id, region_id=scope.id)
+        require_scope(group_id=principal.group_id if known else None, region_id=scope.id, estate_id=None, what="region")
     else:
-        visible = principal.can_see(group_id=scope.id, region_id=None, estate_id=None)
-    if not visible:
-        raise Problem(403, "Forbidden", detail=f"The scope {scope} is outside yours.")
+        require_scope(group_id=scope.id, region_id=None, estate_id=None, what="group")
     return {"$and": [scope.query(group_id=principal.group_id), principal.query()]}
 
 
@@ -99,7 +112,7 @@ def get_hotspots(args: dict[str, Any]) -> dict[str, Any]:
             **row,
             "share": row["count"] / total,
             "reaches_threshold": row["building"] is not None and row["count"] >= THRESHOLD,
-            "last_detected_at": detected.get((row["estate_id"], row["building"], row["subcategory"])),
+            "last_detected_at": detected.get((row["group_id"], row["estate_id"], row["building"], row["subcategory"])),
         }
         for row in rows
     ]

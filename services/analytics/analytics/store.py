@@ -2,15 +2,22 @@
 
 The only module of analytics that touches MongoDB. Writes are given the session of the consumer's
 unit of work (``session=tx.session``), so a read model's change, the inbox marker of the event that
-caused it and any ``hotspot.detected`` it emits commit together. No collection holds personal data.
+caused it and any ``hotspot.detected`` it emits commit together. No collection holds personal data:
+not the reporter's sealed ``contact`` of ``complaint.received``, nor anything read from it.
+
+Region ids are only unique within a group, so nothing here is keyed or looked up by a region alone:
+every index with ``region_id`` starts with ``group_id``, and a region is only ever looked up
+together with its group (``region_known``). Hotspot clusters carry their group as well as their
+estate, so two groups' complaints never count in one cluster even if an estate id were reused.
 
 Collections:
 - ``complaint_facts``: one document per complaint, ``_id`` = complaint id (``domain.facts``);
-- ``hotspots``: one document per announced hotspot, ``_id`` = (estate, building, subcategory, start day);
-- ``hotspot_clusters``: one small document per (estate, building, subcategory), written by every
+- ``hotspots``: one document per announced hotspot, ``_id`` = (group, estate, building, subcategory, start day);
+- ``hotspot_clusters``: one small document per (group, estate, building, subcategory), written by every
   hotspot check so that two checks of one cluster in concurrent transactions conflict and one is
   retried after the other committed (no hotspot is missed between two replicas);
-- ``estates``: the directory's estates (names, codes, region, group, time zone) for scopes and reports;
+- ``estates``: the directory's estates (names, codes, region, group, time zone) for scopes and reports,
+  ``_id`` = estate id (unique in the deployment);
 - ``campaigns`` and ``campaign_answers``: satisfaction campaigns and their answers (``domain.campaigns``).
 """
 
@@ -37,18 +44,19 @@ CAMPAIGN_ANSWERS = "campaign_answers"
 
 INDEXES: list[IndexSpec] = [
     IndexSpec(COMPLAINT_FACTS, [("estate_id", ASCENDING), ("received_at", ASCENDING)]),
-    IndexSpec(COMPLAINT_FACTS, [("region_id", ASCENDING), ("received_at", ASCENDING)]),
+    IndexSpec(COMPLAINT_FACTS, [("group_id", ASCENDING), ("region_id", ASCENDING), ("received_at", ASCENDING)]),
     IndexSpec(COMPLAINT_FACTS, [("group_id", ASCENDING), ("received_at", ASCENDING)]),
     IndexSpec(COMPLAINT_FACTS, [("estate_id", ASCENDING), ("building", ASCENDING), ("subcategory", ASCENDING), ("received_at", ASCENDING)]),
     IndexSpec(HOTSPOTS, [("estate_id", ASCENDING), ("window_end", DESCENDING)]),
-    IndexSpec(HOTSPOTS, [("region_id", ASCENDING), ("window_end", DESCENDING)]),
+    IndexSpec(HOTSPOTS, [("group_id", ASCENDING), ("region_id", ASCENDING), ("window_end", DESCENDING)]),
     IndexSpec(HOTSPOTS, [("group_id", ASCENDING), ("window_end", DESCENDING)]),
-    IndexSpec(ESTATES, [("region_id", ASCENDING)]),
+    IndexSpec(ESTATES, [("group_id", ASCENDING), ("region_id", ASCENDING)]),
     IndexSpec(CAMPAIGN_ANSWERS, [("campaign_id", ASCENDING)]),
     IndexSpec(CAMPAIGN_ANSWERS, [("estate_id", ASCENDING), ("answered_at", ASCENDING)]),
 ]
 
-ClusterKey = tuple[str, str, str]
+ClusterKey = tuple[str, str, str, str]
+"""(group, estate, building, subcategory): the complaints one hotspot check counts."""
 
 
 class AnalyticsStore:
@@ -76,9 +84,8 @@ class AnalyticsStore:
 
     def lock_cluster(self, key: ClusterKey, *, session: ClientSession) -> None:
         """Write the cluster's marker, so that concurrent checks of one cluster conflict and run one after the other."""
-        estate_id, building, subcategory = key
         self.database[HOTSPOT_CLUSTERS].update_one(
-            {"_id": {"estate_id": estate_id, "building": building, "subcategory": subcategory}},
+            {"_id": _cluster_fields(key)},
             {"$inc": {"checks": 1}, "$set": {"checked_at": self.clock()}},
             upsert=True,
             session=session,
@@ -86,12 +93,9 @@ class AnalyticsStore:
 
     def cluster_members(self, key: ClusterKey, *, since: datetime, until: datetime, session: ClientSession | None = None) -> list[Member]:
         """Return the complaints of a cluster, cancelled ones left out, received in ``[since, until]``."""
-        estate_id, building, subcategory = key
         documents = self.database[COMPLAINT_FACTS].find(
             {
-                "estate_id": estate_id,
-                "building": building,
-                "subcategory": subcategory,
+                **_cluster_fields(key),
                 "received_at": {"$gte": since, "$lte": until},
                 "status": {"$ne": "cancelled"},
             },
@@ -101,19 +105,16 @@ class AnalyticsStore:
         return [Member(complaint_id=document["_id"], received_at=document["received_at"]) for document in documents]
 
     def record_hotspot(
-        self, key: ClusterKey, *, window: Window, tenancy: Mapping[str, Any], category: str | None, session: ClientSession
+        self, key: ClusterKey, *, window: Window, region_id: str | None, category: str | None, session: ClientSession
     ) -> bool:
         """Keep a hotspot unless one of the same cluster and start day is kept; tell whether it is new."""
-        estate_id, building, subcategory = key
-        document_id = {"estate_id": estate_id, "building": building, "subcategory": subcategory, "start_day": window.start_day.isoformat()}
+        document_id = {**_cluster_fields(key), "start_day": window.start_day.isoformat()}
         result = self.database[HOTSPOTS].update_one(
             {"_id": document_id},
             {
                 "$setOnInsert": {
-                    **{name: tenancy.get(name) for name in ("group_id", "region_id")},
-                    "estate_id": estate_id,
-                    "building": building,
-                    "subcategory": subcategory,
+                    **_cluster_fields(key),
+                    "region_id": region_id,
                     "category": category,
                     "start_day": window.start_day.isoformat(),
                     "window_start": window.start,
@@ -137,12 +138,20 @@ class AnalyticsStore:
                 {"$match": {"$and": [match, {"subcategory": {"$ne": None}}]}},
                 {
                     "$group": {
-                        "_id": {"estate_id": "$estate_id", "building": "$building", "subcategory": "$subcategory"},
+                        "_id": {"group_id": "$group_id", "estate_id": "$estate_id", "building": "$building", "subcategory": "$subcategory"},
                         "count": {"$sum": 1},
                         "category": {"$max": "$category"},
                     }
                 },
-                {"$sort": {"count": DESCENDING, "_id.estate_id": ASCENDING, "_id.building": ASCENDING, "_id.subcategory": ASCENDING}},
+                {
+                    "$sort": {
+                        "count": DESCENDING,
+                        "_id.group_id": ASCENDING,
+                        "_id.estate_id": ASCENDING,
+                        "_id.building": ASCENDING,
+                        "_id.subcategory": ASCENDING,
+                    }
+                },
                 {"$limit": limit},
             ]
         )
@@ -152,7 +161,7 @@ class AnalyticsStore:
         """Return when each cluster was last announced, for hotspots whose window ends at or after ``since``."""
         latest: dict[ClusterKey, datetime] = {}
         for document in self.database[HOTSPOTS].find({"$and": [dict(query), {"window_end": {"$gte": since}}]}):
-            key = (document["estate_id"], document["building"], document["subcategory"])
+            key = (document["group_id"], document["estate_id"], document["building"], document["subcategory"])
             latest[key] = max(latest.get(key, document["detected_at"]), document["detected_at"])
         return latest
 
@@ -175,13 +184,13 @@ class AnalyticsStore:
             {"estate_id": estate_id}, projection
         )
 
-    def region_group(self, region_id: str) -> str | None:
-        """Return the group a region belongs to, from the directory or else from its complaints, or None if unknown."""
-        projection = {"group_id": 1}
-        document = self.database[ESTATES].find_one({"region_id": region_id}, projection) or self.database[COMPLAINT_FACTS].find_one(
-            {"region_id": region_id}, projection
+    def region_known(self, *, group_id: str, region_id: str) -> bool:
+        """Tell whether a group has a region of this id: an estate of the directory or a complaint in it."""
+        query = {"group_id": group_id, "region_id": region_id}
+        return (
+            self.database[ESTATES].find_one(query, {"_id": 1}) is not None
+            or self.database[COMPLAINT_FACTS].find_one(query, {"_id": 1}) is not None
         )
-        return document.get("group_id") if document else None
 
     # campaigns ---------------------------------------------------------------------------------
 
@@ -200,3 +209,8 @@ class AnalyticsStore:
     def save_campaign_answer(self, record: Mapping[str, Any], *, session: ClientSession | None = None) -> None:
         """Store a campaign invitation's answer."""
         self.database[CAMPAIGN_ANSWERS].replace_one({"_id": record["_id"]}, dict(record), upsert=True, session=session)
+
+
+def _cluster_fields(key: ClusterKey) -> dict[str, str]:
+    group_id, estate_id, building, subcategory = key
+    return {"group_id": group_id, "estate_id": estate_id, "building": building, "subcategory": subcategory}

@@ -18,8 +18,14 @@ complaint reach analytics out of order: they come from several producers' relays
 - follow-up surveys are kept per invitation; a survey closed for lack of an answer (``auto_closed``)
   is an invitation without an answer.
 
-Personal data never enters: the reporter's contact, the description, the demand, notes, resolution
-texts and survey comments are not read, and neither are unit, room or household ids.
+Personal data never enters: the reporter's ``contact`` (sealed by intake for notification alone;
+analytics has no key and neither stores nor opens it), the description, the demand, notes,
+resolution texts and survey comments are not read, and neither are unit, room or household ids.
+Only the fields named in ``_apply_received`` and ``_apply_work_order`` are copied, so a field added
+to an event later stays out until it is named here.
+
+The tenancy (group, region, estate) is the envelope's; a region id means nothing without its group,
+so every query of the facts by region also names the group (``analytics.store``).
 """
 
 from __future__ import annotations
