@@ -72,16 +72,21 @@ def test_staff_put_creates_then_replaces_and_lists(client: FlaskClient, settings
     assert [item["staff_id"] for item in listing.json["items"]] == ["eng-9"]
 
 
-def test_staff_put_for_an_estate_dispatch_does_not_know_is_422(
+def test_staff_put_for_an_estate_dispatch_does_not_know_is_404_like_another_groups(
     client: FlaskClient, settings: Settings, context: ServiceContext, estates: dict[str, Any]
 ) -> None:
     headers = bearer(settings, role="group_admin")
     response = client.put(
         "/api/v1/estates/XX99/staff/s1", json={"name": "a", "department": "engineering", "role": "handler"}, headers=headers
     )
-    assert response.status_code == 422
+    assert response.status_code == 404
     assert response.mimetype == "application/problem+json"
-    assert "estate_id" in response.json["errors"]
+    other_group = client.put(
+        "/api/v1/estates/NS01/staff/s1",
+        json={"name": "a", "department": "engineering", "role": "handler"},
+        headers=bearer(settings, role="group_admin", group_id="G2"),
+    )
+    assert (other_group.status_code, other_group.json["detail"]) == (404, response.json["detail"].replace("XX99", "NS01"))
     assert context.database.staff.count_documents({}) == 0
 
 
@@ -272,8 +277,8 @@ def test_late_resolve_is_breached_and_counted(
     stored = context.database.work_orders.find_one({"_id": order["_id"]})
     assert stored["deadlines"]["resolve"]["breached"] is True
     metrics = client.get("/metrics").get_data(as_text=True)
-    assert 'complaint_targets_total{outcome="breached",region="R1",target="resolve",tier="general"}' in metrics
-    assert 'complaint_target_seconds_bucket{le="259200.0",region="R1",target="resolve",tier="general"}' in metrics
+    assert 'complaint_targets_total{outcome="breached",region="G1/R1",target="resolve",tier="general"}' in metrics
+    assert 'complaint_target_seconds_bucket{le="259200.0",region="G1/R1",target="resolve",tier="general"}' in metrics
 
 
 def test_illegal_action_is_409_with_the_allowed_actions_and_changes_nothing(
@@ -469,17 +474,17 @@ def test_an_idempotency_key_replays_the_first_answer(
     assert [e["type"] for e in outbox_events(context.database, order["_id"])].count("complaint.responded") == 1
 
 
-def test_metrics_show_open_and_overdue_per_tier_and_region(
+def test_metrics_show_open_and_overdue_per_tier_and_region_within_its_group(
     client: FlaskClient, staff: None, make_work_order: Callable[..., dict[str, Any]], clock: FrozenClock
 ) -> None:
     make_work_order()
     make_work_order(text=LIFT_TRAPPED, building="5")
     clock.advance(timedelta(minutes=20))
     metrics = client.get("/metrics").get_data(as_text=True)
-    assert 'complaints_open{region="R1",tier="general"} 1.0' in metrics
-    assert 'complaints_open{region="R1",tier="emergency"} 1.0' in metrics
-    assert 'complaints_overdue{region="R1",tier="emergency"} 1.0' in metrics
-    assert 'complaints_overdue{region="R2",tier="general"} 0.0' in metrics
+    assert 'complaints_open{region="G1/R1",tier="general"} 1.0' in metrics
+    assert 'complaints_open{region="G1/R1",tier="emergency"} 1.0' in metrics
+    assert 'complaints_overdue{region="G1/R1",tier="emergency"} 1.0' in metrics
+    assert 'complaints_overdue{region="G1/R2",tier="general"} 0.0' in metrics
 
 
 def test_sla_preview_gives_the_deadlines_of_a_tier(client: FlaskClient, settings: Settings, estates: dict[str, Any]) -> None:
@@ -491,7 +496,7 @@ def test_sla_preview_gives_the_deadlines_of_a_tier(client: FlaskClient, settings
         "tier": "emergency",
         "deadlines": {"response": "2026-11-23T02:15:00.000Z", "onsite": "2026-11-23T02:30:00.000Z", "plan": "2026-11-24T02:00:00.000Z"},
     }
-    assert client.get("/api/v1/sla/preview?estate_id=XX99&tier=general", headers=supervisor(settings)).status_code == 422
+    assert client.get("/api/v1/sla/preview?estate_id=XX99&tier=general", headers=supervisor(settings)).status_code == 404
 
 
 def test_classify_endpoint_explains_its_answer(client: FlaskClient, settings: Settings) -> None:
@@ -519,7 +524,7 @@ def test_under_multiprocess_metrics_the_gauges_come_once_from_mongodb(
     monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
     metrics = create_app(context).test_client().get("/metrics").get_data(as_text=True)
     assert metrics.count("# TYPE complaints_open gauge") == 1
-    assert 'complaints_open{region="R1",tier="general"} 1.0' in metrics
+    assert 'complaints_open{region="G1/R1",tier="general"} 1.0' in metrics
 
 
 def test_openapi_documents_the_dispatch_paths(client: FlaskClient) -> None:

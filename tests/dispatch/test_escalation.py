@@ -80,7 +80,7 @@ def kinds(context: ServiceContext, complaint_id: str) -> list[tuple[str, str | N
 
 
 def breaches_counted(*, target: str, tier: str) -> float:
-    labels = {"target": target, "tier": tier, "region": "R1", "outcome": "breached"}
+    labels = {"target": target, "tier": tier, "region": "G1/R1", "outcome": "breached"}
     return REGISTRY.get_sample_value("complaint_targets_total", labels) or 0.0
 
 

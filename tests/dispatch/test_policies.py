@@ -122,13 +122,32 @@ def test_a_bad_scope_is_422_and_nothing_is_stored(
     assert stored(context) == (0, 0)
 
 
-def test_a_scope_dispatch_does_not_know_is_422_to_write_and_404_to_read(
-    client: FlaskClient, settings: Settings, estates: dict[str, Any]
+def test_an_estate_dispatch_does_not_know_is_404_to_write_and_to_read(
+    client: FlaskClient, settings: Settings, context: ServiceContext, estates: dict[str, Any]
 ) -> None:
-    assert client.put("/api/v1/sla-policies/region:R9", json=GENERAL_RESOLVE_P5D, headers=group_admin(settings)).status_code == 422
-    assert client.put("/api/v1/sla-policies/estate:XX99", json=GENERAL_RESOLVE_P5D, headers=group_admin(settings)).status_code == 422
-    assert client.get("/api/v1/sla-policies/region:R9", headers=group_admin(settings)).status_code == 404
+    assert client.put("/api/v1/sla-policies/estate:XX99", json=GENERAL_RESOLVE_P5D, headers=group_admin(settings)).status_code == 404
+    assert client.put("/api/v1/calendars/estate:XX99", json={"closures": []}, headers=group_admin(settings)).status_code == 404
+    assert client.get("/api/v1/sla-policies/estate:XX99", headers=group_admin(settings)).status_code == 404
     assert client.get("/api/v1/calendars/estate:XX99", headers=group_admin(settings)).status_code == 404
+    assert stored(context) == (0, 0)
+
+
+def test_a_region_of_ones_group_without_estates_is_422_to_write_and_reads_as_what_would_apply(
+    client: FlaskClient, settings: Settings, context: ServiceContext, estates: dict[str, Any]
+) -> None:
+    group = {"tiers": {"general": {"response": cell("PT12H")}}}
+    assert client.put("/api/v1/sla-policies/group:G1", json=group, headers=group_admin(settings)).status_code == 201
+    write = client.put("/api/v1/sla-policies/region:R9", json=GENERAL_RESOLVE_P5D, headers=group_admin(settings))
+    assert write.status_code == 422
+    assert "scope" in write.json["errors"]
+    assert client.put("/api/v1/calendars/region:R9", json={"closures": ["2026-11-25"]}, headers=group_admin(settings)).status_code == 422
+    assert stored(context) == (1, 0)
+    read = client.get("/api/v1/sla-policies/region:R9", headers=group_admin(settings))
+    assert read.status_code == 200
+    assert (read.json["scope"], read.json["overrides"], read.json["tiers"]["general"]["response"]) == ("region:R9", {}, cell("PT12H"))
+    assert read.json["tiers"]["general"]["resolve"] == cell("P3D", "working_days")
+    calendar = client.get("/api/v1/calendars/region:R9", headers=group_admin(settings))
+    assert (calendar.status_code, calendar.json["closures"]) == (200, [])
 
 
 @pytest.mark.parametrize(
@@ -142,8 +161,7 @@ def test_a_scope_dispatch_does_not_know_is_422_to_write_and_404_to_read(
         ("group:G1", {"role": "manager", "estates": ["NS01"]}),
         ("estate:NS01", {"role": "regional_ops", "regions": ["R2"]}),
         ("group:G1", {"role": "regional_ops", "regions": ["R1"]}),
-        ("region:R1", {"role": "group_admin", "group_id": "G2"}),
-        ("group:G1", {"role": "group_admin", "group_id": "G2"}),
+        ("region:R1", {"role": "regional_ops", "regions": ["R2"]}),
     ],
 )
 def test_writing_a_policy_or_calendar_outside_ones_role_or_scope_is_403(

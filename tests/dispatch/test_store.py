@@ -93,10 +93,10 @@ def test_estate_copy_keeps_the_latest_version(store: DispatchStore, clock: Froze
         estate_id="NS01", group_id="G1", region_id="R1", code="NS01", name="n", timezone="Asia/Shanghai", as_of=clock()
     )
     assert store.estate("NS01")["region_id"] == "R2"
-    assert store.regions() == ["R2"]
+    assert store.region_keys() == ["G1/R2"]
 
 
-def test_open_and_overdue_per_tier_and_region(context: ServiceContext, store: DispatchStore) -> None:
+def test_open_and_overdue_per_tier_and_region_within_its_group(context: ServiceContext, store: DispatchStore) -> None:
     insert_order(context)
     late = insert_order(
         context,
@@ -107,9 +107,15 @@ def test_open_and_overdue_per_tier_and_region(context: ServiceContext, store: Di
     paused = new_entry(due_at=MONDAY_MORNING, started_at=MONDAY_MORNING) | {"state": "paused"}
     insert_order(context, tier="emergency", status="on_hold", deadlines={"response": paused})
     insert_order(context, region_id="R2")
+    insert_order(context, group_id="G2", estate_id="OT01")
     now = MONDAY_MORNING + timedelta(hours=1)
     rows = {(row["tier"], row["region"]): (row["open"], row["overdue"]) for row in store.open_and_overdue(now=now)}
-    assert rows == {("general", "R1"): (1, 0), ("emergency", "R1"): (2, 1), ("general", "R2"): (1, 0)}
+    assert rows == {
+        ("general", "G1/R1"): (1, 0),
+        ("emergency", "G1/R1"): (2, 1),
+        ("general", "G1/R2"): (1, 0),
+        ("general", "G2/R1"): (1, 0),
+    }
     overdue_ids = [doc["_id"] for doc in context.database.work_orders.find(overdue_query(now))]
     assert overdue_ids == [late["_id"]]
 

@@ -196,7 +196,7 @@ class EscalationScanner:
                     "escalation_level": escalation.order.get("escalation_level"),
                 },
             )
-        record_targets(tier=escalation.order.get("tier"), region=escalation.order.get("region_id"), results=escalation.breaches)
+        record_targets(order=escalation.order, results=escalation.breaches)
         return escalation
 
 

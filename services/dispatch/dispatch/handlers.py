@@ -161,4 +161,4 @@ def _run_and_record(
         log.info("survey answer ignored", extra={"complaint_id": event.data.get("complaint_id"), "status": exc.status})
         return
     if change is not None:
-        record_targets(tier=change.order.get("tier"), region=change.order.get("region_id"), results=change.targets)
+        record_targets(order=change.order, results=change.targets)

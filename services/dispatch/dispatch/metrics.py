@@ -1,4 +1,7 @@
-"""Dispatch's SLA metrics (API.md, Metrics; SPEC.md §10).
+"""Dispatch's SLA metrics (the API contract's Metrics; SPEC.md §10).
+
+``region`` is always the region within its group, ``G1/R1`` (``propcare_shared.tenancy.region_key``):
+region ids are chosen by each group, so two groups' ``R1`` are two label values and never add up.
 
 - ``complaint_target_seconds{target,tier,region}``: time from the start of a target's clock to the
   action that met it, less time on hold. Its bucket edges include every tier limit of the default
@@ -14,7 +17,7 @@
   database is the one place that knows the true count, the query is one aggregation over the open
   orders (index on status), and it is computed once per scrape, so nothing is double counted.
 
-Labels stay bounded: target (5), tier (4), region (about 20), outcome (2).
+Labels stay bounded: target (5), tier (4), region (about 20 per group), outcome (2).
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import Any
 
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
@@ -31,6 +35,7 @@ from dispatch.domain.sla import DEFAULT_POLICY, Target
 from dispatch.store import DispatchStore
 from dispatch.timers import TargetResult
 from propcare_shared.clock import Clock
+from propcare_shared.tenancy import region_key
 
 log = logging.getLogger(__name__)
 
@@ -54,10 +59,17 @@ TARGET_SECONDS = Histogram(
 TARGETS_TOTAL = Counter("complaint_targets_total", "SLA targets met or breached.", ["target", "tier", "region", "outcome"])
 
 
-def record_targets(*, tier: str | None, region: str | None, results: Iterable[TargetResult]) -> None:
-    """Count and time the targets a committed change met or missed."""
+def region_label(order: Mapping[str, Any]) -> str:
+    """Return the ``region`` label of a work order: its region within its group, ``G1/R1``."""
+    return region_key(order.get("group_id"), order.get("region_id")) or "unknown"
+
+
+def record_targets(*, order: Mapping[str, Any], results: Iterable[TargetResult]) -> None:
+    """Count and time the targets a committed change of a work order met or missed."""
+    tier = order.get("tier") or "unknown"
+    region = region_label(order)
     for result in results:
-        labels = (result.target, tier or "unknown", region or "unknown")
+        labels = (result.target, tier, region)
         if result.counted:
             TARGETS_TOTAL.labels(*labels, result.outcome).inc()
         if result.observed:
@@ -86,7 +98,7 @@ class OpenComplaintsCollector:
             return
         try:
             rows = self.store.open_and_overdue(now=self.clock())
-            regions = set(self.store.regions())
+            regions = set(self.store.region_keys())
         except Exception as exc:  # noqa: BLE001 - a scrape must not fail because MongoDB is away
             log.warning("open complaints could not be counted", extra={"error": str(exc)})
             return

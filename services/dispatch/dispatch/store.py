@@ -10,8 +10,11 @@ Collections:
 - ``timeline``: one document per change, so a long history never grows the work order;
 - ``staff`` and ``grids``: the estate directory, keyed by (estate_id, staff_id / grid_id);
 - ``estates``: a copy of intake's estates from ``directory.estate.upserted`` (group, region, time zone);
-- ``sla_policies`` and ``calendars``: one document per scope (``_id`` = ``group:G1``, ``region:R1``,
-  ``estate:NS01``) with the cells, closures and extra working days that scope overrides.
+- ``sla_policies`` and ``calendars``: one document per scope, ``_id`` = the scope's key in the
+  deployment (``group:G1``, ``region:G1/R1``, ``estate:NS01``; ``propcare_shared.scope``), with the
+  group it belongs to and the cells, closures and extra working days that scope overrides. A region
+  is keyed with its group because region ids are only unique inside a group; a document keyed
+  ``region:R1`` (written before regions were keyed so) applies to no estate any more.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from propcare_shared.clock import Clock, utcnow
 from propcare_shared.http.pagination import paginate
 from propcare_shared.mongo import IndexSpec, new_id
 from propcare_shared.scope import scope_chain
+from propcare_shared.tenancy import region_key
 
 WORK_ORDERS = "work_orders"
 TIMELINE = "timeline"
@@ -52,6 +56,8 @@ INDEXES: list[IndexSpec] = [
     ),
     IndexSpec(WORK_ORDERS, [("estate_id", ASCENDING), ("building", ASCENDING), ("subcategory", ASCENDING), ("received_at", DESCENDING)]),
     IndexSpec(WORK_ORDERS, [("next_check_at", ASCENDING)]),
+    IndexSpec(WORK_ORDERS, [("group_id", ASCENDING), ("region_id", ASCENDING), ("_id", DESCENDING)]),
+    IndexSpec(ESTATES, [("group_id", ASCENDING), ("region_id", ASCENDING)]),
     IndexSpec(TIMELINE, [("complaint_id", ASCENDING), ("at", DESCENDING), ("_id", DESCENDING)]),
     IndexSpec(STAFF, [("estate_id", ASCENDING), ("staff_id", ASCENDING)], {"unique": True}),
     IndexSpec(STAFF, [("estate_id", ASCENDING), ("department", ASCENDING), ("role", ASCENDING), ("on_duty", ASCENDING)]),
@@ -127,14 +133,14 @@ class DispatchStore:
             document["estate_id"] = document["_id"]
         return document
 
-    def regions(self) -> list[str]:
-        """Return every region of the known estates."""
-        return sorted(r for r in self.database[ESTATES].distinct("region_id") if r)
+    def region_keys(self) -> list[str]:
+        """Return every region of the known estates within its group (``G1/R1``)."""
+        pairs = self.database[ESTATES].aggregate([{"$group": {"_id": {"group_id": "$group_id", "region_id": "$region_id"}}}])
+        return sorted(key for pair in pairs if (key := region_key(pair["_id"].get("group_id"), pair["_id"].get("region_id"))))
 
-    def region_group(self, region_id: str) -> str | None:
-        """Return the group of a region, from the estates dispatch knows in it; None when it knows none."""
-        document = self.database[ESTATES].find_one({"region_id": region_id}, {"group_id": 1})
-        return document["group_id"] if document else None
+    def knows_region(self, *, group_id: str, region_id: str) -> bool:
+        """Tell whether dispatch knows an estate of a group in a region of that group."""
+        return self.database[ESTATES].count_documents({"group_id": group_id, "region_id": region_id}, limit=1) > 0
 
     # SLA policies and calendars ----------------------------------------------------------------
 
@@ -148,26 +154,29 @@ class DispatchStore:
         """Return the policy and calendar in force at the last of ``scopes`` (widest first)."""
         return effective_for(self.database, scopes)
 
-    def put_policy(self, *, scope: str, tiers: Mapping[str, Any], actor_id: str | None) -> bool:
+    def put_policy(self, *, scope_key: str, group_id: str, tiers: Mapping[str, Any], actor_id: str | None) -> bool:
         """Replace a scope's policy cells (``{tier: {target: {"duration": ISO 8601, "clock"}}}``); tell whether it was new."""
-        return self._put_scope(SLA_POLICIES, scope, {"tiers": dict(tiers)}, actor_id=actor_id)
+        return self._put_scope(SLA_POLICIES, scope_key, {"group_id": group_id, "tiers": dict(tiers)}, actor_id=actor_id)
 
-    def policy_override(self, scope: str) -> dict[str, Any] | None:
-        """Return the cells a scope overrides, or None."""
-        return self.database[SLA_POLICIES].find_one({"_id": scope})
+    def policy_override(self, scope_key: str) -> dict[str, Any] | None:
+        """Return the cells a scope overrides (by its key, ``region:G1/R1``), or None."""
+        return self.database[SLA_POLICIES].find_one({"_id": scope_key})
 
-    def put_calendar(self, *, scope: str, closures: list[str], extra_working_days: list[str], actor_id: str | None) -> bool:
+    def put_calendar(
+        self, *, scope_key: str, group_id: str, closures: list[str], extra_working_days: list[str], actor_id: str | None
+    ) -> bool:
         """Replace a scope's closures and extra working days (ISO dates); tell whether it was new."""
-        return self._put_scope(CALENDARS, scope, {"closures": closures, "extra_working_days": extra_working_days}, actor_id=actor_id)
+        values = {"group_id": group_id, "closures": closures, "extra_working_days": extra_working_days}
+        return self._put_scope(CALENDARS, scope_key, values, actor_id=actor_id)
 
-    def calendar_override(self, scope: str) -> dict[str, Any] | None:
-        """Return a scope's own closures and extra working days, or None."""
-        return self.database[CALENDARS].find_one({"_id": scope})
+    def calendar_override(self, scope_key: str) -> dict[str, Any] | None:
+        """Return a scope's own closures and extra working days (by its key, ``region:G1/R1``), or None."""
+        return self.database[CALENDARS].find_one({"_id": scope_key})
 
-    def _put_scope(self, collection: str, scope: str, values: dict[str, Any], *, actor_id: str | None) -> bool:
+    def _put_scope(self, collection: str, scope_key: str, values: dict[str, Any], *, actor_id: str | None) -> bool:
         now = self.clock()
         result = self.database[collection].update_one(
-            {"_id": scope},
+            {"_id": scope_key},
             {"$set": {**values, "updated_at": now, "updated_by": actor_id}, "$setOnInsert": {"created_at": now}},
             upsert=True,
         )
@@ -335,7 +344,7 @@ class DispatchStore:
         return paginate(self.database[WORK_ORDERS], query, limit=limit, cursor=cursor)
 
     def open_and_overdue(self, *, now: datetime) -> list[dict[str, Any]]:
-        """Return open and overdue work-order counts per tier and region."""
+        """Return open and overdue work-order counts per tier and region within its group (``G1/R1``)."""
         overdue = {
             "$or": [
                 {
@@ -352,14 +361,19 @@ class DispatchStore:
             {"$match": {"status": {"$in": list(OPEN_STATUSES)}}},
             {
                 "$group": {
-                    "_id": {"tier": "$tier", "region": "$region_id"},
+                    "_id": {"tier": "$tier", "group_id": "$group_id", "region_id": "$region_id"},
                     "open": {"$sum": 1},
                     "overdue": {"$sum": {"$cond": [overdue, 1, 0]}},
                 }
             },
         ]
         return [
-            {"tier": row["_id"]["tier"], "region": row["_id"]["region"], "open": row["open"], "overdue": row["overdue"]}
+            {
+                "tier": row["_id"].get("tier"),
+                "region": region_key(row["_id"].get("group_id"), row["_id"].get("region_id")),
+                "open": row["open"],
+                "overdue": row["overdue"],
+            }
             for row in self.database[WORK_ORDERS].aggregate(pipeline)
         ]
 

@@ -2,8 +2,8 @@
 
 Every function here runs inside a unit of work (``tx``): it reads the order with the transaction's
 session, writes the order and its timeline, and emits its events into the outbox, so a change and
-its events are committed together or not at all. A refused action (unknown order, illegal
-transition, invalid values) raises before anything is written.
+its events are committed together or not at all. A refused action (unknown order, a role that may
+not act on this order, illegal transition, invalid values) raises before anything is written.
 
 Choices:
 - ``seq`` on the order is the complaint's event counter: intake's ``complaint.received`` is 1 (or the
@@ -30,6 +30,7 @@ from typing import Any
 
 from dispatch import timers
 from dispatch.domain.classify import classify, department_for, tier_with_history
+from dispatch.domain.roles import ownership_refusal, roles_acting_for_others
 from dispatch.domain.sla import compute_deadlines, follow_up_deadline, shift_deadlines
 from dispatch.routing import Routing, route
 from dispatch.store import DispatchStore
@@ -53,6 +54,15 @@ class InvalidAction(Exception):
     def __init__(self, errors: dict[str, list[str]]) -> None:
         super().__init__(errors)
         self.errors = errors
+
+
+class ActionRefused(Exception):
+    """Raised when the actor's role may not take the action on this order (a handler on someone else's)."""
+
+    def __init__(self, reason: str, *, required_roles: tuple[str, ...]) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.required_roles = required_roles
 
 
 class UnplacedComplaint(Exception):
@@ -307,18 +317,26 @@ def act(
     values: Mapping[str, Any],
     actor_id: str | None,
     at: datetime,
+    actor_role: str | None = None,
     follow_up_at: datetime | None = None,
     follow_up_missed: bool = False,
 ) -> Change:
     """Apply an action to a work order, with its timeline entry and its events.
 
-    ``follow_up_at`` meets the follow-up target at that time (a survey answer); ``follow_up_missed``
-    marks it missed (a survey closed for lack of an answer).
+    ``actor_role`` is the role of a person acting (None for a fact from another service): a role that
+    acts only on its own orders is refused here, on the order as read in this unit of work, so an order
+    reassigned meanwhile is not changed by its former assignee. ``follow_up_at`` meets the follow-up
+    target at that time (a survey answer); ``follow_up_missed`` marks it missed (a survey closed for
+    lack of an answer).
     """
     session = tx.session
     order = store.work_order(complaint_id, session=session)
     if order is None:
         raise WorkOrderNotFound(complaint_id)
+    if actor_role is not None:
+        refusal = ownership_refusal(role=actor_role, action=action, actor_id=actor_id or "", assignee_id=order.get("assignee_id"))
+        if refusal is not None:
+            raise ActionRefused(refusal, required_roles=roles_acting_for_others(action))
     transition = apply(status=order["status"], action=action, held_from=order.get("held_from"))
     changes: dict[str, Any] = {"status": transition.to_status}
     deadlines = order.get("deadlines") or {}
