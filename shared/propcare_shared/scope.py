@@ -36,7 +36,9 @@ class Scope:
         return f"{self.level}:{self.id}"
 
     def query(self, *, group_id: str) -> dict[str, Any]:
-        """Return the filter selecting the documents of this scope in a group."""
+        """Return the filter selecting the documents of this scope in a group; another group's scope selects nothing."""
+        if self.level == "group":
+            return {"group_id": group_id if self.id == group_id else {"$in": []}}
         return {"group_id": group_id, f"{self.level}_id": self.id}
 
     def key(self, *, group_id: str) -> str:

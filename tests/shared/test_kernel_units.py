@@ -75,3 +75,12 @@ def test_json_logs_carry_the_correlation_id_and_no_phone() -> None:
     assert line["correlation_id"] == "c1"
     assert line["complaint_id"] == "c1"
     assert "13900139000" not in json.dumps(line)
+
+
+def test_a_scope_query_never_leaves_the_callers_group() -> None:
+    from propcare_shared.scope import Scope
+
+    assert Scope("group", "G1").query(group_id="G1") == {"group_id": "G1"}
+    assert Scope("group", "G2").query(group_id="G1") == {"group_id": {"$in": []}}
+    assert Scope("region", "R1").query(group_id="G2") == {"group_id": "G2", "region_id": "R1"}
+    assert Scope("region", "R1").key(group_id="G2") == "region:G2/R1"
