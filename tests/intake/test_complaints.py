@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import threading
 from collections.abc import Callable
 from datetime import timedelta
@@ -12,6 +13,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from intake.app import create_app
+from intake.store import INDEXES
 from propcare_shared.clock import FrozenClock
 from propcare_shared.http.app import ServiceContext
 from propcare_shared.sealing import Sealer
@@ -147,8 +149,6 @@ def test_residents_are_rate_limited_per_phone(
     make_settings: Callable[..., Settings], open_context: Callable[..., ServiceContext], clock: FrozenClock
 ) -> None:
     settings = make_settings("intake", resident_limit_per_phone=2, resident_limit_per_address=100)
-    from intake.store import INDEXES
-
     client = create_app(open_context(settings, indexes=INDEXES, clock=clock)).test_client()
     client.put("/api/v1/estates/NS01", json=ESTATE, headers=bearer(settings))
     statuses = [post(client, complaint_body()).status_code for _ in range(3)]
@@ -164,8 +164,6 @@ def test_residents_are_rate_limited_per_address_but_staff_are_not(
     make_settings: Callable[..., Settings], open_context: Callable[..., ServiceContext], clock: FrozenClock
 ) -> None:
     settings = make_settings("intake", resident_limit_per_phone=100, resident_limit_per_address=2)
-    from intake.store import INDEXES
-
     client = create_app(open_context(settings, indexes=INDEXES, clock=clock)).test_client()
     client.put("/api/v1/estates/NS01", json=ESTATE, headers=bearer(settings))
     phones = ["13800000001", "13800000002", "13800000003"]
@@ -232,3 +230,78 @@ def test_photos_are_stored_in_gridfs_and_other_files_refused(
     stored = client.get(f"/api/v1/complaints/{created['id']}", headers=agent).get_json()["attachments"]
     assert [attachment["filename"] for attachment in stored] == ["lift.jpg"]
     assert context.database["attachments.files"].count_documents({"metadata.complaint_id": created["id"]}) == 1
+
+
+def test_complaint_received_shows_no_name_or_phone_in_clear(
+    client: FlaskClient, agent: dict[str, str], estate: dict[str, Any], context: ServiceContext
+) -> None:
+    post(client, complaint_body())
+    post(
+        client,
+        complaint_body(channel="phone", first_responder_id="agent-7", reporter={"name": "李先生", "phone": "0755-12345678"}),
+        **agent,
+    )
+    events = [event for event in outbox_events(context.database) if event["type"] == "complaint.received"]
+    text = json.dumps(events, default=str, ensure_ascii=False)
+    assert len(events) == 2
+    for clear in ("王女士", "李先生", "13800138000", "+8613800138000", "12345678"):
+        assert clear not in text
+
+
+def test_reporter_phones_are_kept_in_e164_and_a_non_phone_is_refused_on_reporter_phone(
+    client: FlaskClient, estate: dict[str, Any], context: ServiceContext
+) -> None:
+    created = post(client, complaint_body(reporter={"name": "王女士", "phone": "+86 138-0013-8000", "role": "tenant"})).get_json()
+    assert context.database.complaints.find_one({"_id": created["id"]})["reporter"]["phone"] == "+8613800138000"
+    for phone in ("12345", "not a phone", "1" * 40):
+        refused = post(client, complaint_body(reporter={"phone": phone}))
+        assert refused.status_code == 422 and list(refused.get_json()["errors"]["reporter"]) == ["phone"], phone
+    assert context.database.complaints.count_documents({}) == 1
+
+
+def test_one_phone_written_three_ways_counts_once_for_the_resident_limit(
+    make_settings: Callable[..., Settings], open_context: Callable[..., ServiceContext], clock: FrozenClock
+) -> None:
+    settings = make_settings("intake", resident_limit_per_phone=2, resident_limit_per_address=100)
+    context = open_context(settings, indexes=INDEXES, clock=clock)
+    client = create_app(context).test_client()
+    client.put("/api/v1/estates/NS01", json=ESTATE, headers=bearer(settings))
+    phones = ("+8613800138000", "86-13800138000", "13800138000")
+    assert [post(client, complaint_body(reporter={"phone": phone})).status_code for phone in phones] == [201, 201, 429]
+    keys = [document["_id"] for document in context.database.rate_limits.find()]
+    assert keys and not any("13800138000" in key for key in keys)  # counted under a hash, never in clear
+
+
+def test_tracking_lookups_are_rate_limited_per_client_address(
+    make_settings: Callable[..., Settings], open_context: Callable[..., ServiceContext], clock: FrozenClock
+) -> None:
+    settings = make_settings("intake", lookup_limit_per_address=3, resident_limit_per_address=100)
+    client = create_app(open_context(settings, indexes=INDEXES, clock=clock)).test_client()
+    client.put("/api/v1/estates/NS01", json=ESTATE, headers=bearer(settings))
+    created = post(client, complaint_body()).get_json()
+    statuses = [client.get(f"/api/v1/track/{token}").status_code for token in (created["tracking_token"], "guess-1", "guess-2")]
+    limited = client.get(f"/api/v1/track/{created['tracking_token']}")
+    assert statuses == [200, 404, 404] and limited.status_code == 429
+    assert limited.headers["Retry-After"] == "600" and limited.mimetype == "application/problem+json"
+    upload = client.post(
+        f"/api/v1/complaints/{created['id']}/attachments",
+        data={"file": (io.BytesIO(JPEG), "a.jpg")},
+        headers={"X-Tracking-Token": created["tracking_token"]},
+    )
+    assert upload.status_code == 429  # the resident's upload looks the token up too
+    elsewhere = client.get(f"/api/v1/track/{created['tracking_token']}", headers={"X-Forwarded-For": "10.1.2.3"})
+    assert elsewhere.status_code == 200
+    clock.advance(timedelta(minutes=10))
+    assert client.get(f"/api/v1/track/{created['tracking_token']}").status_code == 200
+
+
+def test_the_receive_entry_names_the_staff_member_who_entered_the_complaint(
+    client: FlaskClient, agent: dict[str, str], estate: dict[str, Any]
+) -> None:
+    by_staff = post(client, complaint_body(channel="front_desk", first_responder_id="zhang-1"), **agent).get_json()
+    by_resident = post(client, complaint_body(first_responder_id="zhang-1")).get_json()
+    staff_view = client.get(f"/api/v1/complaints/{by_staff['id']}", headers=agent).get_json()
+    assert staff_view["first_responder_id"] == "zhang-1"  # the person responsible, as entered
+    assert [(entry["action"], entry["actor_id"]) for entry in staff_view["timeline"]] == [("receive", "agent-7")]
+    resident_view = client.get(f"/api/v1/complaints/{by_resident['id']}", headers=agent).get_json()
+    assert resident_view["first_responder_id"] is None and resident_view["timeline"][0]["actor_id"] is None

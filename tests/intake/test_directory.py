@@ -87,3 +87,17 @@ def test_households_of_an_unknown_estate_are_not_found(client: FlaskClient, admi
         headers={**admin, "Content-Type": "text/csv"},
     )
     assert response.status_code == 404 and response.mimetype == "application/problem+json"
+
+
+def test_imported_resident_phones_are_kept_in_e164_and_a_non_phone_row_is_refused(
+    client: FlaskClient, admin: dict[str, str], estate: dict[str, Any], context: ServiceContext
+) -> None:
+    csv = (
+        "building,unit,room,household_type,resident_name,resident_phone\n7,1,0101,owner,李四,86-139 0013 9000\n7,1,0102,owner,张三,12345\n"
+    )
+    body = client.post(
+        "/api/v1/estates/NS01/households:import", data=csv.encode(), headers={**admin, "Content-Type": "text/csv"}
+    ).get_json()
+    assert body["created"] == 1 and [(row["row"], list(row["errors"])) for row in body["rejected"]] == [(2, ["resident_phone"])]
+    assert context.database.households.find_one({"_id": "NS01:7:1:0101"})["resident_phone"] == "+8613900139000"
+    assert context.database.households.find_one({"_id": "NS01:3:2:1502"})["resident_phone"] == "+8613800138000"

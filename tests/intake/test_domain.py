@@ -1,4 +1,4 @@
-"""Pure parts of intake: ticket numbers, tracking tokens, the households import, file sniffing."""
+"""Pure parts of intake: ticket numbers, tracking tokens, the households import, file sniffing and names."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from intake.attachments import sniff
+from intake.attachments import MAX_NAME_LENGTH, safe_filename, sniff
 from intake.domain.households import household_id, parse_import
 from intake.domain.tickets import local_day, new_tracking_token, ticket_no, token_digest
 
@@ -74,3 +74,28 @@ def test_csv_without_the_required_columns_is_unusable() -> None:
 )
 def test_uploads_are_typed_by_their_first_bytes(head: bytes, media_type: str | None) -> None:
     assert sniff(head) == media_type
+
+
+@pytest.mark.parametrize(
+    ("sent", "kept"),
+    [
+        ("lift.jpg", "lift.jpg"),
+        ("../../etc/passwd.png", "passwd.png"),
+        ("..\\..\\windows\\win.ini.png", "win.ini.png"),
+        ("/abs/path/电梯 故障.jpg", "电梯 故障.jpg"),
+        ("a\x00b\nc\r\td.png", "abcd.png"),
+        ("photo\u202egnp.exe", "photognp.exe"),  # no right-to-left override to disguise the extension
+        ("  .hidden.png  ", "hidden.png"),
+        ("../..", "attachment"),
+        ("\x00\x01", "attachment"),
+        ("", "attachment"),
+    ],
+)
+def test_file_names_are_kept_as_a_bare_printable_name(sent: str, kept: str) -> None:
+    assert safe_filename(sent) == kept
+
+
+def test_long_file_names_are_cut_keeping_their_extension() -> None:
+    kept = safe_filename("很" * 500 + ".jpeg")
+    assert len(kept) == MAX_NAME_LENGTH and kept.endswith("很.jpeg")
+    assert len(safe_filename("x" * 500)) == MAX_NAME_LENGTH
