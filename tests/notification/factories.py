@@ -8,6 +8,8 @@ from typing import Any
 from propcare_shared.events.envelope import Event, new_event
 from propcare_shared.http.app import ServiceContext
 from propcare_shared.mongo import new_id
+from propcare_shared.sealing import Sealer
+from propcare_shared.settings import DEVELOPMENT_PERSONAL_DATA_KEY
 
 # Monday 23 November 2026, 10:00 in Shanghai.
 MONDAY_MORNING = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
@@ -17,10 +19,14 @@ MONDAY_NIGHT = datetime(2026, 11, 23, 15, 30, tzinfo=UTC)
 RESPONSE_DUE = MONDAY_MORNING + timedelta(hours=24)
 RESOLVE_DUE = datetime(2026, 11, 26, 15, 59, 59, tzinfo=UTC)
 RESOLVE_DUE_LOCAL = "2026-11-26 23:59"
+# The phone as the resident wrote it, and as notification keeps and delivers it (E.164).
 PHONE = "13800138000"
+PHONE_E164 = "+8613800138000"
 NAME = "王女士"
 EMAIL = "wang.nvshi@example.com"
 PURPOSES = ("messages",)
+# Intake seals with the first of PERSONAL_DATA_KEYS; the test settings keep the development key.
+INTAKE_SEALER = Sealer([DEVELOPMENT_PERSONAL_DATA_KEY])
 
 
 def received_event(
@@ -33,8 +39,10 @@ def received_event(
     estate_id: str = "NS01",
     region_id: str = "R1",
     received_at: datetime = MONDAY_MORNING,
+    group_id: str = "G1",
+    sealer: Sealer = INTAKE_SEALER,
 ) -> Event:
-    """Return a ``complaint.received`` as intake emits it, with the reporter's contact."""
+    """Return a ``complaint.received`` as intake emits it: the reporter's contact sealed, their role in clear."""
     complaint_id = complaint_id or new_id()
     return new_event(
         "complaint.received",
@@ -50,10 +58,11 @@ def received_event(
             "received_at": received_at,
             "language": language,
             "timezone": "Asia/Shanghai",
-            "reporter": {"name": NAME, "phone": phone, "email": email, "role": "owner"},
+            "reporter_role": "owner",
+            "contact": sealer.seal({"name": NAME, "phone": phone, "email": email}),
         },
         correlation_id=complaint_id,
-        group_id="G1",
+        group_id=group_id,
         region_id=region_id,
         estate_id=estate_id,
         seq=1,

@@ -9,10 +9,11 @@ import pytest
 from flask.testing import FlaskClient
 
 from notification.dispatcher import Dispatcher
+from notification.store import NotificationStore
 from propcare_shared.events.envelope import Event
 from propcare_shared.settings import Settings
 from propcare_shared.testing import bearer
-from tests.notification.factories import NAME, PHONE, received_event, work_order_event
+from tests.notification.factories import NAME, PHONE, PHONE_E164, received_event, survey_event, work_order_event
 
 
 @pytest.fixture
@@ -40,11 +41,12 @@ def test_the_list_shows_the_callers_estates_with_attempts_and_masked_recipients(
     assert [item["kind"] for item in items] == ["resolved", "acknowledgement"]
     assert {item["estate_id"] for item in items} == {"NS01"}
     acknowledgement = items[1]
-    assert acknowledgement["recipient"] == "138****8000" and acknowledgement["status"] == "sent"
+    assert acknowledgement["recipient"] == "+86 138****8000" and acknowledgement["status"] == "sent"
     assert [(a["number"], a["provider"], a["status"]) for a in acknowledgement["attempts"]] == [(1, "log", "sent")]
     assert acknowledgement["attempt_count"] == 1 and acknowledgement["sent_at"].endswith("Z")
     assert items[0]["status"] == "queued" and items[0]["attempts"] == []
-    assert PHONE not in response.get_data(as_text=True) and NAME not in response.get_data(as_text=True)
+    body = response.get_data(as_text=True)
+    assert PHONE not in body and PHONE_E164 not in body and NAME not in body
 
 
 def test_the_list_filters_by_complaint_status_channel_and_kind(client: FlaskClient, settings: Settings, recorded: dict[str, Event]) -> None:
@@ -78,9 +80,11 @@ def test_another_estate_is_forbidden(client: FlaskClient, settings: Settings, re
     regional = bearer(settings, role="regional_ops", regions=["R1"])
     assert client.get("/api/v1/notifications", query_string={"estate_id": "FT02"}, headers=regional).status_code == 403
     assert {item["estate_id"] for item in client.get("/api/v1/notifications", headers=regional).get_json()["items"]} == {"NS01"}
-    quiet_estate = client.get("/api/v1/notifications", query_string={"estate_id": "NS02"}, headers=regional)
-    assert quiet_estate.status_code == 200 and quiet_estate.get_json()["items"] == []
-    assert client.get("/api/v1/notifications", query_string={"estate_id": "NS02"}, headers=manager(settings)).status_code == 403
+    # An estate notification knows nothing of is "not yours" (404), unless the caller's own token names it.
+    assert client.get("/api/v1/notifications", query_string={"estate_id": "NS02"}, headers=regional).status_code == 404
+    assert client.get("/api/v1/notifications", query_string={"estate_id": "NS02"}, headers=manager(settings)).status_code == 404
+    own_quiet_estate = client.get("/api/v1/notifications", query_string={"estate_id": "NS02"}, headers=manager(settings, "NS02"))
+    assert own_quiet_estate.status_code == 200 and own_quiet_estate.get_json()["items"] == []
 
 
 def test_one_message_with_its_attempts(client: FlaskClient, settings: Settings, recorded: dict[str, Event]) -> None:
@@ -90,8 +94,57 @@ def test_one_message_with_its_attempts(client: FlaskClient, settings: Settings, 
     response = client.get(f"/api/v1/notifications/{listed[0]['id']}", headers=manager(settings))
     assert response.status_code == 200
     message = response.get_json()
-    assert message["recipient"] == "138****8000" and message["attempts"][0]["status"] == "sent" and message["call_task"] is None
+    assert message["recipient"] == "+86 138****8000" and message["attempts"][0]["status"] == "sent" and message["call_task"] is None
     assert client.get("/api/v1/notifications/nope", headers=manager(settings)).status_code == 404
+
+
+def test_another_group_using_the_same_region_and_estate_names_sees_nothing_of_g1(
+    client: FlaskClient, settings: Settings, handle: Callable[[Event], bool], recorded: dict[str, Event]
+) -> None:
+    g2_own = received_event(estate_id="G2E1", region_id="R1", group_id="G2")
+    handle(g2_own)
+    handle(work_order_event("complaint.classified", g2_own, action="classify", status="classified"))
+    g1_ids = {item["id"] for item in client.get("/api/v1/notifications", headers=bearer(settings)).get_json()["items"]}
+    assert len(g1_ids) == 3
+
+    g2_regional = bearer(settings, role="regional_ops", group_id="G2", regions=["R1"])
+    listed = client.get("/api/v1/notifications", headers=g2_regional).get_json()["items"]
+    assert [item["complaint_id"] for item in listed] == [g2_own.data["complaint_id"]]
+    assert client.get("/api/v1/notifications", query_string={"estate_id": "NS01"}, headers=g2_regional).status_code == 404
+
+    g2_manager = bearer(settings, role="manager", group_id="G2", estates=["NS01"])
+    assert client.get("/api/v1/notifications", headers=g2_manager).get_json()["items"] == []
+    ns01_complaint = recorded["NS01"].data["complaint_id"]
+    by_complaint = client.get("/api/v1/notifications", query_string={"complaint_id": ns01_complaint}, headers=g2_manager)
+    assert by_complaint.status_code == 200 and by_complaint.get_json()["items"] == []
+    assert client.get("/api/v1/notifications", query_string={"estate_id": "NS01"}, headers=g2_manager).status_code == 404
+    for headers in (g2_regional, g2_manager):
+        missing = client.get("/api/v1/notifications/no-such-message", headers=headers).get_json()
+        for message_id in g1_ids:
+            refused = client.get(f"/api/v1/notifications/{message_id}", headers=headers)
+            # Another group's message is answered exactly as a missing one: its id cannot be told apart.
+            assert refused.status_code == 404
+            assert refused.get_json() == {**missing, "detail": missing["detail"].replace("no-such-message", message_id)}
+
+
+def test_staff_see_survey_links_without_their_token_and_the_resident_gets_the_real_link(
+    client: FlaskClient, settings: Settings, handle: Callable[[Event], bool], store: NotificationStore
+) -> None:
+    received = received_event()
+    handle(received)
+    invited = survey_event(received, invitation_id="inv-42")
+    handle(invited)
+    link = invited.data["link"]
+    token = link.rsplit("/", 1)[-1]
+    [listed] = client.get("/api/v1/notifications", query_string={"kind": "survey_invitation"}, headers=manager(settings)).get_json()[
+        "items"
+    ]
+    one = client.get(f"/api/v1/notifications/{listed['id']}", headers=manager(settings))
+    for shown in (listed, one.get_json()):
+        assert token not in shown["body"] and token not in shown["title"]
+        assert link.removesuffix(token) + "…" in shown["body"]
+    [stored] = store.messages_of(received.data["complaint_id"])
+    assert link in stored["body"]  # what the dispatcher delivers to the resident
 
 
 def test_a_message_shows_its_call_task(client: FlaskClient, settings: Settings, handle: Callable[[Event], bool]) -> None:

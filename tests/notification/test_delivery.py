@@ -31,7 +31,16 @@ from propcare_shared.mongod import free_port
 from propcare_shared.testing import wait_for
 from propcare_shared.worker import Worker
 from tests.notification.conftest import FAST
-from tests.notification.factories import EMAIL, PHONE, RESOLVE_DUE_LOCAL, outbox_events, received_event, work_order_event
+from tests.notification.factories import (
+    EMAIL,
+    PHONE,
+    PHONE_E164,
+    RESOLVE_DUE_LOCAL,
+    outbox_events,
+    received_event,
+    survey_event,
+    work_order_event,
+)
 
 TOKEN = "provider-token-for-tests"
 
@@ -176,10 +185,26 @@ def test_a_webhook_delivers_with_the_bearer_credential(
     [request] = gateway.received("/push")
     assert request["headers"]["Authorization"] == f"Bearer {TOKEN}"
     assert request["headers"]["Idempotency-Key"] == message["_id"]
-    assert request["json"]["to"] == PHONE and request["json"]["template"] == "acknowledgement"
+    assert request["json"]["to"] == PHONE_E164 and request["json"]["template"] == "acknowledgement"
     assert RESOLVE_DUE_LOCAL in request["json"]["body"]
     assert message["provider"] == "webhook"
     wait_for(lambda: outbox_events(context, "notification.sent"), timeout=10, message="notification.sent in the outbox")
+
+
+def test_the_resident_receives_the_real_survey_link_that_staff_see_masked(
+    gateway: Gateway, handle: Callable[[Event], bool], context: ServiceContext, store: NotificationStore, clock: FrozenClock
+) -> None:
+    received = received_event(channel="wechat", phone="+86 138-0013-8000")
+    handle(received)
+    invited = survey_event(received, invitation_id="inv-7")
+    handle(invited)
+    clock.advance(timedelta(days=1))  # past the quiet hours that always hold survey messages
+    assert build_dispatcher(context, config=webhook_config(gateway)).dispatch_due() == 1
+    [request] = gateway.received("/wechat")
+    assert request["json"]["to"] == PHONE_E164 and request["json"]["template"] == "survey_invitation"
+    assert invited.data["link"] in request["json"]["body"]
+    [message] = store.messages_of(received.data["complaint_id"])
+    assert message["status"] == "sent"
 
 
 def test_a_failing_webhook_is_retried_with_backoff_then_failed(

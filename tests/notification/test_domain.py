@@ -7,10 +7,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from notification.domain import channels, compose, schedule
-from notification.domain.masking import mask_recipient
+from notification.domain.contact import INVALID_PHONE, UNREADABLE, ContactDetails, open_contact
+from notification.domain.masking import mask_links, mask_recipient
+from propcare_shared.sealing import Sealer, new_key
 from tests.notification.factories import MONDAY_MORNING, MONDAY_NIGHT, RESOLVE_DUE, RESPONSE_DUE
 
 PHONE = "13800138000"
+PHONE_E164 = "+8613800138000"
 
 
 @pytest.mark.parametrize(
@@ -26,7 +29,43 @@ PHONE = "13800138000"
 )
 def test_residents_are_answered_on_the_channel_they_used(complaint_channel: str, expected_channel: str) -> None:
     route = channels.resident_route(complaint_channel=complaint_channel, phone=PHONE, email=None, tier="general")
-    assert (route.channel, route.recipient, route.skip_reason) == (expected_channel, PHONE, None)
+    assert (route.channel, route.recipient, route.skip_reason) == (expected_channel, PHONE_E164, None)
+
+
+@pytest.mark.parametrize("written", [PHONE, PHONE_E164, "86-13800138000", "+86 138-0013-8000"])
+def test_a_phone_goes_out_in_e164_however_it_was_kept(written: str) -> None:
+    assert channels.resident_route(complaint_channel="web", phone=written, email=None, tier="general").recipient == PHONE_E164
+
+
+def test_a_phone_that_is_not_a_number_is_skipped_with_the_reason_not_sent() -> None:
+    route = channels.resident_route(complaint_channel="phone", phone="12345", email=None, tier="general")
+    assert (route.recipient, route.skip_reason, route.call_task_reason) == (None, INVALID_PHONE, None)
+
+
+def test_an_unreadable_contact_is_the_skip_reason() -> None:
+    route = channels.resident_route(complaint_channel="app", phone=None, email=None, tier="general", contact_problem=UNREADABLE)
+    assert route.skip_reason == UNREADABLE and route.skip_reason.startswith("undeliverable: contact unreadable")
+
+
+def test_the_sealed_contact_opens_to_an_e164_phone_and_no_name() -> None:
+    sealer = Sealer([new_key()])
+    sealed = sealer.seal({"name": "王女士", "phone": "+86 138-0013-8000", "email": " wang@example.com "})
+    assert open_contact(sealed, sealer=sealer) == ContactDetails(phone=PHONE_E164, email="wang@example.com", problem=None)
+    assert open_contact(None, sealer=sealer) == ContactDetails()
+
+
+def test_a_rotated_key_list_opens_contacts_sealed_with_the_old_key() -> None:
+    old, new = new_key(), new_key()
+    sealed_before_rotation = Sealer([old]).seal({"name": "王女士", "phone": PHONE, "email": None})
+    assert open_contact(sealed_before_rotation, sealer=Sealer([new, old])).phone == PHONE_E164
+
+
+def test_a_contact_no_key_opens_or_with_an_invalid_phone_keeps_the_reason() -> None:
+    sealed_elsewhere = Sealer([new_key()]).seal({"phone": PHONE})
+    assert open_contact(sealed_elsewhere, sealer=Sealer([new_key()])) == ContactDetails(problem=UNREADABLE)
+    sealer = Sealer([new_key()])
+    invalid = open_contact(sealer.seal({"phone": "12345", "email": "a@example.com"}), sealer=sealer)
+    assert invalid == ContactDetails(phone=None, email="a@example.com", problem=INVALID_PHONE)
 
 
 def test_email_goes_by_email_and_falls_back_to_sms_without_an_address() -> None:
@@ -117,6 +156,8 @@ def test_time_limit_is_the_resolve_deadline_else_the_response_one() -> None:
     ("address", "masked"),
     [
         ("13800138000", "138****8000"),
+        ("+8613800138000", "+86 138****8000"),
+        ("+85291234567", "+852 ****4567"),
         ("wang.li@example.com", "w******@example.com"),
         ("88881234", "****1234"),
         ("role:supervisor", "role:supervisor"),
@@ -126,3 +167,17 @@ def test_time_limit_is_the_resolve_deadline_else_the_response_one() -> None:
 )
 def test_recipients_are_masked(address: str | None, masked: str | None) -> None:
     assert mask_recipient(address) == masked
+
+
+@pytest.mark.parametrize(
+    ("text", "masked"),
+    [
+        ("请填写：https://propcare.example.cn/s/ImludiI.Ab-_9x\n谢谢", "请填写：https://propcare.example.cn/s/…\n谢谢"),
+        ("Track it: https://propcare.example.cn/r/t/AbC_d-9. Thanks", "Track it: https://propcare.example.cn/r/t/… Thanks"),
+        ("GET /api/v1/track/tok3n?lang=en", "GET /api/v1/track/…?lang=en"),
+        ("工单号 NS01-20261123-0001", "工单号 NS01-20261123-0001"),
+        (None, None),
+    ],
+)
+def test_resident_links_lose_their_token_in_what_staff_see(text: str | None, masked: str | None) -> None:
+    assert mask_links(text) == masked

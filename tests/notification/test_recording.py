@@ -12,7 +12,7 @@ from notification.dispatcher import Dispatcher
 from notification.store import NotificationStore
 from propcare_shared.clock import FrozenClock
 from propcare_shared.events.envelope import Event
-from tests.notification.factories import MONDAY_NIGHT, PHONE, received_event, sla_event, survey_event, work_order_event
+from tests.notification.factories import MONDAY_NIGHT, PHONE_E164, received_event, sla_event, survey_event, work_order_event
 
 TUESDAY_SEVEN_LOCAL = datetime(2026, 11, 23, 23, 0, tzinfo=UTC)
 
@@ -117,8 +117,8 @@ def test_survey_invitations_and_reminders_reach_the_resident(handle: Callable[[E
     handle(reminder)
     messages = store.messages_of(received.data["complaint_id"])
     assert [(m["kind"], m["channel"], m["recipient"]) for m in messages] == [
-        ("survey_invitation", "wechat", PHONE),
-        ("survey_reminder", "wechat", PHONE),
+        ("survey_invitation", "wechat", PHONE_E164),
+        ("survey_reminder", "wechat", PHONE_E164),
     ]
     assert invitation.data["link"] in messages[0]["body"]
 

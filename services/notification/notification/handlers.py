@@ -17,6 +17,7 @@ from notification.store import SKIPPED, NotificationStore
 from propcare_shared.events.bus import Subscription
 from propcare_shared.events.envelope import Event
 from propcare_shared.http.app import ServiceContext
+from propcare_shared.sealing import Sealer
 
 SERVICE = "notification"
 PURPOSE = "messages"
@@ -44,10 +45,11 @@ def subscriptions(context: ServiceContext) -> list[Subscription]:
 
 def on_event(context: ServiceContext, store: NotificationStore) -> Callable[[Event], None]:
     """Return the handler that records the messages an event asks for."""
+    sealer = Sealer(context.settings.personal_data_keys)
 
     def handle(event: Event) -> None:
         recorded = context.uow.run(
-            lambda tx: record(tx, store=store, event=event, now=context.clock()), handled_event=event, consumer=CONSUMER
+            lambda tx: record(tx, store=store, event=event, now=context.clock(), sealer=sealer), handled_event=event, consumer=CONSUMER
         )
         for message in recorded:
             if message["status"] == SKIPPED:

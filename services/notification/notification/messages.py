@@ -1,6 +1,10 @@
 """Recording messages from events, inside the consuming handler's unit of work (no sending here).
 
-- ``complaint.received`` stores the resident's contact, channel, language and time zone.
+- ``complaint.received`` stores the resident's contact, channel, language and time zone. The contact
+  arrives sealed (``contact``, opened with ``PERSONAL_DATA_KEYS``, ``domain.contact``); the phone is
+  kept in E.164. A contact no key opens, or a phone that is not a number, is stored without that
+  address and with the reason, and a warning without personal data is logged: the complaint's
+  resident messages are then recorded as skipped with that reason (not retried, not parked).
 - ``complaint.classified`` and ``complaint.assigned`` record the acknowledgement with the time limit;
   its ``dedupe_key`` (one per complaint, unique index) makes it one message however many of the two
   events arrive, in any order, on any replica. A later ``complaint.assigned`` that moves the
@@ -18,16 +22,21 @@ with the reason when they cannot be delivered; the worker's dispatch loop sends 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
 from notification.domain import channels, compose, schedule
+from notification.domain.contact import UNREADABLE, open_contact
 from notification.store import QUEUED, SKIPPED, NotificationStore
 from notification.templates import DEFAULT_LANGUAGE, normalise_language, render
 from propcare_shared.events.envelope import Event
 from propcare_shared.events.outbox import Transaction
 from propcare_shared.mongo import new_id
+from propcare_shared.sealing import Sealer
+
+log = logging.getLogger(__name__)
 
 STAFF_LANGUAGE = DEFAULT_LANGUAGE
 
@@ -36,10 +45,10 @@ class ContactNotKnown(Exception):
     """Raised when a complaint's contact has not arrived yet; the event is retried later."""
 
 
-def record(tx: Transaction, *, store: NotificationStore, event: Event, now: datetime) -> list[dict[str, Any]]:
+def record(tx: Transaction, *, store: NotificationStore, event: Event, now: datetime, sealer: Sealer) -> list[dict[str, Any]]:
     """Record what an event asks to tell; return the messages recorded."""
     if event.type == "complaint.received":
-        store.save_contact(_contact(event, now), session=tx.session)
+        store.save_contact(_contact(event, now, sealer), session=tx.session)
         return []
     if event.type in compose.ACKNOWLEDGING_EVENTS:
         return _on_assignment(tx, store=store, event=event, now=now)
@@ -54,17 +63,27 @@ def record(tx: Transaction, *, store: NotificationStore, event: Event, now: date
     return []
 
 
-def _contact(event: Event, now: datetime) -> dict[str, Any]:
+def _contact(event: Event, now: datetime, sealer: Sealer) -> dict[str, Any]:
     data = event.data
-    reporter = data.get("reporter") or {}
+    details = open_contact(data.get("contact"), sealer=sealer)
+    if details.problem is not None:
+        # Ids only: the reason is one of domain.contact's fixed texts, never the contact itself.
+        log.log(
+            logging.WARNING if details.problem == UNREADABLE else logging.INFO,
+            "the reporter's contact cannot be used: %s",
+            details.problem,
+            extra={"complaint_id": data["complaint_id"], "event_id": event.id},
+        )
     return {
         "_id": data["complaint_id"],
         "ticket_no": data["ticket_no"],
         "channel": data["channel"],
         "language": normalise_language(data.get("language")),
         "timezone": data.get("timezone") or schedule.DEFAULT_TIMEZONE,
-        "phone": reporter.get("phone") or None,
-        "email": reporter.get("email") or None,
+        "phone": details.phone,
+        "email": details.email,
+        "contact_problem": details.problem,
+        "reporter_role": data.get("reporter_role"),
         "tier": None,
         "group_id": event.group_id,
         "region_id": event.region_id,
@@ -138,7 +157,11 @@ def _resident_message(
     tier = event.data.get("tier") or contact.get("tier")
     timezone = contact.get("timezone")
     route = channels.resident_route(
-        complaint_channel=contact.get("channel"), phone=contact.get("phone"), email=contact.get("email"), tier=tier
+        complaint_channel=contact.get("channel"),
+        phone=contact.get("phone"),
+        email=contact.get("email"),
+        tier=tier,
+        contact_problem=contact.get("contact_problem"),
     )
     if contact.get("channel") is None and route.skip_reason:
         route = channels.Route(route.channel, None, skip_reason="no contact is known for this invitation")

@@ -1,10 +1,12 @@
 """Notification's MongoDB database; the only module of the service that touches MongoDB.
 
 Collections:
-- ``contacts``: one document per complaint (``_id`` = complaint id) with the resident's phone and
-  e-mail, the channel they used, their language and the estate's time zone, and the tier once
-  dispatch classified it. The only place in Propcare besides intake that holds a resident's
-  contact; no name is kept (messages never address residents by name), and nothing here is logged.
+- ``contacts``: one document per complaint (``_id`` = complaint id) with the resident's phone (E.164
+  only) and e-mail, ``contact_problem`` when an address could not be used (a contact no key opens,
+  a phone that is not a number), the reporter's role, the channel they used, their language and
+  the estate's time zone, and the tier once dispatch classified it. The only place in Propcare
+  besides intake that holds a resident's contact; no name is kept (messages never address residents
+  by name), and nothing here is logged.
 - ``messages``: one document per message to one recipient, with its rendered title and body,
   its delivery channel and address, and its state: ``queued`` (due at ``not_before``), ``sending``
   (claimed by one dispatcher until ``lease_until``), ``retrying`` (due again at ``not_before``),
@@ -49,6 +51,8 @@ INDEXES: list[IndexSpec] = [
     IndexSpec(MESSAGES, [("estate_id", ASCENDING), ("_id", DESCENDING)]),
     IndexSpec(MESSAGES, [("region_id", ASCENDING), ("_id", DESCENDING)]),
     IndexSpec(MESSAGES, [("group_id", ASCENDING), ("_id", DESCENDING)]),
+    IndexSpec(MESSAGES, [("group_id", ASCENDING), ("region_id", ASCENDING), ("_id", DESCENDING)]),
+    IndexSpec(CONTACTS, [("estate_id", ASCENDING)]),
     IndexSpec(ATTEMPTS, [("message_id", ASCENDING), ("at", ASCENDING)]),
     IndexSpec(CALL_TASKS, [("message_id", ASCENDING)], {"unique": True}),
     IndexSpec(CALL_TASKS, [("complaint_id", ASCENDING)]),
@@ -145,5 +149,10 @@ class NotificationStore:
         return {task["message_id"]: task for task in self.database[CALL_TASKS].find({"message_id": {"$in": list(message_ids)}})}
 
     def estate_tenancy(self, estate_id: str) -> dict[str, Any] | None:
-        """Return the group and region of an estate as recorded on its messages, or None if it has none."""
-        return self.database[MESSAGES].find_one({"estate_id": estate_id}, {"group_id": 1, "region_id": 1, "estate_id": 1})
+        """Return the group and region of an estate as its complaints' contacts or messages record them, or None."""
+        projection = {"_id": 0, "group_id": 1, "region_id": 1}
+        for collection in (CONTACTS, MESSAGES):
+            known = self.database[collection].find_one({"estate_id": estate_id}, projection)
+            if known is not None:
+                return known
+        return None

@@ -7,7 +7,10 @@ Residents are answered on the channel they complained on:
 - ``gov_hotline`` → the hotline's callback, which a later issue builds: recorded as skipped with the reason;
 - every other channel (web, front_desk, grid_visit, owners_committee, open311) → an SMS when a phone is known.
 Important and emergency complaints also get a call task: written and verbal feedback (书面+口头).
-A message that cannot be delivered (no address) is recorded as skipped, never silently dropped.
+A message that cannot be delivered (no address) is recorded as skipped, never silently dropped, with
+the reason the contact gave (no phone known, a phone that is not a number, a contact unreadable).
+Phones go out in E.164 only: a phone stored in another form (a contact kept before E.164) is
+normalised here, and one that is not a valid number is treated as none.
 
 Staff contacts live in dispatch's directory, not here: a staff message is addressed to a role
 (``role:supervisor``) or a staff id (``staff:eng-1``) on the ``staff`` channel.
@@ -17,6 +20,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+
+from notification.domain.contact import phone_or_problem
 
 APP_PUSH = "app_push"
 WECHAT = "wechat"
@@ -28,6 +33,7 @@ DELIVERY_CHANNELS = (APP_PUSH, WECHAT, SMS, EMAIL, HOTLINE, STAFF)
 
 VERBAL_FEEDBACK_TIERS = frozenset({"important", "emergency"})
 HOTLINE_SKIP_REASON = "hotline callback not built yet: the 12345 reply is sent by the hotline integration"
+NO_PHONE_REASON = "no phone number is known for this complaint"
 ESCALATION_ROLES = {0: "supervisor", 1: "supervisor", 2: "manager", 3: "regional_ops"}
 
 
@@ -41,24 +47,27 @@ class Route:
     call_task_reason: str | None = None
 
 
-def resident_route(*, complaint_channel: str | None, phone: str | None, email: str | None, tier: str | None) -> Route:
-    """Return the delivery channel, the address and whether an agent should also call."""
-    phone = phone or None
+def resident_route(
+    *, complaint_channel: str | None, phone: str | None, email: str | None, tier: str | None, contact_problem: str | None = None
+) -> Route:
+    """Return the delivery channel, the address (a phone in E.164) and whether an agent should also call."""
+    phone, phone_problem = phone_or_problem(phone)
+    missing = contact_problem or phone_problem or NO_PHONE_REASON
     call_task_reason = _call_task_reason(complaint_channel, tier) if phone else None
     if complaint_channel == "gov_hotline":
         return Route(HOTLINE, None, skip_reason=HOTLINE_SKIP_REASON)
     if complaint_channel == "app":
-        return _to_phone(APP_PUSH, phone, call_task_reason)
+        return _to_phone(APP_PUSH, phone, call_task_reason, missing)
     if complaint_channel == "wechat":
-        return _to_phone(WECHAT, phone, call_task_reason)
+        return _to_phone(WECHAT, phone, call_task_reason, missing)
     if complaint_channel == "email" and email:
         return Route(EMAIL, email, call_task_reason=call_task_reason)
-    return _to_phone(SMS, phone, call_task_reason)
+    return _to_phone(SMS, phone, call_task_reason, missing)
 
 
-def _to_phone(channel: str, phone: str | None, call_task_reason: str | None) -> Route:
+def _to_phone(channel: str, phone: str | None, call_task_reason: str | None, missing: str) -> Route:
     if phone is None:
-        return Route(channel, None, skip_reason="no phone number is known for this complaint")
+        return Route(channel, None, skip_reason=missing)
     return Route(channel, phone, call_task_reason=call_task_reason)
 
 
