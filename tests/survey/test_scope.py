@@ -125,12 +125,18 @@ def test_the_residents_own_answer_is_online_and_recorded_by_nobody(
 def test_whoever_resolved_the_complaint_may_not_record_its_answer(
     client: FlaskClient, settings: Settings, invite: Callable[..., dict[str, Any]]
 ) -> None:
-    invited = invite(assignee_id="eng-1")
-    handler = bearer(settings, role="handler", sub="eng-1", estates=["NS01"])
-    refused = client.post(staff_url(invited), json=PHONE_ANSWER, headers=handler)
-    assert refused.status_code == 403
-    colleague = bearer(settings, role="supervisor", sub="sup-1", estates=["NS01"])
+    invited = invite(assignee_id="sup-1")
+    resolver = bearer(settings, role="supervisor", sub="sup-1", estates=["NS01"])
+    assert client.post(staff_url(invited), json=PHONE_ANSWER, headers=resolver).status_code == 403
+    colleague = bearer(settings, role="agent", sub="agent-7", estates=["NS01"])
     assert client.post(staff_url(invited), json=PHONE_ANSWER, headers=colleague).status_code == 201
+
+
+def test_no_handler_records_a_follow_up_answer(client: FlaskClient, settings: Settings, invite: Callable[..., dict[str, Any]]) -> None:
+    invited = invite(assignee_id="eng-1")
+    other_handler = bearer(settings, role="handler", sub="eng-2", estates=["NS01"])
+    refused = client.post(staff_url(invited), json=PHONE_ANSWER, headers=other_handler)
+    assert refused.status_code == 403 and "handler" not in refused.get_json()["required_roles"]
 
 
 def test_an_actor_id_other_than_the_caller_is_422_and_the_callers_own_is_accepted(

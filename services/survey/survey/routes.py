@@ -65,6 +65,8 @@ pages = Blueprint("survey_pages", __name__, url_prefix="/s", description="The re
 BLUEPRINTS = (surveys, pages)
 # People only: a machine client (role ``service``) neither records a resident's answer nor reads the links.
 SURVEY_STAFF_ROLES = tuple(role for role in STAFF_ROLES if role != "service")
+# Handlers are the people whose work the follow-up rates: they never record its answer.
+ANSWER_RECORDERS = tuple(role for role in SURVEY_STAFF_ROLES if role != "handler")
 F = TypeVar("F", bound=Callable[..., Any])
 _templates = Environment(loader=PackageLoader("survey", "templates"), autoescape=select_autoescape(["html", "j2"]))
 
@@ -134,7 +136,7 @@ def post_response(values: dict[str, Any], token: str) -> Response:
 
 
 @surveys.route("/invitations/<invitation_id>/responses", methods=["POST"])
-@authenticated(roles=SURVEY_STAFF_ROLES)
+@authenticated(roles=ANSWER_RECORDERS)
 @surveys.arguments(StaffAnswerIn)
 @surveys.response(201, AnswerOut)
 def post_staff_response(values: dict[str, Any], invitation_id: str) -> Response:
