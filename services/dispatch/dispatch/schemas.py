@@ -84,7 +84,12 @@ class ActionIn(Schema):
     """An action on a work order; which fields are required depends on the action."""
 
     action = fields.String(required=True, validate=validate.OneOf(ACTIONS))
-    actor_id = fields.String(load_default=None, allow_none=True, validate=ID)
+    actor_id = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=ID,
+        metadata={"description": "Optional; the actor is always the token's sub, and any other value is a 422."},
+    )
     note = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=2000))
     reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=500))
     resolution = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=2000))
