@@ -55,7 +55,7 @@ class Reporter(Schema):
     """Who reports the complaint."""
 
     name = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=100))
-    phone = Phone(required=True, metadata={"description": "Kept in E.164, e.g. +8613800138000."})
+    phone = Phone(required=True, metadata={"description": "Any way a person writes it; kept in E.164 (+86…)."})
     role = fields.String(load_default="owner", validate=validate.OneOf(REPORTER_ROLES))
 
 
