@@ -27,7 +27,7 @@ TIMEZONE = "Asia/Shanghai"
 DEPARTMENTS = ("engineering", "security", "environment", "finance", "customer_service")
 HOUSEHOLD_TYPES = ("owner", "owner", "tenant", "owner", "vacant")
 AGE_BANDS = ("18-35", "36-50", "51-65", "65+")
-TOKEN_TTL_SECONDS = 30 * 24 * 3600
+TOKEN_TTL_SECONDS = 12 * 3600  # within JWT_MAX_TTL (24 h by default): tokens are short-lived everywhere
 STAFF_RETRY_SECONDS = 60.0
 
 
@@ -49,7 +49,7 @@ ESTATES = (
 
 
 def admin_token(secret: str) -> str:
-    """Return a group_admin token for the demo group, valid for 30 days."""
+    """Return a group_admin token for the demo group, valid for 12 hours (restart `make run` for a new one)."""
     return issue_token(secret, sub="demo-admin", role="group_admin", group_id=GROUP_ID, ttl_seconds=TOKEN_TTL_SECONDS)
 
 
@@ -206,7 +206,7 @@ def banner(base_url: str, *, token: str, services: list[str], demo_state: str) -
     lines += [
         f"  demo city     {demo_state}: estates {', '.join(e.estate_id for e in ESTATES)} in region {REGION_ID} of group {GROUP_ID}",
         "",
-        "A group_admin token for the demo (30 days):",
+        "A group_admin token for the demo (12 hours):",
         f"  export TOKEN={token}",
         "",
         "Post a complaint:",

@@ -96,11 +96,13 @@ class MongodProcess:
                     if time.monotonic() > deadline:
                         raise RuntimeError(f"mongod did not answer within {timeout}s; see {log_path}") from None
                     time.sleep(0.1)
+            host = f"127.0.0.1:{self.port}"
             try:
-                client.admin.command("replSetInitiate", {"_id": REPLICA_SET, "members": [{"_id": 0, "host": f"127.0.0.1:{self.port}"}]})
+                client.admin.command("replSetInitiate", {"_id": REPLICA_SET, "members": [{"_id": 0, "host": host}]})
             except OperationFailure as exc:
                 if exc.code != 23:  # AlreadyInitialized: a kept data folder
                     raise
+                _follow_port(client, host)
             while not client.admin.command("hello").get("isWritablePrimary"):
                 if time.monotonic() > deadline:
                     raise RuntimeError("the replica set elected no primary in time")
@@ -126,3 +128,13 @@ class MongodProcess:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def _follow_port(client: MongoClient, host: str) -> None:
+    """Point a kept one-node replica set at this start's port (the preferred port may have been taken)."""
+    config = client.admin.command("replSetGetConfig")["config"]
+    if config["members"][0]["host"] == host:
+        return
+    config["members"][0]["host"] = host
+    config["version"] += 1
+    client.admin.command("replSetReconfig", config, force=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from infra.tools import event_catalogue
+from infra.tools import event_catalogue, route_roles
 from propcare_shared.events.catalogue import CATALOGUE
 from propcare_shared.settings import Settings
 
@@ -22,6 +22,14 @@ class _RecordingEnviron(dict[str, str]):
     def get(self, key: str, default: str | None = None) -> str | None:  # type: ignore[override]
         self.asked.append(key)
         return default
+
+
+def test_security_doc_lists_every_route_with_who_may_call_it() -> None:
+    current = (ROOT / "docs" / "SECURITY.md").read_text()
+    assert current == route_roles.render(current), "run python -m infra.tools.route_roles"
+    unguarded = [row for row in route_roles.rows() if "UNGUARDED" in row[3]]
+    assert not unguarded, f"routes without `authenticated` that are not named public with a reason: {unguarded}"
+    assert len(route_roles.rows()) >= 30
 
 
 def test_events_doc_is_generated_from_the_catalogue() -> None:

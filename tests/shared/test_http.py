@@ -238,7 +238,9 @@ def _token(settings: Settings, **claims: Any) -> dict[str, str]:
 
     now = int(time.time())
     body = {"sub": "s1", "role": "manager", "group_id": "G1", "estates": ["NS01"], "iat": now, "exp": now + 600, **claims}
-    return {"Authorization": "Bearer " + jwt.encode({k: v for k, v in body.items() if v is not ...}, settings.jwt_secret, algorithm="HS256")}
+    return {
+        "Authorization": "Bearer " + jwt.encode({k: v for k, v in body.items() if v is not ...}, settings.jwt_secret, algorithm="HS256")
+    }
 
 
 @pytest.mark.parametrize(

@@ -84,3 +84,21 @@ def test_a_scope_query_never_leaves_the_callers_group() -> None:
     assert Scope("group", "G2").query(group_id="G1") == {"group_id": {"$in": []}}
     assert Scope("region", "R1").query(group_id="G2") == {"group_id": "G2", "region_id": "R1"}
     assert Scope("region", "R1").key(group_id="G2") == "region:G2/R1"
+
+
+def test_a_kept_mongod_data_folder_starts_again_on_another_port(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from pymongo import MongoClient
+
+    from propcare_shared.mongod import MongodProcess, free_port
+
+    first = MongodProcess(dbpath=tmp_path / "mongo", port=free_port(), keep_data=True).start()
+    with MongoClient(first.url) as client:
+        client.kept.things.insert_one({"_id": 1})
+    first.stop()
+    second = MongodProcess(dbpath=tmp_path / "mongo", port=free_port(), keep_data=True).start()
+    try:
+        with MongoClient(second.url) as client:
+            assert client.kept.things.find_one({"_id": 1}) == {"_id": 1}
+            client.kept.things.insert_one({"_id": 2})
+    finally:
+        second.stop()

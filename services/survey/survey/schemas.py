@@ -56,7 +56,8 @@ class InvitationListArgs(PageArgs):
 class InvitationOut(Schema):
     """An invitation with its state; never the resident's link (staff get ``link: null``)."""
 
-    invitation_id = fields.String(attribute="_id")
+    id = fields.String(attribute="_id", dump_only=True, metadata={"description": "The invitation's id, as campaign invitations name it."})
+    invitation_id = fields.String(attribute="_id", dump_only=True)
     complaint_id = fields.String(allow_none=True)
     ticket_no = fields.String(allow_none=True)
     estate_id = fields.String(allow_none=True)

@@ -81,7 +81,15 @@ def replayable(create: Callable[[], ResponseReturnValue]) -> Response:
         kept = {name: value for name, value in response.headers.items() if name in {"Location"}}
         database[COLLECTION].update_one(
             claim,
-            {"$set": {"state": "done", "status": response.status_code, "body": response.get_data(), "mimetype": response.mimetype, "headers": kept}},
+            {
+                "$set": {
+                    "state": "done",
+                    "status": response.status_code,
+                    "body": response.get_data(),
+                    "mimetype": response.mimetype,
+                    "headers": kept,
+                }
+            },
         )
     else:
         database[COLLECTION].delete_one(claim)
