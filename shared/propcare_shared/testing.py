@@ -64,6 +64,18 @@ def wait_for(predicate: Callable[[], T], *, timeout: float = 10.0, interval: flo
         time.sleep(interval)
 
 
+def fetch_until(fetch: Callable[[], T], check: Callable[[T], bool], *, timeout: float = 20.0, message: str = "condition") -> T:
+    """Fetch until ``check`` accepts what came back and return it; fail after ``timeout``."""
+    holder: dict[str, T] = {}
+
+    def attempt() -> bool:
+        holder["value"] = fetch()
+        return bool(check(holder["value"]))
+
+    wait_for(attempt, timeout=timeout, interval=0.1, message=message)
+    return holder["value"]
+
+
 def delete_topology(settings: Settings, purposes: Iterable[str]) -> None:
     """Delete a test's queues and exchanges from the broker."""
     if settings.embedded_broker:

@@ -21,7 +21,7 @@ from kombu import Connection
 
 from propcare_shared.http.auth import issue_token
 from propcare_shared.mongod import free_port
-from propcare_shared.testing import unique_name, wait_for
+from propcare_shared.testing import fetch_until, unique_name, wait_for
 from survey.tokens import sign_invitation
 
 pytestmark = pytest.mark.e2e
@@ -164,17 +164,6 @@ def _ok(response: requests.Response, *statuses: int) -> Any:
     return response.json() if response.content else None
 
 
-def _until(fetch: Any, check: Any, *, timeout: float = 20.0, message: str) -> Any:
-    holder: dict[str, Any] = {}
-
-    def attempt() -> bool:
-        holder["value"] = fetch()
-        return bool(check(holder["value"]))
-
-    wait_for(attempt, timeout=timeout, interval=0.1, message=message)
-    return holder["value"]
-
-
 @pytest.fixture(scope="module")
 def ns01(platform: Platform) -> None:
     """The estate NS01 in intake's directory, and its staff and grid in dispatch's (idempotent)."""
@@ -196,7 +185,7 @@ def ns01(platform: Platform) -> None:
         "mgr-1": {"name": "赵经理", "department": "management", "role": "manager", "grids": [], "on_duty": True},
     }
     for staff_id, body in staff.items():
-        _until(
+        fetch_until(
             lambda staff_id=staff_id, body=body: requests.put(
                 platform.url("dispatch", f"/api/v1/estates/NS01/staff/{staff_id}"), json=body, headers=admin, timeout=5
             ),
@@ -238,7 +227,7 @@ def test_complaint_flows_through_all_five_services(platform: Platform, ns01: Non
     complaint_id = complaint["id"]
     assert complaint["status"] == "received" and complaint["ticket_no"].startswith("NS01-")
 
-    work_order = _until(
+    work_order = fetch_until(
         lambda: requests.get(platform.url("dispatch", f"/api/v1/work-orders/{complaint_id}"), headers=admin, timeout=5),
         lambda r: r.status_code == 200 and r.json()["status"] == "assigned",
         message="work order assigned",
@@ -246,7 +235,7 @@ def test_complaint_flows_through_all_five_services(platform: Platform, ns01: Non
     assert (work_order["category"], work_order["subcategory"], work_order["department"]) == ("facility", "elevator", "engineering")
     assert work_order["assignee_id"] == "eng-1"
     assert "response" in work_order["deadlines"]
-    acknowledged = _until(
+    acknowledged = fetch_until(
         lambda: requests.get(
             platform.url("notification", "/api/v1/notifications"), params={"complaint_id": complaint_id}, headers=admin, timeout=5
         ),
@@ -257,7 +246,7 @@ def test_complaint_flows_through_all_five_services(platform: Platform, ns01: Non
     print(f"\nassigned and acknowledged {assigned_and_acknowledged_in:.2f}s after the 201")
     assert acknowledged.json()["items"][0]["kind"] in {"acknowledgement", "assigned"}
 
-    _until(
+    fetch_until(
         lambda: requests.get(platform.url("intake", f"/api/v1/complaints/{complaint_id}"), headers=admin, timeout=5),
         lambda r: r.status_code == 200 and r.json()["status"] == "assigned",
         message="intake shows dispatch's status",
@@ -291,7 +280,7 @@ def test_complaint_flows_through_all_five_services(platform: Platform, ns01: Non
         201,
     )
 
-    invitations = _until(
+    invitations = fetch_until(
         lambda: requests.get(platform.url("survey", "/api/v1/surveys"), params={"complaint_id": complaint_id}, headers=admin, timeout=5),
         lambda r: r.status_code == 200 and r.json()["items"],
         message="survey invitation created",
@@ -317,12 +306,12 @@ def test_complaint_flows_through_all_five_services(platform: Platform, ns01: Non
         == 409
     )
 
-    _until(
+    fetch_until(
         lambda: requests.get(platform.url("dispatch", f"/api/v1/work-orders/{complaint_id}"), headers=admin, timeout=5),
         lambda r: r.json()["status"] == "closed",
         message="closed after a satisfied survey",
     )
-    kpis = _until(
+    kpis = fetch_until(
         lambda: requests.get(
             platform.url("analytics", "/api/v1/analytics/kpis"), params={"scope": "estate:NS01"}, headers=admin, timeout=5
         ),
@@ -374,7 +363,7 @@ def test_complaints_posted_while_workers_crash_reach_every_service_once(platform
         200,
         201,
     )
-    _until(
+    fetch_until(
         lambda: requests.put(
             platform.url("dispatch", "/api/v1/estates/FT02/staff/ft-eng"),
             json={"name": "周工", "department": "engineering", "role": "handler", "grids": [], "on_duty": True},
@@ -408,7 +397,7 @@ def test_complaints_posted_while_workers_crash_reach_every_service_once(platform
     platform.start("dispatch", "worker")
     platform.start("notification", "worker")
     for complaint_id in complaint_ids:
-        order = _until(
+        order = fetch_until(
             lambda complaint_id=complaint_id: requests.get(
                 platform.url("dispatch", f"/api/v1/work-orders/{complaint_id}"), headers=admin, timeout=5
             ),
@@ -417,7 +406,7 @@ def test_complaints_posted_while_workers_crash_reach_every_service_once(platform
             message="work order assigned after the restart",
         ).json()
         assert [entry["action"] for entry in order["timeline"]].count("classify") == 1
-        notes = _until(
+        notes = fetch_until(
             lambda complaint_id=complaint_id: requests.get(
                 platform.url("notification", "/api/v1/notifications"), params={"complaint_id": complaint_id}, headers=admin, timeout=5
             ),
@@ -426,14 +415,14 @@ def test_complaints_posted_while_workers_crash_reach_every_service_once(platform
             message="acknowledgement after the restart",
         ).json()["items"]
         assert [note["kind"] for note in notes].count("acknowledgement") == 1
-        _until(
+        fetch_until(
             lambda complaint_id=complaint_id: requests.get(
                 platform.url("intake", f"/api/v1/complaints/{complaint_id}"), headers=admin, timeout=5
             ),
             lambda r: r.json()["status"] == "assigned",
             message="intake follows dispatch after the restart",
         )
-    _until(
+    fetch_until(
         lambda: requests.get(
             platform.url("analytics", "/api/v1/analytics/kpis"), params={"scope": "estate:FT02"}, headers=admin, timeout=5
         ),

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,7 +42,7 @@ from infra.local.run import SERVICES, LocalStack
 from infra.tools import route_roles
 from propcare_shared.http.auth import issue_token
 from propcare_shared.mongod import free_port
-from propcare_shared.testing import unique_name, wait_for
+from propcare_shared.testing import fetch_until, unique_name, wait_for
 
 SECRET = "tenant-isolation-secret-0123456789abcdef"
 VICTIM_GROUP, VICTIM_REGION, VICTIM_ESTATE = "G1", "R1", "NS01"
@@ -247,17 +247,6 @@ def ok(response: Any, *statuses: int) -> Any:
     return response.get_json()
 
 
-def until(fetch: Callable[[], Any], check: Callable[[Any], bool], *, message: str, timeout: float = 30.0) -> Any:
-    holder: dict[str, Any] = {}
-
-    def attempt() -> bool:
-        holder["value"] = fetch()
-        return bool(check(holder["value"]))
-
-    wait_for(attempt, timeout=timeout, interval=0.1, message=message)
-    return holder["value"]
-
-
 @pytest.fixture(scope="module")
 def victim(stack: LocalStack) -> Victim:
     """G1's NS01 with a complaint taken all the way to a survey invitation; G2 with its own R1 and an estate of the same name."""
@@ -275,7 +264,7 @@ def victim(stack: LocalStack) -> Victim:
         body = {"name": name, "code": estate_id, "region_id": region, "group_id": group, "timezone": "Asia/Shanghai"}
         ok(intake.put(f"/api/v1/estates/{estate_id}", json=body, headers=headers), 200, 201)
     staff = {"name": "张工", "department": "engineering", "role": "handler", "grids": [], "on_duty": True}
-    until(
+    fetch_until(
         lambda: dispatch.put(f"/api/v1/estates/NS01/staff/{HANDLER}", json=staff, headers=g1),
         lambda response: response.status_code in (200, 201),
         message="dispatch knows NS01",
@@ -301,26 +290,26 @@ def victim(stack: LocalStack) -> Victim:
         ),
         201,
     )
-    until(
+    fetch_until(
         lambda: dispatch.get(f"/api/v1/work-orders/{found.complaint_id}", headers=g1),
         lambda response: response.status_code == 200 and response.get_json()["assignee_id"] == HANDLER,
         message="the work order assigned to the victim's handler",
     )
     for action in ({"action": "accept"}, {"action": "respond"}, {"action": "resolve", "note": "换了灯泡"}):
         ok(dispatch.post(f"/api/v1/work-orders/{found.complaint_id}/actions", json=action, headers=handler))
-    invitations = until(
+    invitations = fetch_until(
         lambda: survey.get(f"/api/v1/surveys?complaint_id={found.complaint_id}", headers=g1).get_json(),
         lambda page: bool(page and page.get("items")),
         message="the follow-up invitation",
     )
     found.invitation_id = invitations["items"][0]["id"]
-    messages = until(
+    messages = fetch_until(
         lambda: notification.get(f"/api/v1/notifications?complaint_id={found.complaint_id}", headers=g1).get_json(),
         lambda page: bool(page and page.get("items")),
         message="messages about the complaint",
     )
     found.message_id = messages["items"][0]["id"]
-    until(
+    fetch_until(
         lambda: analytics.get(f"/api/v1/analytics/kpis?scope=estate:{VICTIM_ESTATE}", headers=g1).get_json(),
         lambda kpis: bool(kpis) and kpis.get("volume", {}).get("total", 0) >= 2,
         message="analytics counted the victim's complaints",
