@@ -14,9 +14,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from types import FrameType
 
+from propcare_shared.context import ServiceContext
 from propcare_shared.events.bus import EventBus, EventConsumer, Subscription
 from propcare_shared.events.outbox import OutboxRelay
-from propcare_shared.http.app import ServiceContext
 from propcare_shared.logs import configure_logging
 from propcare_shared.metrics import metrics_registry
 from propcare_shared.mongo import IndexSpec

@@ -15,8 +15,9 @@ from propcare_shared.http.app import ServiceContext, create_service_app
 from propcare_shared.http.auth import authenticated, current_principal, issue_token, require_scope
 from propcare_shared.http.errors import Problem
 from propcare_shared.http.idempotency import idempotent, replayable
-from propcare_shared.http.pagination import PageArgs, paginate
+from propcare_shared.http.pagination import PageArgs
 from propcare_shared.mongo import new_id
+from propcare_shared.pagination import paginate
 from propcare_shared.settings import Settings
 from propcare_shared.testing import bearer
 

@@ -13,13 +13,14 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from propcare_shared.clock import FrozenClock
+from propcare_shared.context import ServiceContext
 from propcare_shared.events.envelope import Event, new_event
-from propcare_shared.http.app import ServiceContext
+from propcare_shared.handling import subscriptions
 from propcare_shared.mongo import new_id
 from propcare_shared.settings import Settings
 from propcare_shared.testing import outbox_events
 from survey.app import create_app
-from survey.handlers import on_complaint_resolved
+from survey.handlers import HANDLERS
 from survey.store import INDEXES, SurveyStore
 
 # Monday 23 November 2026, 10:00 in Shanghai.
@@ -97,8 +98,10 @@ def client(app: Flask) -> FlaskClient:
 
 
 @pytest.fixture
-def handle(context: ServiceContext, store: SurveyStore) -> Callable[[Event], None]:
-    return on_complaint_resolved(context, store)
+def handle(context: ServiceContext) -> Callable[[Event], None]:
+    """The resolve handler as the worker runs it: in a unit of work with the inbox."""
+    [subscription] = subscriptions(context, HANDLERS)
+    return subscription.handler
 
 
 @pytest.fixture

@@ -11,9 +11,9 @@ import pytest
 from flask.testing import FlaskClient
 
 from propcare_shared.clock import FrozenClock
+from propcare_shared.context import ServiceContext
 from propcare_shared.events.envelope import Event
 from propcare_shared.events.outbox import AlreadyHandled
-from propcare_shared.http.app import ServiceContext
 from propcare_shared.settings import Settings
 from propcare_shared.testing import bearer, outbox_events
 from survey.schedule import follow_up_pass

@@ -14,7 +14,7 @@ from playwright.sync_api import sync_playwright
 from werkzeug.serving import make_server
 
 from propcare_shared.clock import FrozenClock
-from propcare_shared.http.app import ServiceContext
+from propcare_shared.context import ServiceContext
 from propcare_shared.mongod import free_port
 from tests.survey.conftest import SATISFIED
 

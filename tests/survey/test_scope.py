@@ -11,7 +11,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from propcare_shared.clock import FrozenClock
-from propcare_shared.http.app import ServiceContext
+from propcare_shared.context import ServiceContext
 from propcare_shared.settings import Settings
 from propcare_shared.testing import bearer, outbox_events
 from survey.app import create_app

@@ -9,12 +9,13 @@ from typing import Any
 
 import pytest
 
+from propcare_shared.context import ServiceContext
 from propcare_shared.events.bus import EventBus
-from propcare_shared.http.app import ServiceContext
 from propcare_shared.settings import Settings
 from propcare_shared.testing import wait_for
 from propcare_shared.worker import Worker
-from survey.worker import build_worker, periodic_loops
+from survey.service import periodic_loops
+from survey.worker import build_worker
 from tests.survey.conftest import resolved_event
 
 

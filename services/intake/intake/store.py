@@ -36,7 +36,7 @@ from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError, OperationFailure
 
 from propcare_shared.clock import Clock, utcnow
-from propcare_shared.http.pagination import paginate
+from propcare_shared.pagination import paginate
 from propcare_shared.mongo import IndexSpec
 
 ESTATES = "estates"

@@ -26,7 +26,7 @@ from pymongo import ASCENDING, DESCENDING, ReturnDocument
 from pymongo.client_session import ClientSession
 from pymongo.database import Database
 
-from propcare_shared.http.pagination import paginate
+from propcare_shared.pagination import paginate
 from propcare_shared.mongo import IndexSpec
 
 CONTACTS = "contacts"

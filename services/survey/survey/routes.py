@@ -21,14 +21,14 @@ from collections.abc import Callable, Mapping
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import Response, current_app, jsonify, request
+from flask import Response, jsonify, request
 from flask_smorest import Blueprint
 from jinja2 import Environment, PackageLoader, select_autoescape
 from marshmallow import ValidationError
 
-from propcare_shared.http.app import ServiceContext
+from propcare_shared.context import current_context, current_store
 from propcare_shared.http.auth import STAFF_ROLES, authenticated, current_principal, require_visible, scoped_query
-from propcare_shared.http.errors import Problem
+from propcare_shared.http.errors import Problem, ProblemMap
 from propcare_shared.http.idempotency import idempotent, replayable
 from propcare_shared.http.ratelimit import limit_lookups
 from survey import followups
@@ -71,31 +71,24 @@ F = TypeVar("F", bound=Callable[..., Any])
 _templates = Environment(loader=PackageLoader("survey", "templates"), autoescape=select_autoescape(["html", "j2"]))
 
 
-def _context() -> ServiceContext:
-    return current_app.extensions["propcare"]
-
-
-def _store() -> SurveyStore:
-    context = _context()
-    return SurveyStore(context.database, clock=context.clock)
+PROBLEMS: ProblemMap = {
+    followups.InvitationNotFound: lambda _: Problem(404, "Not Found", detail="No such survey invitation."),
+    followups.AlreadyAnswered: lambda _: Problem(409, "Conflict", detail="This survey was answered already."),
+    followups.InvitationClosed: lambda _: Problem(410, "Gone", detail="This survey has expired or was withdrawn."),
+}
+"""How survey's domain refusals are answered (the kernel registers this table on the app)."""
+PAGE_STATUSES = {followups.InvitationNotFound: 404, followups.AlreadyAnswered: 409, followups.InvitationClosed: 410}
 
 
 def _record(invitation_id: str, values: Mapping[str, Any], *, channel: str, recorded_by: str | None = None) -> dict[str, Any]:
-    """Record an answer; raise ``Problem`` 404, 409 or 410 when it cannot be."""
-    context = _context()
-    store = _store()
-    try:
-        response = context.uow.run(
-            lambda tx: followups.answer(
-                tx, store=store, invitation_id=invitation_id, values=values, channel=channel, now=context.clock(), recorded_by=recorded_by
-            )
+    """Record an answer; the domain's refusals (missing, answered, closed) are answered by ``PROBLEMS``."""
+    context = current_context()
+    store = current_store(SurveyStore)
+    response = context.uow.run(
+        lambda tx: followups.answer(
+            tx, store=store, invitation_id=invitation_id, values=values, channel=channel, now=context.clock(), recorded_by=recorded_by
         )
-    except followups.InvitationNotFound:
-        raise Problem(404, "Not Found", detail="No such survey invitation.") from None
-    except followups.AlreadyAnswered:
-        raise Problem(409, "Conflict", detail="This survey was answered already.") from None
-    except followups.InvitationClosed:
-        raise Problem(410, "Gone", detail="This survey has expired or was withdrawn.") from None
+    )
     SURVEY_RESPONSES.labels(response["kind"]).inc()
     return response
 
@@ -108,7 +101,7 @@ def _created(response: Mapping[str, Any]) -> Response:
 
 
 def _invitation_from_token(token: str) -> str:
-    invitation_id = invitation_of(_context().settings.jwt_secret, token)
+    invitation_id = invitation_of(current_context().settings.jwt_secret, token)
     if invitation_id is None:
         raise Problem(404, "Not Found", detail="This survey link is not valid.")
     return invitation_id
@@ -142,7 +135,7 @@ def post_response(values: dict[str, Any], token: str) -> Response:
 def post_staff_response(values: dict[str, Any], invitation_id: str) -> Response:
     """Record the answer a resident gave on the phone (or on paper, or at a visit), as the caller."""
     principal = current_principal()
-    invitation = require_visible(_store().invitation(invitation_id), what="survey invitation", identifier=invitation_id)
+    invitation = require_visible(current_store(SurveyStore).invitation(invitation_id), what="survey invitation", identifier=invitation_id)
     actor_id = values.pop("actor_id")
     if actor_id is not None and actor_id != principal.sub:
         raise Problem(
@@ -161,7 +154,7 @@ def _known_estate(estate_id: str | None) -> dict[str, Any] | None:
     """Return what survey knows of an estate: its invitations' group and region, or the caller's own claim of it."""
     if not estate_id:
         return None
-    known = _store().estate_tenancy(estate_id)
+    known = current_store(SurveyStore).estate_tenancy(estate_id)
     if known is None and estate_id in current_principal().estates:
         # No invitation yet in an estate the token names: the caller's own, an empty page (the group still filters).
         return {"group_id": current_principal().group_id, "region_id": None}
@@ -176,7 +169,9 @@ def list_invitations(args: dict[str, Any]) -> dict[str, Any]:
     """List invitations within the caller's scope, newest first, with their status (``link`` is always null)."""
     scope = scoped_query(estate_id=args["estate_id"], estate=_known_estate(args["estate_id"]))
     query = {key: args[key] for key in ("complaint_id", "status") if args.get(key)}
-    items, next_cursor = _store().list_invitations(query={"$and": [scope, query]}, limit=args["limit"], cursor=args["cursor"])
+    items, next_cursor = current_store(SurveyStore).list_invitations(
+        query={"$and": [scope, query]}, limit=args["limit"], cursor=args["cursor"]
+    )
     return {"items": [{**item, "link": None} for item in items], "next_cursor": next_cursor}
 
 
@@ -218,15 +213,15 @@ def survey_page(token: str) -> Response:
         notice = _notice(refused.status)
         notice.headers.update(refused.headers or {})
         return notice
-    store = _store()
-    invitation_id = invitation_of(_context().settings.jwt_secret, token)
+    store = current_store(SurveyStore)
+    invitation_id = invitation_of(current_context().settings.jwt_secret, token)
     invitation = store.invitation(invitation_id) if invitation_id else None
     if invitation is None:
         return _notice(404)
     if request.method == "GET":
         if invitation["status"] == "answered":
             return _notice(409)
-        if invitation["status"] != "pending" or invitation["expires_at"] <= _context().clock():
+        if invitation["status"] != "pending" or invitation["expires_at"] <= current_context().clock():
             return _notice(410)
         return _page("survey.html.j2", 200, action=f"/s/{token}", ticket_no=invitation.get("ticket_no"), questions=QUESTIONS, errors=None)
     try:
@@ -237,6 +232,6 @@ def survey_page(token: str) -> Response:
         )
     try:
         _record(invitation["_id"], values, channel="online")
-    except Problem as problem:
-        return _notice(problem.status)
+    except (followups.InvitationNotFound, followups.AlreadyAnswered, followups.InvitationClosed) as refused:
+        return _notice(PAGE_STATUSES[type(refused)])
     return _notice(201)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 
-from propcare_shared.http.app import ServiceContext
+from propcare_shared.context import ServiceContext
 from survey import followups
 from survey.store import SurveyStore
 

@@ -25,8 +25,8 @@ from pymongo.client_session import ClientSession
 from pymongo.database import Database
 
 from propcare_shared.clock import Clock, utcnow
-from propcare_shared.http.pagination import paginate
 from propcare_shared.mongo import IndexSpec
+from propcare_shared.pagination import paginate
 
 INVITATIONS = "invitations"
 RESPONSES = "responses"

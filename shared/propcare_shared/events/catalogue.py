@@ -12,6 +12,7 @@ from __future__ import annotations
 from marshmallow import EXCLUDE, Schema, fields
 
 from propcare_shared.fields import UtcDateTime
+from propcare_shared.vocabulary import DEFAULT_TIMEZONE
 
 
 class EventData(Schema):
@@ -37,7 +38,7 @@ class ComplaintReceived(EventData):
     expected_by = UtcDateTime(allow_none=True, load_default=None)
     first_responder_id = fields.String(allow_none=True, load_default=None)
     received_at = UtcDateTime(required=True)
-    timezone = fields.String(load_default="Asia/Shanghai")
+    timezone = fields.String(load_default=DEFAULT_TIMEZONE)
     language = fields.String(load_default="zh-CN")
     reporter_role = fields.String(allow_none=True, load_default=None)
     contact = fields.String(allow_none=True, load_default=None, metadata={"description": "sealed {name, phone, email}"})
@@ -145,7 +146,7 @@ class EstateUpserted(EventData):
     code = fields.String(required=True)
     region_id = fields.String(required=True)
     group_id = fields.String(required=True)
-    timezone = fields.String(load_default="Asia/Shanghai")
+    timezone = fields.String(load_default=DEFAULT_TIMEZONE)
 
 
 class Household(EventData):

@@ -31,6 +31,7 @@ from pymongo.errors import DuplicateKeyError, PyMongoError
 from propcare_shared.clock import Clock, utcnow
 from propcare_shared.events.envelope import Event, new_event
 from propcare_shared.mongo import IndexSpec, run_in_transaction
+from propcare_shared.tenancy import Tenancy
 
 log = logging.getLogger(__name__)
 
@@ -64,8 +65,10 @@ class Transaction:
     cause: Event | None = None
     events: list[Event] = field(default_factory=list)
 
-    def emit(self, event_type: str, *, data: dict[str, Any], **envelope: Any) -> Event:
-        """Record an event to be published once the transaction commits."""
+    def emit(self, event_type: str, *, data: dict[str, Any], tenancy: Tenancy | None = None, **envelope: Any) -> Event:
+        """Record an event to be published once the transaction commits; ``tenancy`` fills its group, region and estate."""
+        if tenancy is not None:
+            envelope.update(tenancy.fields())
         if self.cause is not None:
             envelope.setdefault("causation_id", self.cause.id)
             envelope.setdefault("correlation_id", self.cause.correlation_id)

@@ -7,57 +7,21 @@ opens a connection before gunicorn forks (clients connect lazily on first use).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable
 from typing import Any
 
 from flask import Flask, Response, g, jsonify, request
 from flask_smorest import Api
-from pymongo import MongoClient
-from pymongo.database import Database
 
-from propcare_shared.clock import Clock, utcnow
-from propcare_shared.events.outbox import INDEXES as OUTBOX_INDEXES
-from propcare_shared.events.outbox import UnitOfWork
-from propcare_shared.http import idempotency, ratelimit
-from propcare_shared.http.errors import Problem, register_error_handlers
+from propcare_shared.context import EXTENSION, ServiceContext
+from propcare_shared.http.errors import Problem, ProblemMap, register_error_handlers
 from propcare_shared.metrics import HTTP_DURATION, HTTP_REQUESTS, render_metrics
-from propcare_shared.mongo import IndexSpec, connect, ensure_indexes, ping
-from propcare_shared.settings import Settings
 
 
-@dataclass
-class ServiceContext:
-    """What a service's views and handlers share: settings, its database, the unit of work, a clock."""
-
-    settings: Settings
-    client: MongoClient
-    database: Database
-    uow: UnitOfWork
-    clock: Clock = utcnow
-    checks: dict[str, Callable[[], bool]] = field(default_factory=dict)
-
-    @classmethod
-    def open(cls, settings: Settings, *, clock: Clock = utcnow, client: MongoClient | None = None) -> ServiceContext:
-        """Connect (lazily) to the service's own database."""
-        client = client or connect(settings.mongodb_url, app_name=f"propcare-{settings.service}")
-        database = client[settings.mongodb_database]
-        uow = UnitOfWork(client=client, database=database, producer=settings.service, clock=clock)
-        context = cls(settings=settings, client=client, database=database, uow=uow, clock=clock)
-        context.checks["mongodb"] = lambda: ping(client)
-        return context
-
-    def close(self) -> None:
-        """Close the database client."""
-        self.client.close()
-
-    def ensure_indexes(self, specs: Iterable[IndexSpec]) -> None:
-        """Create the kernel's indexes and the service's own."""
-        ensure_indexes(self.database, [*OUTBOX_INDEXES, *idempotency.INDEXES, *ratelimit.INDEXES, *specs])
-
-
-def create_service_app(context: ServiceContext, *, title: str, blueprints: Iterable[Any] = ()) -> tuple[Flask, Api]:
-    """Build a Flask app with the kernel's behaviour and register the service's blueprints."""
+def create_service_app(
+    context: ServiceContext, *, title: str, blueprints: Iterable[Any] = (), problems: ProblemMap | None = None
+) -> tuple[Flask, Api]:
+    """Build a Flask app with the kernel's behaviour, the service's blueprints and its table of domain problems."""
     settings = context.settings
     app = Flask(f"propcare.{settings.service}")
     app.config.update(
@@ -73,9 +37,9 @@ def create_service_app(context: ServiceContext, *, title: str, blueprints: Itera
         MAX_CONTENT_LENGTH=25 * 1024 * 1024,
     )
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
-    app.extensions["propcare"] = context
+    app.extensions[EXTENSION] = context
     api = Api(app)
-    register_error_handlers(app)
+    register_error_handlers(app, problems=problems)
     for blueprint in blueprints:
         api.register_blueprint(blueprint)
     _register_operational_routes(app, context)

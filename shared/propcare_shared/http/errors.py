@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from flask import Flask, Response, json
@@ -33,6 +34,10 @@ class Problem(Exception):
         self.errors = errors
         self.headers = headers
         self.extra = extra
+
+
+ProblemMap = Mapping[type[Exception], Callable[[Any], Problem]]
+"""A service's table from its domain exceptions to the problems that answer them (one table, no try/except per view)."""
 
 
 def problem_response(
@@ -72,8 +77,10 @@ def field_errors(messages: Any) -> dict[str, Any]:
     return flat
 
 
-def register_error_handlers(app: Flask) -> None:
-    """Answer every error of the app as problem+json; a 500 never leaks internals."""
+def register_error_handlers(app: Flask, *, problems: ProblemMap | None = None) -> None:
+    """Answer every error of the app as problem+json, domain exceptions by ``problems``; a 500 never leaks internals."""
+    for exception_type, to_problem in {**KERNEL_PROBLEMS, **(problems or {})}.items():
+        app.register_error_handler(exception_type, _answer_with(to_problem))
 
     @app.errorhandler(Problem)
     def on_problem(error: Problem) -> Response:
@@ -104,3 +111,32 @@ def register_error_handlers(app: Flask) -> None:
     def on_unexpected(error: Exception) -> Response:
         log.exception("unexpected error")
         return problem_response(500, "Internal Server Error", detail="Something went wrong on our side; it has been logged.")
+
+
+def _answer_with(to_problem: Callable[[Any], Problem]) -> Callable[[Exception], Response]:
+    def answer(error: Exception) -> Response:
+        problem = to_problem(error)
+        return problem_response(
+            problem.status, problem.title, detail=problem.detail, errors=problem.errors, headers=problem.headers, **problem.extra
+        )
+
+    return answer
+
+
+def invalid_field(field: str) -> Callable[[Exception], Problem]:
+    """Return a mapping that answers an exception as a 422 on one field, with the exception's text."""
+
+    def to_problem(error: Exception) -> Problem:
+        return Problem(422, "Invalid request", detail="Some fields are missing or invalid.", errors={field: [str(error)]})
+
+    return to_problem
+
+
+def _kernel_problems() -> dict[type[Exception], Callable[[Any], Problem]]:
+    from propcare_shared.pagination import InvalidCursor
+    from propcare_shared.scope import InvalidScope
+
+    return {InvalidCursor: invalid_field("cursor"), InvalidScope: invalid_field("scope")}
+
+
+KERNEL_PROBLEMS = _kernel_problems()

@@ -19,23 +19,18 @@ from datetime import timedelta
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import Response, current_app, make_response, request
+from flask import Response, make_response, request
 from flask.typing import ResponseReturnValue
-from pymongo import ASCENDING
 from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
 from propcare_shared.clock import utcnow
+from propcare_shared.context import IDEMPOTENT_REQUESTS, current_context
 from propcare_shared.http.auth import optional_principal
 from propcare_shared.http.errors import Problem
-from propcare_shared.mongo import IndexSpec
 
-COLLECTION = "idempotent_requests"
+COLLECTION = IDEMPOTENT_REQUESTS  # indexed by the kernel (``propcare_shared.context.KERNEL_INDEXES``)
 STALE_AFTER = timedelta(seconds=60)
-INDEXES = [
-    IndexSpec(COLLECTION, [("key", ASCENDING), ("route", ASCENDING), ("caller", ASCENDING)], {"unique": True}),
-    IndexSpec(COLLECTION, [("created_at", ASCENDING)], {"expireAfterSeconds": 7 * 24 * 3600}),
-]
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -51,7 +46,7 @@ def replayable(create: Callable[[], ResponseReturnValue]) -> Response:
     key = request.headers.get("Idempotency-Key")
     if not key:
         return make_response(create())
-    database: Database = current_app.extensions["propcare"].database
+    database: Database = current_context().database
     claim = {"key": key, "route": f"{request.method} {request.path}", "caller": _caller()}
     body_hash = hashlib.sha256(request.get_data()).hexdigest()
     now = utcnow()

@@ -11,15 +11,14 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime, timedelta
 
-from flask import current_app, request
-from pymongo import ASCENDING, ReturnDocument
+from flask import request
+from pymongo import ReturnDocument
 from pymongo.database import Database
 
+from propcare_shared.context import RATE_LIMITS, current_context
 from propcare_shared.http.errors import Problem
-from propcare_shared.mongo import IndexSpec
 
-COLLECTION = "rate_limits"
-INDEXES = [IndexSpec(COLLECTION, [("expires_at", ASCENDING)], {"expireAfterSeconds": 0})]
+COLLECTION = RATE_LIMITS  # indexed by the kernel (``propcare_shared.context.KERNEL_INDEXES``)
 DETAIL = "Too many requests from here in a short time; please call the service desk or try again later."
 
 
@@ -43,7 +42,7 @@ def hit(database: Database, *, key: str, window: timedelta, now: datetime) -> in
 
 def enforce(limits: dict[str, int], *, detail: str = DETAIL) -> None:
     """Count this request under each key; refuse with 429 when any key went over its limit."""
-    context = current_app.extensions["propcare"]
+    context = current_context()
     window = timedelta(seconds=context.settings.resident_limit_window)
     now = context.clock()
     for key, limit in limits.items():
@@ -53,5 +52,5 @@ def enforce(limits: dict[str, int], *, detail: str = DETAIL) -> None:
 
 def limit_lookups(kind: str) -> None:
     """Rate-limit a credential lookup without a JWT (a tracking or survey token) per client address."""
-    settings = current_app.extensions["propcare"].settings
+    settings = current_context().settings
     enforce({hashed(f"{kind}-address", request.remote_addr or "unknown"): settings.lookup_limit_per_address})

@@ -1,0 +1,74 @@
+"""A service declared once: its name, indexes, routes, handlers and loops; the kernel builds the rest.
+
+Each service writes one ``ServiceDefinition`` (``<service>/service.py``); its ``app.py`` and
+``worker.py`` are then one line each, and gunicorn (``<service>.app:create_app()``) and the consumer
+process (``python -m <service>.worker``) start it the same way for every service:
+
+- the web app opens the context from the environment after gunicorn's fork, ensures the indexes
+  (the kernel's and the service's), and registers the blueprints and the problem table of the
+  routes module (``BLUEPRINTS``, and ``PROBLEMS`` when it has one);
+- the worker opens its own context, consumes the declared handlers' queues, relays the outbox and
+  runs the loops, until SIGTERM or SIGINT. It never imports the routes module, so it never loads Flask.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from propcare_shared.context import ServiceContext
+from propcare_shared.handling import Handles, subscriptions
+from propcare_shared.logs import configure_logging
+from propcare_shared.mongo import IndexSpec
+from propcare_shared.settings import Settings
+from propcare_shared.worker import PeriodicLoop, Worker
+
+if TYPE_CHECKING:
+    from flask import Flask
+
+
+def no_loops(_context: ServiceContext) -> list[PeriodicLoop]:
+    """Return no periodic loops (for services that only consume)."""
+    return []
+
+
+@dataclass(frozen=True)
+class ServiceDefinition:
+    """What makes one service: everything its web app and its worker are built from."""
+
+    name: str
+    title: str
+    routes: str
+    """The module holding ``BLUEPRINTS`` (and optionally ``PROBLEMS``), imported by the web app only."""
+    indexes: Sequence[IndexSpec] = ()
+    handlers: Sequence[Handles] = ()
+    loops: Callable[[ServiceContext], list[PeriodicLoop]] = no_loops
+
+    def open_context(self) -> ServiceContext:
+        """Open the service's context from the environment and ensure its indexes."""
+        context = ServiceContext.open(Settings.from_env(self.name))
+        context.ensure_indexes(self.indexes)
+        return context
+
+    def create_app(self, context: ServiceContext | None = None) -> Flask:
+        """Build the web app on a context (by default one opened from the environment)."""
+        from propcare_shared.http.app import create_service_app
+
+        if context is None:
+            context = ServiceContext.open(Settings.from_env(self.name))
+        context.ensure_indexes(self.indexes)
+        routes = importlib.import_module(self.routes)
+        app, _ = create_service_app(context, title=self.title, blueprints=routes.BLUEPRINTS, problems=getattr(routes, "PROBLEMS", None))
+        return app
+
+    def build_worker(self, context: ServiceContext | None = None) -> Worker:
+        """Build the consumer process on a context (by default one opened from the environment)."""
+        context = context or self.open_context()
+        return Worker(context=context, subscriptions=subscriptions(context, self.handlers), loops=self.loops(context))
+
+    def run_worker(self) -> None:
+        """Run the consumer process until SIGTERM or SIGINT: the ``main`` of ``<service>.worker``."""
+        configure_logging(self.name, Settings.from_env(self.name).log_level)
+        self.build_worker().run_forever()
