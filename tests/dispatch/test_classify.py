@@ -104,10 +104,10 @@ def test_normalising_leaves_the_simplified_vocabulary_alone() -> None:
         term
         for lists in (taxonomy.ZH_TOPIC, taxonomy.ZH_INTENT)
         for entries in lists.values()
-        for _, text in entries
-        for term in text.split()
+        for _, weighted_terms in entries
+        for term in weighted_terms
     ]
-    terms += [term for text in taxonomy.ZH_CUES.values() for term in text.split()]
+    terms += [term for cue_terms in taxonomy.ZH_CUES.values() for term in cue_terms]
     assert [term for term in terms if normalise(term) != term] == []
 
 

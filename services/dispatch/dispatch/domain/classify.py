@@ -29,7 +29,7 @@ import logging
 import re
 import unicodedata
 import warnings
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -123,16 +123,6 @@ def _en_tokens(text: str) -> tuple[str, ...]:
     return tuple(_stem(word) for word in re.findall(r"[a-z0-9]+", text.replace("'", "")))
 
 
-def _zh_terms(terms: str) -> Iterable[str]:
-    """Yield the terms of a space-separated Chinese list."""
-    return terms.split()
-
-
-def _en_terms(terms: str) -> Iterable[str]:
-    """Yield the phrases of a ``|``-separated English list."""
-    return (phrase.strip() for phrase in terms.split("|") if phrase.strip())
-
-
 def _build_zh() -> dict[str, _Entry]:
     """Compile the Chinese lexicon."""
     lexicon: dict[str, _Entry] = {}
@@ -142,14 +132,14 @@ def _build_zh() -> dict[str, _Entry]:
 
     for subcategory, lists in taxonomy.ZH_TOPIC.items():
         for weight, terms in lists:
-            for term in _zh_terms(terms):
+            for term in terms:
                 entry(term).weights[subcategory] = max(entry(term).weights.get(subcategory, 0.0), weight)
     for intent, lists in taxonomy.ZH_INTENT.items():
         for weight, terms in lists:
-            for term in _zh_terms(terms):
+            for term in terms:
                 entry(term).intents[intent] = max(entry(term).intents.get(intent, 0.0), weight)
     for cue, terms in taxonomy.ZH_CUES.items():
-        for term in _zh_terms(terms):
+        for term in terms:
             entry(term).cues.append(cue)
     return lexicon
 
@@ -163,14 +153,14 @@ def _build_en() -> dict[tuple[str, ...], _Entry]:
 
     for subcategory, lists in taxonomy.EN_TOPIC.items():
         for weight, terms in lists:
-            for phrase in _en_terms(terms):
+            for phrase in terms:
                 entry(phrase).weights[subcategory] = max(entry(phrase).weights.get(subcategory, 0.0), weight)
     for intent, lists in taxonomy.EN_INTENT.items():
         for weight, terms in lists:
-            for phrase in _en_terms(terms):
+            for phrase in terms:
                 entry(phrase).intents[intent] = max(entry(phrase).intents.get(intent, 0.0), weight)
     for cue, terms in taxonomy.EN_CUES.items():
-        for phrase in _en_terms(terms):
+        for phrase in terms:
             entry(phrase).cues.append(cue)
     return lexicon
 
@@ -181,7 +171,7 @@ _ZH_LENGTHS: dict[str, tuple[int, ...]] = {}
 for _term in _ZH:
     _ZH_LENGTHS[_term[0]] = tuple(sorted({*_ZH_LENGTHS.get(_term[0], ()), len(_term)}, reverse=True))
 _EN_MAX = max(len(key) for key in _EN)
-_TRADITIONAL = str.maketrans({pair[0]: pair[1] for pair in taxonomy.TRADITIONAL_PAIRS.split()})
+_TRADITIONAL = str.maketrans(taxonomy.TRADITIONAL_TO_SIMPLIFIED)
 _ASCII_REWRITES = tuple((re.compile(rf"(?<![a-z]){re.escape(short)}(?![a-z])"), long) for short, long in taxonomy.ASCII_REWRITES)
 # Full-width punctuation (U+FF01-FF5E) is ASCII after NFKC, so the class lists the half-width forms.
 _CLAUSE_SPLIT = re.compile(r"[。!?;,、\n\r…~:()\[\]【】<>《》\"“”]+|\.(?!\d)")
