@@ -91,14 +91,14 @@ def platform(mongodb_url: str, rabbitmq_url: str) -> Iterator[Platform]:
     for service in SERVICES:
         port = free_port()
         platform.urls[service] = f"http://127.0.0.1:{port}"
-        config = ROOT / "services" / service / "gunicorn.conf.py"
-        web = [_bin("gunicorn"), "-c", str(config), "--bind", f"127.0.0.1:{port}", f"{service}.app:create_app()"]
+        web = [_bin("gunicorn"), "-c", "python:propcare_shared.gunicorn_conf", "--bind", f"127.0.0.1:{port}"]
         worker = [sys.executable, "-m", f"{service}.worker"]
         for role, command in (("web", web), ("worker", worker)):
             # Each process keeps its own metrics folder: gunicorn wipes its folder when it starts.
             metrics_dir = logs / f"{service}-{role}-metrics"
             metrics_dir.mkdir()
-            platform.commands[(service, role)] = (command, {**base_env, "PORT": str(port), "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)})
+            environment = {**base_env, "SERVICE": service, "PORT": str(port), "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)}
+            platform.commands[(service, role)] = (command, environment)
             platform.start(service, role)
     try:
         for service in SERVICES:

@@ -68,17 +68,18 @@ def test_mongo_is_a_replica_set_initiated_by_its_healthcheck(compose: dict[str, 
 @pytest.mark.parametrize("name", SERVICES)
 def test_web_runs_gunicorn_from_the_service_image_and_waits_for_the_backends(compose: dict[str, Any], name: str) -> None:
     web = compose["services"][f"{name}-web"]
-    assert web["build"] == {"context": ".", "dockerfile": f"services/{name}/Dockerfile"}
-    assert (ROOT / web["build"]["dockerfile"]).is_file()
+    assert web["build"] == {"context": ".", "args": {"SERVICE": name}}, "every service builds from the one Dockerfile"
     assert "command" not in web, "the image's CMD (gunicorn) runs the web process"
     assert str(WEB_PORT) in [str(port) for port in web["expose"]]
     assert _depends(web) == {"mongo": "service_healthy", "rabbitmq": "service_healthy"}
     assert "/readyz" in " ".join(web["healthcheck"]["test"])
     _assert_service_env(web["environment"])
-    dockerfile = (ROOT / f"services/{name}/Dockerfile").read_text()
-    assert f'CMD ["gunicorn", "-c", "services/{name}/gunicorn.conf.py"]' in dockerfile
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert 'CMD ["gunicorn", "-c", "python:propcare_shared.gunicorn_conf"]' in dockerfile
+    assert "ARG SERVICE" in dockerfile and "SERVICE=${SERVICE}" in dockerfile and "COPY services/${SERVICE}" in dockerfile
     assert "FROM python:3.11-slim" in dockerfile and "requirements.lock" in dockerfile and "USER 10001" in dockerfile
     assert "PROMETHEUS_MULTIPROC_DIR=" in dockerfile
+    assert not list(ROOT.glob("services/*/Dockerfile")) and not list(ROOT.glob("services/*/gunicorn.conf.py"))
 
 
 @pytest.mark.parametrize("name", SERVICES)

@@ -49,7 +49,7 @@ def test_settings_doc_lists_every_variable_settings_reads() -> None:
 
 
 def test_settings_doc_lists_the_gunicorn_variables() -> None:
-    common = (ROOT / "infra" / "gunicorn" / "common.py").read_text()
+    common = (ROOT / "shared" / "propcare_shared" / "gunicorn_conf.py").read_text()
     documented = (ROOT / "docs" / "SETTINGS.md").read_text()
     for name in re.findall(r'env_(?:int|str|float)\(_env, "([A-Z_]+)"', common):
         assert f"`{name}`" in documented, name

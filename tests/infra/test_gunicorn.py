@@ -33,10 +33,11 @@ def _answers(url: str) -> bool:
 def start_gunicorn(tmp_path: Path, mongodb_url: str, rabbitmq_url: str) -> Iterator[Callable[..., tuple[subprocess.Popen[bytes], str]]]:
     started: list[subprocess.Popen[bytes]] = []
 
-    def start(*args: str, metrics_dir: Path, workers: int = 2) -> tuple[subprocess.Popen[bytes], str]:
+    def start(*args: str, metrics_dir: Path, workers: int = 2, service: str = "intake") -> tuple[subprocess.Popen[bytes], str]:
         port = free_port()
         env = {
             **os.environ,
+            "SERVICE": service,
             "PORT": str(port),
             "WEB_CONCURRENCY": str(workers),
             "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
@@ -79,7 +80,7 @@ def test_metrics_are_summed_over_workers_and_survive_a_dead_worker(
     metrics_dir.mkdir()
     (metrics_dir / "counter_999999.db").write_bytes(b"left over from a previous run")
     process, base = start_gunicorn(
-        "-c", "services/intake/gunicorn.conf.py", "tests.infra.gunicorn_probe:create_app()", metrics_dir=metrics_dir
+        "-c", "python:propcare_shared.gunicorn_conf", "tests.infra.gunicorn_probe:create_app()", metrics_dir=metrics_dir
     )
     assert not (metrics_dir / "counter_999999.db").exists(), "on_starting empties the metrics folder"
     wait_for(lambda: len(_worker_pids(process.pid)) == 2, timeout=30, message="two workers (WEB_CONCURRENCY)")
@@ -103,15 +104,12 @@ def test_metrics_are_summed_over_workers_and_survive_a_dead_worker(
     assert process.wait(15) == 0
 
 
-# Intake and survey are not built yet (issue 2 is open); they join this list when they are.
-
-
 @pytest.mark.parametrize("service", SERVICES)
-def test_each_service_serves_under_its_gunicorn_conf(
+def test_each_service_serves_under_the_one_gunicorn_conf_chosen_by_service(
     start_gunicorn: Callable[..., tuple[subprocess.Popen[bytes], str]], tmp_path: Path, service: str
 ) -> None:
     metrics_dir = tmp_path / "prometheus"
-    process, base = start_gunicorn("-c", f"services/{service}/gunicorn.conf.py", metrics_dir=metrics_dir, workers=1)
+    process, base = start_gunicorn("-c", "python:propcare_shared.gunicorn_conf", metrics_dir=metrics_dir, workers=1, service=service)
     wait_for(lambda: _answers(f"{base}/readyz"), timeout=30, message=f"{service} ready")
     spec = requests.get(f"{base}/openapi.json", timeout=5)
     assert spec.status_code == 200 and spec.json()["paths"]

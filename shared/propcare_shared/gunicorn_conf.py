@@ -1,12 +1,16 @@
-"""The gunicorn settings every Propcare web service shares; ``services/<name>/gunicorn.conf.py`` imports them.
+"""The gunicorn settings of every Propcare web service: ``gunicorn -c python:propcare_shared.gunicorn_conf``.
+
+One config for the five services, chosen by ``SERVICE`` (the image sets it from its build argument):
+it serves ``<SERVICE>.app:create_app()`` as ``propcare-<SERVICE>``. An app named on the command line
+wins (tests serve a probe app this way).
 
 - ``bind`` from ``PORT`` (default 8000), ``workers`` from ``WEB_CONCURRENCY`` (default 2), ``threads``
   from ``WEB_THREADS`` (default 4, the ``gthread`` worker), ``graceful_timeout`` from ``GRACEFUL_TIMEOUT``.
 - No ``preload_app``: each worker builds the app after the fork, so MongoDB and broker clients are
   never shared across a fork (gunicorn issue 1953, PyMongo's fork warning).
-- Metrics: ``PROMETHEUS_MULTIPROC_DIR`` must be in the environment before Python starts (the
-  Dockerfiles and the Kubernetes manifests set it); ``on_starting`` empties it so counters of a
-  previous run are not added in, and ``child_exit`` marks a dead worker's live gauges as gone.
+- Metrics: ``PROMETHEUS_MULTIPROC_DIR`` must be in the environment before Python starts (the image and
+  the Kubernetes manifests set it); ``on_starting`` empties it so counters of a previous run are not
+  added in, and ``child_exit`` marks a dead worker's live gauges as gone.
 """
 
 from __future__ import annotations
@@ -20,27 +24,12 @@ from prometheus_client import multiprocess
 
 from propcare_shared.settings import env_int, env_str
 
-__all__ = [
-    "accesslog",
-    "bind",
-    "child_exit",
-    "control_socket_disable",
-    "errorlog",
-    "forwarded_allow_ips",
-    "graceful_timeout",
-    "keepalive",
-    "loglevel",
-    "on_starting",
-    "post_fork",
-    "preload_app",
-    "threads",
-    "timeout",
-    "worker_class",
-    "worker_tmp_dir",
-    "workers",
-]
-
 _env = os.environ
+_service = env_str(_env, "SERVICE", "")
+
+if _service:
+    wsgi_app = f"{_service}.app:create_app()"
+proc_name = f"propcare-{_service or 'web'}"
 
 bind = f"0.0.0.0:{env_int(_env, 'PORT', 8000)}"
 workers = env_int(_env, "WEB_CONCURRENCY", 2)
