@@ -32,8 +32,8 @@ from dispatch.routing import Grid, StaffMember
 from dispatch.workflow import OPEN_STATUSES
 from propcare_shared.calendar import WorkingCalendar
 from propcare_shared.clock import Clock, utcnow
-from propcare_shared.pagination import paginate
 from propcare_shared.mongo import IndexSpec, new_id
+from propcare_shared.pagination import paginate
 from propcare_shared.scope import scope_chain
 from propcare_shared.tenancy import region_key
 
