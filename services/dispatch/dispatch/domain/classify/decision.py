@@ -1,0 +1,173 @@
+"""Deciding from an analysis: the intent, the category and subcategory, the tier, the confidence and ``needs_review``.
+
+Pure: an ``Analysis`` in, a frozen ``Classification`` out; ``classify`` is the whole pipeline.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from dispatch.domain import taxonomy
+from dispatch.domain.classify.analysis import Analysis, analyse
+from dispatch.domain.classify.labels import CATEGORIES, TIER_RANK, TIERS, Classification, department_for
+
+MIN_TOPIC_SCORE = 1.5
+REVIEW_CONFIDENCE = 0.5
+CLOSE_MARGIN = 0.25
+HINT_CATEGORY_WEIGHT = 0.75
+HINT_SUBCATEGORY_WEIGHT = 1.0
+DEFAULT_SUBCATEGORY = {
+    "facility": "public_facility",
+    "service": "customer_service",
+    "fees": "property_fee",
+    "community": "neighbour",
+    "other": "inquiry",
+}
+MAX_MATCHED = 24
+INTENTS = ("praise", "suggestion", "inquiry")
+_ORDER = {sub: index for index, sub in enumerate(sub for subs in CATEGORIES.values() for sub in subs)}
+
+
+def _apply_hint(scores: dict[str, float], category_hint: str | None, notes: list[str]) -> None:
+    """Add a little weight to the hinted category or subcategory where the text already points to it."""
+    if not category_hint:
+        return
+    hint = category_hint.strip().lower()
+    if hint in CATEGORIES:
+        targets = [(sub, HINT_CATEGORY_WEIGHT) for sub in CATEGORIES[hint] if scores.get(sub, 0.0) > 0]
+    elif hint in taxonomy.SUBCATEGORY_CATEGORY and scores.get(hint, 0.0) > 0:
+        targets = [(hint, HINT_SUBCATEGORY_WEIGHT)]
+    else:
+        targets = []
+    for sub, weight in targets:
+        scores[sub] += weight
+    if targets:
+        notes.append(f"hint:{hint}")
+
+
+def _intent(analysis: Analysis) -> str | None:
+    """Return praise, suggestion or inquiry when that is what the text wants, else None."""
+    problem = analysis.intents["problem"]
+    thresholds = {"praise": 2.5, "suggestion": 2.5, "inquiry": 2.0}
+    candidates = [intent for intent in INTENTS if analysis.intents[intent] >= thresholds[intent] and analysis.intents[intent] > problem]
+    if not candidates and analysis.resolved and 0 < analysis.intents["praise"] and problem < 1.0:
+        candidates = ["praise"]
+    if not candidates:
+        return None
+    return max(candidates, key=lambda intent: (analysis.intents[intent], -INTENTS.index(intent)))
+
+
+def _tier(category: str, subcategory: str, cues: Mapping[str, list[str]]) -> tuple[str, list[str]]:
+    """Return the tier of a complaint and the cues or rules that set it."""
+    if category == "other":
+        return "general", []
+    candidates: list[tuple[str, str]] = []
+    if category == "fees":
+        candidates.append(("complex", "rule:fee dispute"))
+    if category == "community" and "mediation" in cues:
+        candidates.append(("complex", f"tier:complex:{cues['mediation'][0]}"))
+    elif subcategory == "neighbour":
+        candidates.append(("complex", "rule:neighbour dispute"))
+    if subcategory == "fire_safety":
+        candidates.append(("important", "rule:fire equipment"))
+    conditional = {"open_entrance": "access_control", "load_bearing": "renovation"}
+    for cue in ("safety", "thrown", "open_entrance", "load_bearing"):
+        if cue in cues and conditional.get(cue, subcategory) == subcategory:
+            candidates.append(("important", f"tier:important:{cues[cue][0]}"))
+    # Persistence raises a nuisance; a card, plate or intercom that keeps failing stays general (data README).
+    if "persistence" in cues and category != "fees" and subcategory != "access_control":
+        candidates.append(("important", f"tier:important:{cues['persistence'][0]}"))
+    for cue in ("injury", "emergency"):
+        if cue in cues:
+            candidates.append(("emergency", f"tier:emergency:{cues[cue][0]}"))
+    if "stuck" in cues and subcategory == "elevator":
+        candidates.append(("emergency", f"tier:emergency:{cues['stuck'][0]}"))
+    if "burst" in cues and subcategory == "water":
+        candidates.append(("emergency", f"tier:emergency:{cues['burst'][0]}"))
+    if "outage" in cues and subcategory in ("water", "electrical"):
+        candidates.append(("emergency", f"tier:emergency:{cues['outage'][0]}"))
+    if not candidates:
+        return "general", []
+    best = min(TIER_RANK[tier] for tier, _ in candidates)
+    return TIERS[best], [reason for tier, reason in candidates if TIER_RANK[tier] == best]
+
+
+def _confidence(top: float, rival: float) -> float:
+    """Return a 0..1 confidence from the winning score and the best score of another category."""
+    margin = (top - rival) / top if top > 0 else 0.0
+    strength = top / (top + 1.5)
+    return round(max(0.05, min(0.97, strength * (0.35 + 0.65 * margin))), 2)
+
+
+def _rank_categories(scores: Mapping[str, float]) -> list[tuple[float, str]]:
+    """Return (score, category) best first: a category's best subcategory plus its category-wide evidence."""
+    ranked = []
+    for category, subcategories in CATEGORIES.items():
+        score = max((scores.get(sub, 0.0) for sub in subcategories), default=0.0) + scores.get(category, 0.0)
+        if score > 0:
+            ranked.append((score, category))
+    return sorted(ranked, key=lambda item: (-item[0], list(CATEGORIES).index(item[1])))
+
+
+def _unplaced(analysis: Analysis, notes: list[str]) -> Classification:
+    """Return the classification of a text the classifier cannot place: other, for a person to look at.
+
+    The tier stays general unless the text reports an emergency or an injury: someone bleeding is
+    urgent even when the classifier cannot tell where it happened.
+    """
+    suggestion = analysis.intents["suggestion"]
+    subcategory = "suggestion" if suggestion >= 1.0 and suggestion >= analysis.intents["inquiry"] else "inquiry"
+    best = max(analysis.scores.values(), default=0.0)
+    confidence = round(min(0.3, 0.1 + best / 10), 2)
+    urgent = [f"tier:emergency:{label}" for cue in ("injury", "emergency") for label in analysis.cues.get(cue, [])[:1]]
+    tier = "emergency" if urgent else "general"
+    matched = ("unplaced", *urgent, *notes)[:MAX_MATCHED]
+    return Classification("other", subcategory, tier, department_for("other", subcategory), confidence, matched, True)
+
+
+def classify(text: str, *, channel: str | None = None, category_hint: str | None = None) -> Classification:
+    """Classify a complaint text; ``channel`` is accepted for the record and ``category_hint`` is a weak prior."""
+    analysis = analyse(text or "")
+    notes = list(dict.fromkeys(analysis.notes))
+    intent = _intent(analysis)
+    if intent is not None:
+        return _classify_intent(analysis, intent, notes)
+    scores = dict(analysis.scores)
+    _apply_hint(scores, category_hint, notes)
+    ranked = _rank_categories(scores)
+    if not ranked or ranked[0][0] < MIN_TOPIC_SCORE:
+        return _unplaced(analysis, notes)
+    return _classify_complaint(analysis, scores, ranked, notes)
+
+
+def _classify_intent(analysis: Analysis, intent: str, notes: list[str]) -> Classification:
+    """Return the classification of praise, a suggestion or an inquiry."""
+    own = analysis.intents[intent]
+    rival = max(analysis.intents["problem"], *(analysis.intents[other] for other in INTENTS if other != intent))
+    confidence = _confidence(own, rival)
+    terms = [f"intent:{intent}:{term}" for term in analysis.intent_terms[intent]]
+    matched = tuple(dict.fromkeys([*terms, *notes]))[:MAX_MATCHED]
+    return Classification("other", intent, "general", department_for("other", intent), confidence, matched, confidence < REVIEW_CONFIDENCE)
+
+
+def _classify_complaint(
+    analysis: Analysis, scores: Mapping[str, float], ranked: list[tuple[float, str]], notes: list[str]
+) -> Classification:
+    """Return the classification of a complaint from its best-scoring category."""
+    top, category = ranked[0]
+    rival_score, rival = ranked[1] if len(ranked) > 1 else (0.0, "")
+    subcategory = max(CATEGORIES[category], key=lambda sub: (scores.get(sub, 0.0), -_ORDER[sub]))
+    if scores.get(subcategory, 0.0) <= 0:
+        subcategory = DEFAULT_SUBCATEGORY[category]
+    confidence = _confidence(top, rival_score)
+    close = bool(rival) and (top - rival_score) / top < CLOSE_MARGIN
+    tier, tier_reasons = _tier(category, subcategory, analysis.cues)
+    terms = [(weight, f"{subcategory}:{label}") for weight, label in analysis.contributions.get(subcategory, [])]
+    terms += [(weight, f"{category}:{label}") for weight, label in analysis.contributions.get(category, [])]
+    reasons = [label for _, label in sorted(terms, key=lambda item: -item[0])] + tier_reasons
+    if close:
+        reasons.append(f"close:{rival}")
+    matched = tuple(dict.fromkeys([*reasons, *notes]))[:MAX_MATCHED]
+    return Classification(
+        category, subcategory, tier, department_for(category, subcategory), confidence, matched, close or confidence < REVIEW_CONFIDENCE
+    )

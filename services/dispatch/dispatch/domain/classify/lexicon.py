@@ -1,0 +1,110 @@
+"""The classifier's lexicons, compiled once at import from the word lists, and the normalisation of a text.
+
+Pure: the Chinese lexicon is keyed by term, the English one by normalised token tuples; a term listed
+under several subcategories, intents or cues carries all of them in one ``Entry``.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+from dispatch.domain import taxonomy
+
+
+@dataclass
+class Entry:
+    """One term and everything it is evidence of."""
+
+    label: str
+    weights: dict[str, float] = field(default_factory=dict)
+    intents: dict[str, float] = field(default_factory=dict)
+    cues: list[str] = field(default_factory=list)
+
+
+def stem(word: str) -> str:
+    """Reduce an English word to a crude stem shared by its spellings and plural."""
+    if len(word) > 4 and word.endswith(("xes", "ches", "shes", "sses")):
+        word = word[:-2]
+    elif len(word) > 4 and word.endswith("ies"):
+        word = word[:-3] + "y"
+    elif len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        word = word[:-1]
+    return re.sub(r"(.)\1+", r"\1", word)
+
+
+def en_tokens(text: str) -> tuple[str, ...]:
+    """Split English text into normalised tokens."""
+    return tuple(stem(word) for word in re.findall(r"[a-z0-9]+", text.replace("'", "")))
+
+
+def _build_zh() -> dict[str, Entry]:
+    """Compile the Chinese lexicon."""
+    lexicon: dict[str, Entry] = {}
+
+    def entry(term: str) -> Entry:
+        return lexicon.setdefault(term, Entry(label=term))
+
+    for subcategory, lists in taxonomy.ZH_TOPIC.items():
+        for weight, terms in lists:
+            for term in terms:
+                entry(term).weights[subcategory] = max(entry(term).weights.get(subcategory, 0.0), weight)
+    for intent, lists in taxonomy.ZH_INTENT.items():
+        for weight, terms in lists:
+            for term in terms:
+                entry(term).intents[intent] = max(entry(term).intents.get(intent, 0.0), weight)
+    for cue, terms in taxonomy.ZH_CUES.items():
+        for term in terms:
+            entry(term).cues.append(cue)
+    return lexicon
+
+
+def _build_en() -> dict[tuple[str, ...], Entry]:
+    """Compile the English lexicon, keyed by normalised token tuples."""
+    lexicon: dict[tuple[str, ...], Entry] = {}
+
+    def entry(phrase: str) -> Entry:
+        return lexicon.setdefault(en_tokens(phrase), Entry(label=phrase))
+
+    for subcategory, lists in taxonomy.EN_TOPIC.items():
+        for weight, terms in lists:
+            for phrase in terms:
+                entry(phrase).weights[subcategory] = max(entry(phrase).weights.get(subcategory, 0.0), weight)
+    for intent, lists in taxonomy.EN_INTENT.items():
+        for weight, terms in lists:
+            for phrase in terms:
+                entry(phrase).intents[intent] = max(entry(phrase).intents.get(intent, 0.0), weight)
+    for cue, terms in taxonomy.EN_CUES.items():
+        for phrase in terms:
+            entry(phrase).cues.append(cue)
+    return lexicon
+
+
+ZH = _build_zh()
+EN = _build_en()
+ZH_LENGTHS: dict[str, tuple[int, ...]] = {}
+for _term in ZH:
+    ZH_LENGTHS[_term[0]] = tuple(sorted({*ZH_LENGTHS.get(_term[0], ()), len(_term)}, reverse=True))
+EN_MAX = max(len(key) for key in EN)
+_TRADITIONAL = str.maketrans(taxonomy.TRADITIONAL_TO_SIMPLIFIED)
+_ASCII_REWRITES = tuple((re.compile(rf"(?<![a-z]){re.escape(short)}(?![a-z])"), long) for short, long in taxonomy.ASCII_REWRITES)
+# Full-width punctuation (U+FF01-FF5E) is ASCII after NFKC, so the class lists the half-width forms.
+CLAUSE_SPLIT = re.compile(r"[。!?;,、\n\r…~:()\[\]【】<>《》\"“”]+|\.(?!\d)")
+ZH_PERSISTENCE = tuple(re.compile(pattern) for pattern in taxonomy.ZH_PERSISTENCE_PATTERNS)
+EN_PERSISTENCE = tuple(re.compile(pattern) for pattern in taxonomy.EN_PERSISTENCE_PATTERNS)
+EN_NEG_BEFORE = tuple(en_tokens(phrase) for phrase in taxonomy.EN_NEGATION_BEFORE)
+EN_NEG_AFTER = tuple(en_tokens(phrase) for phrase in taxonomy.EN_NEGATION_AFTER)
+EN_MARKERS = {kind: tuple(en_tokens(phrase) for phrase in phrases) for kind, phrases in taxonomy.EN_MARKERS.items()}
+EN_QUESTION_OPENINGS = frozenset(stem(word) for word in taxonomy.EN_QUESTION_OPENINGS)
+EN_DETERMINERS = frozenset(stem(word) for word in taxonomy.EN_DETERMINERS)
+
+
+def normalise(text: str) -> str:
+    """Return the text as the classifier reads it: half-width, simplified, lowercase, abbreviations expanded."""
+    text = unicodedata.normalize("NFKC", text).translate(_TRADITIONAL).lower().replace("\u2019", "'").replace("\u2018", "'")
+    for pattern, long in _ASCII_REWRITES:
+        text = pattern.sub(long, text)
+    for slip, word in taxonomy.ZH_REWRITES:
+        text = text.replace(slip, word)
+    return text
