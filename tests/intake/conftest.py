@@ -1,5 +1,5 @@
-"""Fixtures for intake: its context on a throwaway database with a controllable clock, an app,
-and the estate NS01 (region R1 of group G1) created through the API."""
+"""Fixtures for intake: its context on a throwaway database with a controllable clock, an app, the
+status handler as the worker runs it, and the estate NS01 (region R1 of group G1) created through the API."""
 
 from __future__ import annotations
 
@@ -12,9 +12,12 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from intake.app import create_app
+from intake.handlers import HANDLERS
 from intake.store import INDEXES, IntakeStore
 from propcare_shared.clock import FrozenClock
-from propcare_shared.http.app import ServiceContext
+from propcare_shared.context import ServiceContext
+from propcare_shared.events.envelope import Event
+from propcare_shared.handling import subscriptions
 from propcare_shared.settings import Settings
 from propcare_shared.testing import bearer
 
@@ -59,6 +62,13 @@ def app(context: ServiceContext) -> Flask:
 @pytest.fixture
 def client(app: Flask) -> FlaskClient:
     return app.test_client()
+
+
+@pytest.fixture
+def handle(context: ServiceContext) -> Callable[[Event], None]:
+    """The status handler as the worker runs it: in a unit of work with the inbox."""
+    [subscription] = subscriptions(context, HANDLERS)
+    return subscription.handler
 
 
 @pytest.fixture

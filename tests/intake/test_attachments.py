@@ -11,7 +11,7 @@ from flask.testing import FlaskClient
 
 from intake.attachments import MAX_PER_COMPLAINT
 from intake.store import IntakeStore
-from propcare_shared.http.app import ServiceContext
+from propcare_shared.context import ServiceContext
 from tests.intake.conftest import complaint_body
 
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 1024

@@ -6,7 +6,7 @@ from typing import Any
 
 from flask.testing import FlaskClient
 
-from propcare_shared.http.app import ServiceContext
+from propcare_shared.context import ServiceContext
 from propcare_shared.settings import Settings
 from propcare_shared.testing import bearer, outbox_events
 from tests.intake.conftest import ESTATE

@@ -15,7 +15,7 @@ from flask.testing import FlaskClient
 from intake.app import create_app
 from intake.store import INDEXES
 from propcare_shared.clock import FrozenClock
-from propcare_shared.http.app import ServiceContext
+from propcare_shared.context import ServiceContext
 from propcare_shared.settings import Settings
 from propcare_shared.testing import bearer, outbox_events
 from tests.intake.conftest import ESTATE, complaint_body

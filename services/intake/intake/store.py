@@ -36,8 +36,8 @@ from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError, OperationFailure
 
 from propcare_shared.clock import Clock, utcnow
-from propcare_shared.pagination import paginate
 from propcare_shared.mongo import IndexSpec
+from propcare_shared.pagination import paginate
 
 ESTATES = "estates"
 ESTATE_CODES = "estate_codes"

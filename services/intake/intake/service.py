@@ -1,0 +1,13 @@
+"""Intake, declared once: its indexes, routes and status handler (``propcare_shared.service``).
+
+Intake runs no periodic loop: its worker consumes dispatch's ``complaint.*`` for the status view and
+relays its outbox (``complaint.received``, ``directory.*``).
+"""
+
+from __future__ import annotations
+
+from intake.handlers import HANDLERS
+from intake.store import INDEXES
+from propcare_shared.service import ServiceDefinition
+
+INTAKE = ServiceDefinition(name="intake", title="Propcare intake", routes="intake.routes", indexes=INDEXES, handlers=HANDLERS)
