@@ -1,6 +1,6 @@
 """The one-process mode's gateway: one WSGI app that routes by path prefix to the five services.
 
-The table is API.md's "Gateway paths → service"; nginx (infra/nginx/nginx.conf) and the Kubernetes
+The table is docs/API.md's "Gateway paths → service"; nginx (infra/nginx/nginx.conf) and the Kubernetes
 Ingress (k8s/base/ingress.yaml) route the same prefixes, and tests/infra checks that all three agree.
 Besides the services' own paths it answers ``/healthz`` (200 only when every service and its
 consumer are ready), ``/metrics`` (the process registry: all five services, told apart by the

@@ -1,6 +1,6 @@
 """Scopes of the organisation as the API writes them: ``group:G1``, ``region:R1``, ``estate:NS01``.
 
-Pure. A scope names one level of the organisation (SPEC.md §2) and one id at that level; ids are the
+Pure. A scope names one level of the organisation (docs/PRODUCT.md §3) and one id at that level; ids are the
 directory's ids (a letter or digit, then letters, digits, ``_``, ``.`` or ``-``; at most 64
 characters). Dispatch keys SLA policies and calendars by scope; analytics reports on one.
 

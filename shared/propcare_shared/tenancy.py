@@ -1,4 +1,4 @@
-"""Where a record belongs in the organisation: its group, region and estate (SPEC.md §2).
+"""Where a record belongs in the organisation: its group, region and estate (docs/PRODUCT.md §3).
 
 Pure. Every record and every event carries the three ids. Region ids are chosen by each group, so a
 region is only ever identified together with its group (``G1/R1``); estate ids are unique across

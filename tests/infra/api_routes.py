@@ -1,4 +1,4 @@
-"""API.md's "Gateway paths → service", as sample paths and the service that must answer each.
+"""docs/API.md's "Gateway paths → service", as sample paths and the service that must answer each.
 
 Every router (the one-process gateway, nginx in docker-compose, the Kubernetes Ingress) is held to it.
 """

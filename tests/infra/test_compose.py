@@ -1,4 +1,4 @@
-"""docker-compose.yml and the nginx gateway: every service, port and dependency, and API.md's routing.
+"""docker-compose.yml and the nginx gateway: every service, port and dependency, and docs/API.md's routing.
 
 Without a Docker engine here, the compose file is checked by reading it. The nginx configuration is
 parsed and its routing evaluated for every prefix; when an ``nginx`` binary is installed it is also

@@ -1,4 +1,4 @@
-"""The one-process gateway: API.md's routing table, the per-service mounts, /healthz and /metrics."""
+"""The one-process gateway: docs/API.md's routing table, the per-service mounts, /healthz and /metrics."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """The Kubernetes manifests: they parse, each service has its workloads and autoscalers, the Ingress
-covers API.md's prefixes, and the generated per-service files are up to date."""
+covers docs/API.md's prefixes, and the generated per-service files are up to date."""
 
 from __future__ import annotations
 

@@ -12,7 +12,7 @@ racing (the loser's conditional update matches nothing and it emits nothing).
   resident's own answer (channel ``online``, through the link) carries none.
 - ``remind``: once, ``REMIND_AFTER`` the invitation; emits ``survey.invited`` with ``reminder``.
 - ``expire``: ``EXPIRES_AFTER`` without an answer; emits ``survey.completed`` with ``auto_closed``
-  (satisfied by default, SPEC.md §7), on which dispatch closes the complaint.
+  (satisfied by default, docs/PRODUCT.md §9), on which dispatch closes the complaint.
 """
 
 from __future__ import annotations

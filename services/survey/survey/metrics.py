@@ -1,4 +1,4 @@
-"""Survey's own metric: answers recorded, by survey kind (API.md, Metrics)."""
+"""Survey's own metric: answers recorded, by survey kind (docs/API.md, Metrics)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""marshmallow schemas of survey's HTTP API (API.md, Surveys)."""
+"""marshmallow schemas of survey's HTTP API (docs/API.md, Surveys)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The event envelope of API.md, as an immutable value and a marshmallow schema.
+"""The event envelope of docs/API.md, as an immutable value and a marshmallow schema.
 
 Every event carries the tenancy ids (group, region, estate), the complaint id as its correlation id
 where there is one, and ``seq`` to order the events of one complaint. ``data`` is validated against
@@ -55,7 +55,7 @@ class Event:
 
 
 class EnvelopeSchema(Schema):
-    """The envelope of API.md; ``data`` is checked against the event type's own schema."""
+    """The envelope of docs/API.md; ``data`` is checked against the event type's own schema."""
 
     class Meta:
         unknown = EXCLUDE

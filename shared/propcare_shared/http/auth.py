@@ -12,7 +12,7 @@ The scope rule, in one place:
   (``Principal.query``), so a region or estate id another group also uses never matches.
 - A record of another group, or none at all, is answered the same way: 404 (``not_yours``), so ids
   of other tenants cannot be told apart from ids that do not exist.
-- A record of the caller's own group outside their regions or estates is a 403, as API.md says for
+- A record of the caller's own group outside their regions or estates is a 403, as docs/API.md says for
   "outside the caller's scope"; so is an action their role may not take (``require_role``).
 Residents carry no JWT: their tracking or survey token is their credential, checked by the service
 that issued it.
@@ -91,7 +91,7 @@ def issue_token(
     issuer: str = "",
     audience: str = "",
 ) -> str:
-    """Sign a token with the claims of API.md (used by tests, the demo and service clients)."""
+    """Sign a token with the claims of docs/API.md (used by tests, the demo and service clients)."""
     now = int(time.time())
     claims: dict[str, Any] = {
         "sub": sub,

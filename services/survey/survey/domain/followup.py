@@ -1,4 +1,4 @@
-"""The rules of the follow-up survey (回访) after a resolved complaint (SPEC.md §7).
+"""The rules of the follow-up survey (回访) after a resolved complaint (docs/PRODUCT.md §9).
 
 Pure. A resident answers whether the problem is solved and scores the result, the speed and the
 attitude from 1 to 5. Not solved, or any score of 2 or less, is dissatisfied: dispatch reopens the
