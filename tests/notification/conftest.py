@@ -4,6 +4,7 @@ handler and the dispatcher driven directly, a running worker, and a publisher of
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 import pytest
 from flask import Flask
@@ -12,15 +13,16 @@ from flask.testing import FlaskClient
 from notification.app import create_app
 from notification.config import NotifyConfig
 from notification.dispatcher import Dispatcher
-from notification.handlers import on_event
+from notification.handlers import HANDLERS
 from notification.providers import Providers
+from notification.service import NOTIFICATION, periodic_loops
 from notification.store import INDEXES, NotificationStore
-from notification.worker import build_dispatcher, build_worker
 from propcare_shared.clock import FrozenClock
+from propcare_shared.context import ServiceContext
 from propcare_shared.events.bus import EventBus
 from propcare_shared.events.envelope import Event
 from propcare_shared.events.outbox import AlreadyHandled
-from propcare_shared.http.app import ServiceContext
+from propcare_shared.handling import subscriptions
 from propcare_shared.settings import Settings
 from propcare_shared.worker import Worker
 from tests.notification.factories import MONDAY_MORNING, PURPOSES
@@ -45,14 +47,15 @@ def context(open_context: Callable[..., ServiceContext], settings: Settings, clo
 
 
 @pytest.fixture
-def store(context: ServiceContext) -> NotificationStore:
-    return NotificationStore(context.database)
+def store(context: ServiceContext, clock: FrozenClock) -> NotificationStore:
+    return NotificationStore(context.database, clock=clock)
 
 
 @pytest.fixture
-def handle(context: ServiceContext, store: NotificationStore) -> Callable[[Event], bool]:
-    """Handle an event as the consumer does; return False for a duplicate."""
-    handler = on_event(context, store)
+def handle(context: ServiceContext) -> Callable[[Event], bool]:
+    """Handle an event as the worker does (in a unit of work with the inbox); return False for a duplicate."""
+    [subscription] = subscriptions(context, HANDLERS)
+    handler = subscription.handler
 
     def run(event: Event) -> bool:
         try:
@@ -69,7 +72,7 @@ def make_dispatcher(context: ServiceContext) -> Callable[..., Dispatcher]:
     """Build a dispatcher on the test context, with the log provider unless told otherwise."""
 
     def make(*, config: NotifyConfig = FAST, providers: Providers | None = None) -> Dispatcher:
-        return build_dispatcher(context, config=config, providers=providers or Providers())
+        return Dispatcher.configured(context, config=config, providers=providers or Providers())
 
     return make
 
@@ -79,7 +82,8 @@ def start_worker(context: ServiceContext, start_worker: Callable[[Worker], Worke
     """Start notification's worker (consumer, dispatch loop, relay) on the test context (the root fixture stops it)."""
 
     def start(*, config: NotifyConfig = FAST, providers: Providers | None = None) -> Worker:
-        return start_worker(build_worker(context, config=config, providers=providers))
+        service = replace(NOTIFICATION, loops=lambda context: periodic_loops(context, config=config, providers=providers))
+        return start_worker(service.build_worker(context))
 
     return start
 

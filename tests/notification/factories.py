@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from propcare_shared.context import ServiceContext
 from propcare_shared.events.envelope import Event, new_event
-from propcare_shared.http.app import ServiceContext
 from propcare_shared.mongo import new_id
 from propcare_shared.sealing import Sealer
 from propcare_shared.settings import DEVELOPMENT_PERSONAL_DATA_KEY

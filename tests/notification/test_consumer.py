@@ -10,17 +10,17 @@ from typing import Any
 
 import pytest
 
-from notification.handlers import CONSUMER
+from notification.handlers import MESSAGES
 from notification.store import NotificationStore
+from propcare_shared.context import ServiceContext
 from propcare_shared.events.bus import EventBus
-from propcare_shared.http.app import ServiceContext
 from propcare_shared.testing import wait_for
 from propcare_shared.worker import Worker
 from tests.notification.factories import EMAIL, NAME, PHONE, RESOLVE_DUE_LOCAL, outbox_events, received_event, sla_event, work_order_event
 
 
 def handled(context: ServiceContext) -> int:
-    return context.database.inbox.count_documents({"consumer": CONSUMER})
+    return context.database.inbox.count_documents({"consumer": MESSAGES.consumer("notification")})
 
 
 def sent_messages(store: NotificationStore, complaint_id: str, count: int) -> list[dict[str, Any]]:

@@ -11,11 +11,12 @@ import pytest
 
 from notification.dispatcher import Dispatcher
 from notification.domain.contact import INVALID_PHONE, UNREADABLE
-from notification.handlers import on_event
+from notification.handlers import HANDLERS
 from notification.store import INDEXES, NotificationStore
 from propcare_shared.clock import FrozenClock
+from propcare_shared.context import ServiceContext
 from propcare_shared.events.envelope import Event
-from propcare_shared.http.app import ServiceContext
+from propcare_shared.handling import subscriptions
 from propcare_shared.sealing import Sealer, new_key
 from propcare_shared.settings import DEVELOPMENT_PERSONAL_DATA_KEY, Settings
 from tests.notification.factories import EMAIL, NAME, PHONE, PHONE_E164, received_event, work_order_event
@@ -52,8 +53,9 @@ def test_a_rotated_key_list_opens_a_contact_sealed_before_the_rotation(
     new = new_key()
     settings = make_settings("notification", personal_data_keys=(new, DEVELOPMENT_PERSONAL_DATA_KEY))
     context = open_context(settings, indexes=INDEXES, clock=clock)
-    store = NotificationStore(context.database)
-    handler = on_event(context, store)
+    store = NotificationStore(context.database, clock=clock)
+    [subscription] = subscriptions(context, HANDLERS)
+    handler = subscription.handler
     before, after = received_event(), received_event(sealer=Sealer([new]), phone="13900139000")
     for received in (before, after):
         handler(received)

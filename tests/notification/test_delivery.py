@@ -22,11 +22,10 @@ from notification.config import NotifyConfig
 from notification.dispatcher import Dispatcher
 from notification.providers import OutgoingMessage, Providers, SmtpProvider, WebhookProvider
 from notification.store import NotificationStore
-from notification.worker import build_dispatcher
 from propcare_shared.clock import FrozenClock
+from propcare_shared.context import ServiceContext
 from propcare_shared.events.bus import EventBus
 from propcare_shared.events.envelope import Event
-from propcare_shared.http.app import ServiceContext
 from propcare_shared.mongod import free_port
 from propcare_shared.testing import wait_for
 from propcare_shared.worker import Worker
@@ -85,7 +84,7 @@ def test_email_is_delivered_to_a_real_smtp_server(
     handle(received)
     handle(work_order_event("complaint.classified", received, action="classify", status="classified"))
     config = FAST.with_overrides(email_from="Propcare <noreply@propcare.test>")
-    dispatcher = build_dispatcher(
+    dispatcher = Dispatcher.configured(
         context, config=config, providers=Providers.configured(config=config, smtp_url=f"smtp://notifier:s3cret@127.0.0.1:{port}")
     )
 
@@ -199,7 +198,7 @@ def test_the_resident_receives_the_real_survey_link_that_staff_see_masked(
     invited = survey_event(received, invitation_id="inv-7")
     handle(invited)
     clock.advance(timedelta(days=1))  # past the quiet hours that always hold survey messages
-    assert build_dispatcher(context, config=webhook_config(gateway)).dispatch_due() == 1
+    assert Dispatcher.configured(context, config=webhook_config(gateway)).dispatch_due() == 1
     [request] = gateway.received("/wechat")
     assert request["json"]["to"] == PHONE_E164 and request["json"]["template"] == "survey_invitation"
     assert invited.data["link"] in request["json"]["body"]
@@ -212,7 +211,7 @@ def test_a_failing_webhook_is_retried_with_backoff_then_failed(
 ) -> None:
     gateway.statuses["/sms"] = 503
     config = webhook_config(gateway, retry_scale=1.0, max_attempts=3)
-    dispatcher = build_dispatcher(context, config=config)
+    dispatcher = Dispatcher.configured(context, config=config)
     before = REGISTRY.get_sample_value("notifications_total", {"channel": "sms", "outcome": "failed"}) or 0.0
     received = received_event(channel="web")
     handle(received)

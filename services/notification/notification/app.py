@@ -1,23 +1,7 @@
-"""Notification's web app: wiring only (SERVICES.md).
-
-``create_app()`` opens the context from the environment (gunicorn: ``notification.app:create_app()``,
-after the fork); tests and the one-process runner pass their own context.
-"""
+"""Notification's web app (gunicorn: ``notification.app:create_app()``); tests and the one-process runner pass their own context."""
 
 from __future__ import annotations
 
-from flask import Flask
+from notification.service import NOTIFICATION
 
-from notification.routes import BLUEPRINTS
-from notification.store import INDEXES
-from propcare_shared.http.app import ServiceContext, create_service_app
-from propcare_shared.settings import Settings
-
-
-def create_app(context: ServiceContext | None = None) -> Flask:
-    """Build notification's Flask app and ensure its indexes."""
-    if context is None:
-        context = ServiceContext.open(Settings.from_env("notification"))
-    context.ensure_indexes(INDEXES)
-    app, _ = create_service_app(context, title="Propcare notification", blueprints=BLUEPRINTS)
-    return app
+create_app = NOTIFICATION.create_app

@@ -28,9 +28,10 @@ from notification.config import NotifyConfig
 from notification.domain import schedule
 from notification.providers import OutgoingMessage, ProviderResult, Providers
 from notification.store import FAILED, RETRYING, SENT, NotificationStore
+from propcare_shared.context import ServiceContext
 from propcare_shared.events.outbox import Transaction
-from propcare_shared.http.app import ServiceContext
 from propcare_shared.logs import correlation
+from propcare_shared.tenancy import Tenancy
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +45,13 @@ class Dispatcher:
         self.providers = providers
         self.config = config
         self.owner = f"{socket.gethostname()}:{uuid.uuid4().hex[:8]}"
+
+    @classmethod
+    def configured(cls, context: ServiceContext, *, config: NotifyConfig, providers: Providers | None = None) -> Dispatcher:
+        """Build the dispatcher of a context with the configured providers (or the given ones)."""
+        providers = providers or Providers.configured(config=config, smtp_url=context.settings.smtp_url)
+        store = NotificationStore(context.database, clock=context.clock)
+        return cls(context=context, store=store, providers=providers, config=config)
 
     def dispatch_due(self) -> int:
         """Send the messages due now, up to one batch; return how many attempts were made."""
@@ -127,8 +135,6 @@ class Dispatcher:
                     "error": result.error,
                 },
                 correlation_id=message.get("complaint_id"),
-                group_id=message.get("group_id"),
-                region_id=message.get("region_id"),
-                estate_id=message.get("estate_id"),
+                tenancy=Tenancy.of(message),
             )
         return outcome

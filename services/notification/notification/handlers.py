@@ -1,27 +1,26 @@
-"""Notification's consumer: one queue for every event it tells someone about, one idempotent handler.
+"""Notification's consumer: one queue for every event it tells someone about, one flat handler.
 
-One queue, so the broker's order holds between ``complaint.received`` and the events dispatch
-derives from it. Each event is recorded in ``context.uow.run(..., handled_event=event, consumer=...)``:
-the messages, the call tasks and the inbox marker commit together, so a redelivered event raises
-``AlreadyHandled`` (counted as a duplicate and acknowledged) and records nothing twice. Nothing is
-sent here: the worker's dispatch loop sends what was recorded (``dispatcher``).
+Queue ``messages``: one queue, so the broker's order holds between ``complaint.received`` and the
+events dispatch derives from it. The kernel runs the handler in a unit of work with the inbox
+(``propcare_shared.handling``): the messages, the call tasks and the inbox marker commit together, so
+a redelivered event raises ``AlreadyHandled`` (counted as a duplicate and acknowledged) and records
+nothing twice. Nothing is sent here: the worker's dispatch loop sends what was recorded
+(``dispatcher``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from typing import Any
 
 from notification import metrics
 from notification.messages import record
 from notification.store import SKIPPED, NotificationStore
-from propcare_shared.events.bus import Subscription
+from propcare_shared.context import ServiceContext
 from propcare_shared.events.envelope import Event
-from propcare_shared.http.app import ServiceContext
+from propcare_shared.events.outbox import Transaction
+from propcare_shared.handling import Handles
 from propcare_shared.sealing import Sealer
 
-SERVICE = "notification"
-PURPOSE = "messages"
-CONSUMER = f"{SERVICE}.{PURPOSE}"
 EVENT_TYPES = (
     "complaint.received",
     "complaint.classified",
@@ -38,21 +37,18 @@ EVENT_TYPES = (
 )
 
 
-def subscriptions(context: ServiceContext) -> list[Subscription]:
-    """Return notification's consumer queue and its handler."""
-    return [Subscription(PURPOSE, EVENT_TYPES, on_event(context, NotificationStore(context.database)))]
-
-
-def on_event(context: ServiceContext, store: NotificationStore) -> Callable[[Event], None]:
-    """Return the handler that records the messages an event asks for."""
+def on_event(context: ServiceContext, tx: Transaction, event: Event) -> list[dict[str, Any]]:
+    """Record the messages an event asks for; return them."""
+    store = NotificationStore(context.database, clock=context.clock)
     sealer = Sealer(context.settings.personal_data_keys)
+    return record(tx, store=store, event=event, now=context.clock(), sealer=sealer)
 
-    def handle(event: Event) -> None:
-        recorded = context.uow.run(
-            lambda tx: record(tx, store=store, event=event, now=context.clock(), sealer=sealer), handled_event=event, consumer=CONSUMER
-        )
-        for message in recorded:
-            if message["status"] == SKIPPED:
-                metrics.count(message["channel"], "skipped")
 
-    return handle
+def _count_skipped(_context: ServiceContext, _event: Event, recorded: list[dict[str, Any]]) -> None:
+    for message in recorded:
+        if message["status"] == SKIPPED:
+            metrics.count(message["channel"], "skipped")
+
+
+MESSAGES = Handles("messages", EVENT_TYPES, on_event, after=_count_skipped)
+HANDLERS = (MESSAGES,)

@@ -26,8 +26,9 @@ from pymongo import ASCENDING, DESCENDING, ReturnDocument
 from pymongo.client_session import ClientSession
 from pymongo.database import Database
 
-from propcare_shared.pagination import paginate
+from propcare_shared.clock import Clock, utcnow
 from propcare_shared.mongo import IndexSpec
+from propcare_shared.pagination import paginate
 
 CONTACTS = "contacts"
 MESSAGES = "messages"
@@ -62,8 +63,9 @@ INDEXES: list[IndexSpec] = [
 class NotificationStore:
     """Reads and writes of notification's own database."""
 
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, *, clock: Clock = utcnow) -> None:
         self.database = database
+        self.clock = clock
 
     # contacts ----------------------------------------------------------------------------------
 

@@ -1,0 +1,37 @@
+"""Notification, declared once: its indexes, routes, handler and the dispatch loop (``propcare_shared.service``).
+
+The dispatch loop runs every ``NOTIFY_DISPATCH_INTERVAL`` seconds (``config.NotifyConfig``, read
+from the environment when the worker is built) and sends what the handler recorded, through the
+providers the configuration names (the log provider for any channel without one). Tests and the
+one-process runner give the loops their own configuration and providers with ``periodic_loops``.
+"""
+
+from __future__ import annotations
+
+from notification.config import NotifyConfig
+from notification.dispatcher import Dispatcher
+from notification.handlers import HANDLERS
+from notification.providers import Providers
+from notification.store import INDEXES
+from propcare_shared.context import ServiceContext
+from propcare_shared.service import ServiceDefinition
+from propcare_shared.worker import PeriodicLoop
+
+
+def periodic_loops(
+    context: ServiceContext, *, config: NotifyConfig | None = None, providers: Providers | None = None
+) -> list[PeriodicLoop]:
+    """Return the loops the worker runs beside its consumer: the dispatch loop that sends due messages."""
+    config = config or NotifyConfig.from_env()
+    dispatcher = Dispatcher.configured(context, config=config, providers=providers)
+    return [PeriodicLoop("notification-dispatch", config.dispatch_interval, dispatcher.dispatch_due)]
+
+
+NOTIFICATION = ServiceDefinition(
+    name="notification",
+    title="Propcare notification",
+    routes="notification.routes",
+    indexes=INDEXES,
+    handlers=HANDLERS,
+    loops=periodic_loops,
+)
