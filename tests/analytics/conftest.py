@@ -8,28 +8,27 @@ import pytest
 from flask.testing import FlaskClient
 
 from analytics.app import create_app
-from analytics.handlers import PURPOSE, on_event
-from analytics.store import AnalyticsStore
+from analytics.handlers import HANDLERS
 from analytics.worker import build_worker
+from propcare_shared.context import ServiceContext
 from propcare_shared.events.bus import EventBus
 from propcare_shared.events.envelope import Event
-from propcare_shared.http.app import ServiceContext
+from propcare_shared.handling import subscriptions
 from propcare_shared.settings import Settings
 from propcare_shared.testing import wait_for
 from propcare_shared.worker import Worker
 
+PURPOSES = tuple(handles.purpose for handles in HANDLERS)
+
 
 @pytest.fixture
 def analytics_settings(make_settings: Callable[..., Settings]) -> Settings:
-    return make_settings("analytics", purposes=(PURPOSE,))
+    return make_settings("analytics", purposes=PURPOSES)
 
 
 @pytest.fixture
-def context(analytics_settings: Settings) -> Iterator[ServiceContext]:
-    context = ServiceContext.open(analytics_settings)
-    yield context
-    context.client.drop_database(analytics_settings.mongodb_database)
-    context.close()
+def context(analytics_settings: Settings, open_context: Callable[..., ServiceContext]) -> ServiceContext:
+    return open_context(analytics_settings)
 
 
 @pytest.fixture
@@ -56,11 +55,17 @@ def publisher(make_settings: Callable[..., Settings]) -> Iterator[EventBus]:
 
 @pytest.fixture
 def feed(context: ServiceContext, client: FlaskClient) -> Callable[[Iterable[Event]], None]:
-    """Hand events straight to analytics' handler, as its consumer would (no broker in between)."""
-    handle = on_event(context, AnalyticsStore(context.database, clock=context.clock))
+    """Hand events to the handler of the queue each is bound to, as the worker would (no broker in between).
+
+    An event no queue is bound to is dropped, as the exchange would drop it.
+    """
+    handlers = {
+        event_type: subscription.handler for subscription in subscriptions(context, HANDLERS) for event_type in subscription.event_types
+    }
 
     def deliver(events: Iterable[Event]) -> None:
         for event in events:
-            handle(event)
+            if event.type in handlers:
+                handlers[event.type](event)
 
     return deliver

@@ -14,9 +14,9 @@ from kombu import Connection, Exchange, Queue
 from prometheus_client import REGISTRY
 
 from analytics.store import COMPLAINT_FACTS
+from propcare_shared.context import ServiceContext
 from propcare_shared.events.bus import EventBus
 from propcare_shared.events.envelope import Event, new_event
-from propcare_shared.http.app import ServiceContext
 from propcare_shared.settings import Settings
 from propcare_shared.testing import bearer, unique_name, wait_for
 from tests.analytics.factories import CONTACT, PERSONAL_TEXTS, ComplaintStory, utc_now

@@ -1,12 +1,14 @@
 """Projecting one event into analytics' read models, inside the consumer's unit of work.
 
-``project`` runs in ``context.uow.run(..., handled_event=event)``: the read-model writes, the inbox
-marker and any ``hotspot.detected`` it emits (through the outbox) commit together or not at all, so a
-redelivered event changes nothing and a hotspot is announced exactly once.
+``project`` runs in the unit of work the kernel opens for the event (``propcare_shared.handling``):
+the read-model writes, the inbox marker and any ``hotspot.detected`` it emits (through the outbox)
+commit together or not at all, so a redelivered event changes nothing and a hotspot is announced
+exactly once.
 
-What is projected: every complaint fact (``domain.facts``), the directory's estates, satisfaction
-campaigns and their answers. Everything else (notifications, warnings, residents' notes, households,
-analytics' own ``hotspot.detected``) is acknowledged without a write.
+What is projected (``PROJECTED``, the types analytics' queue is bound to): every complaint fact
+(``domain.facts``), the directory's estates, satisfaction campaigns and their answers. Everything
+else (notifications, warnings, residents' notes, households, analytics' own ``hotspot.detected``)
+never reaches analytics; should one arrive all the same, it changes nothing.
 
 Hotspots are counted per (group, estate, building, subcategory) (``ClusterKey``): a cluster never
 holds another group's complaints, and ``hotspot.detected`` carries the cluster's ``group_id``,
@@ -29,7 +31,7 @@ from propcare_shared.events.outbox import Transaction
 
 CAMPAIGN_EVENTS = frozenset({"campaign.started", "campaign.closed"})
 ESTATE_UPSERTED = "directory.estate.upserted"
-PROJECTED = frozenset({*FACT_EVENTS, *CAMPAIGN_EVENTS, ESTATE_UPSERTED})
+PROJECTED: tuple[str, ...] = tuple(sorted({*FACT_EVENTS, *CAMPAIGN_EVENTS, ESTATE_UPSERTED}))
 
 
 @dataclass(frozen=True)
@@ -39,11 +41,6 @@ class Detection:
     key: ClusterKey
     region_id: str | None
     window: Window
-
-
-def is_projected(event_type: str) -> bool:
-    """Tell whether an event type changes a read model (others are acknowledged without a write)."""
-    return event_type in PROJECTED
 
 
 def project(tx: Transaction, *, store: AnalyticsStore, event: Event) -> list[Detection]:

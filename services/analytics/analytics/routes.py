@@ -19,14 +19,13 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from flask import current_app
 from flask_smorest import Blueprint
 
 from analytics.domain import kpis
 from analytics.domain.hotspots import THRESHOLD, WINDOW_DAYS
 from analytics.schemas import HotspotArgs, HotspotsOut, KpiArgs, KpisOut
 from analytics.store import AnalyticsStore
-from propcare_shared.http.app import ServiceContext
+from propcare_shared.context import current_context, current_store
 from propcare_shared.http.auth import STAFF_ROLES, authenticated, current_principal, require_scope
 from propcare_shared.http.errors import Problem
 from propcare_shared.scope import Scope
@@ -40,15 +39,6 @@ analytics = Blueprint(
     description="Complaint KPIs and hotspots, from read models built only from events.",
 )
 BLUEPRINTS = (analytics,)
-
-
-def _context() -> ServiceContext:
-    return current_app.extensions["propcare"]
-
-
-def _store() -> AnalyticsStore:
-    context = _context()
-    return AnalyticsStore(context.database, clock=context.clock)
 
 
 def authorized_query(store: AnalyticsStore, scope: Scope) -> dict[str, Any]:
@@ -87,8 +77,8 @@ def period(*, start: datetime | None, end: datetime | None, now: datetime) -> tu
 @analytics.response(200, KpisOut)
 def get_kpis(args: dict[str, Any]) -> dict[str, Any]:
     """Return the KPIs of the complaints of a scope received in a period."""
-    store = _store()
-    now = _context().clock()
+    store = current_store(AnalyticsStore)
+    now = current_context().clock()
     query = authorized_query(store, args["scope"])
     start, end = period(start=args["from_"], end=args["to"], now=now)
     facts = store.facts_received(query=query, start=start, end=end)
@@ -101,8 +91,8 @@ def get_kpis(args: dict[str, Any]) -> dict[str, Any]:
 @analytics.response(200, HotspotsOut)
 def get_hotspots(args: dict[str, Any]) -> dict[str, Any]:
     """Return the busiest buildings x subcategories of a scope in the last ``days`` days, with their share of volume."""
-    store = _store()
-    now = _context().clock()
+    store = current_store(AnalyticsStore)
+    now = current_context().clock()
     query = authorized_query(store, args["scope"])
     since = now - timedelta(days=args["days"])
     total, rows = store.top_locations(query=query, since=since, until=now, limit=args["limit"])

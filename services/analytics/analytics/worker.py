@@ -1,28 +1,10 @@
-"""Analytics' consumer process: its event handler and its outbox relay (for ``hotspot.detected``).
-
-``python -m analytics.worker`` runs it until SIGTERM or SIGINT (``propcare_shared.worker``).
-"""
+"""Analytics' consumer process: ``python -m analytics.worker`` runs it until SIGTERM or SIGINT."""
 
 from __future__ import annotations
 
-from analytics.handlers import subscriptions
-from analytics.store import INDEXES
-from propcare_shared.http.app import ServiceContext
-from propcare_shared.worker import Worker, open_service_context, run_service_worker
+from analytics.service import ANALYTICS
 
-SERVICE = "analytics"
-
-
-def build_worker(context: ServiceContext | None = None) -> Worker:
-    """Build analytics' worker on a context (by default one opened from the environment)."""
-    context = context or open_service_context(SERVICE, INDEXES)
-    return Worker(context=context, subscriptions=subscriptions(context))
-
-
-def main() -> None:
-    """Run the worker until stopped."""
-    run_service_worker(SERVICE, indexes=INDEXES, build=build_worker)
-
+build_worker = ANALYTICS.build_worker
 
 if __name__ == "__main__":
-    main()
+    ANALYTICS.run_worker()
