@@ -161,14 +161,18 @@ def test_requests_need_a_token_and_valid_filters(client: FlaskClient, settings: 
     assert invalid.status_code == 422 and "status" in invalid.get_json()["errors"]
 
 
-def test_templates_are_listed_and_shown_by_kind(client: FlaskClient, settings: Settings) -> None:
+def test_templates_are_listed_and_shown_by_kind_and_an_unknown_kind_is_a_problem_naming_the_kinds(
+    client: FlaskClient, settings: Settings
+) -> None:
     listing = client.get("/api/v1/templates", headers=manager(settings))
     assert listing.status_code == 200
     items = listing.get_json()["items"]
     assert len(items) == 24 and {item["language"] for item in items} == {"zh-CN", "en"}
     one = client.get("/api/v1/templates/acknowledgement", headers=manager(settings)).get_json()
     assert one["audience"] == "resident" and "time_limit" in one["languages"]["en"] and "time_limit" in one["languages"]["zh-CN"]
-    assert client.get("/api/v1/templates/complaint.assigned", headers=manager(settings)).status_code == 404
+    unknown = client.get("/api/v1/templates/complaint.assigned", headers=manager(settings))
+    assert unknown.status_code == 404 and unknown.mimetype == "application/problem+json"
+    assert "'complaint.assigned'" in unknown.get_json()["detail"] and "acknowledgement" in unknown.get_json()["detail"]
 
 
 def test_the_openapi_document_lists_the_paths(client: FlaskClient) -> None:

@@ -12,17 +12,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from flask import current_app
 from flask_smorest import Blueprint
 
 from notification import templates
-from notification.domain.compose import KINDS, audience_of
+from notification.domain.compose import KINDS
 from notification.domain.masking import mask_links, mask_recipient
 from notification.schemas import NotificationListArgs, NotificationOut, NotificationPage, TemplateKindOut, TemplateList
 from notification.store import NotificationStore
-from propcare_shared.http.app import ServiceContext
+from propcare_shared.context import current_store
 from propcare_shared.http.auth import STAFF_ROLES, authenticated, current_principal, require_visible, scoped_query
-from propcare_shared.http.errors import Problem
+from propcare_shared.http.errors import Problem, ProblemMap
 
 notifications = Blueprint(
     "notifications",
@@ -39,9 +38,12 @@ VIEW_FIELDS = (
 )  # fmt: skip
 
 
-def _store() -> NotificationStore:
-    context: ServiceContext = current_app.extensions["propcare"]
-    return NotificationStore(context.database)
+PROBLEMS: ProblemMap = {
+    templates.UnknownTemplate: lambda exc: Problem(
+        404, "Not Found", detail=f"No template {exc.args[0]!r}; the kinds are {', '.join(KINDS)}."
+    ),
+}
+"""How notification's domain refusals are answered (the kernel registers this table on the app)."""
 
 
 def message_view(message: Mapping[str, Any], *, attempts: list[dict[str, Any]], call_task: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -91,7 +93,7 @@ def _known_estate(store: NotificationStore, estate_id: str | None) -> dict[str, 
 @notifications.response(200, NotificationPage)
 def list_notifications(args: dict[str, Any]) -> dict[str, Any]:
     """List the messages in the caller's scope, newest first, with their attempts."""
-    store = _store()
+    store = current_store(NotificationStore)
     clauses: list[dict[str, Any]] = [scoped_query(estate_id=args["estate_id"], estate=_known_estate(store, args["estate_id"]))]
     clauses += [{key: args[key]} for key in ("complaint_id", "status", "channel", "kind") if args[key]]
     items, next_cursor = store.messages(query={"$and": clauses}, limit=args["limit"], cursor=args["cursor"])
@@ -103,7 +105,7 @@ def list_notifications(args: dict[str, Any]) -> dict[str, Any]:
 @notifications.response(200, NotificationOut)
 def get_notification(message_id: str) -> dict[str, Any]:
     """Return one message with its attempts."""
-    store = _store()
+    store = current_store(NotificationStore)
     message = require_visible(store.message(message_id), what="message", identifier=message_id)
     return _views(store, [message])[0]
 
@@ -120,11 +122,5 @@ def list_templates() -> dict[str, Any]:
 @authenticated(roles=STAFF_ROLES)
 @template_pages.response(200, TemplateKindOut)
 def get_template(kind: str) -> dict[str, Any]:
-    """Return one kind's template in every language."""
-    if kind not in KINDS:
-        raise Problem(404, "Not Found", detail=f"No template {kind!r}; the kinds are {', '.join(KINDS)}.")
-    return {
-        "kind": kind,
-        "audience": audience_of(kind),
-        "languages": {language: templates.source(kind, language) for language in templates.LANGUAGES},
-    }
+    """Return one kind's template in every language (an unknown kind is answered by ``PROBLEMS``)."""
+    return templates.of_kind(kind)

@@ -122,6 +122,15 @@ def source(kind: str, language: str) -> str:
     return (TEMPLATE_ROOT / template_name(kind, language)).read_text(encoding="utf-8")
 
 
+def of_kind(kind: str) -> dict[str, Any]:
+    """Return one kind of message in every language: kind, audience and each language's source."""
+    return {
+        "kind": kind,
+        "audience": audience_of(kind),
+        "languages": {language: source(kind, language) for language in LANGUAGES},
+    }
+
+
 def catalogue() -> list[dict[str, Any]]:
     """Return every template: kind, audience, language, file and source."""
     return [
