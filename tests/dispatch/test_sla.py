@@ -12,18 +12,14 @@ from typing import Any
 import pytest
 from marshmallow import ValidationError
 
+from dispatch.domain.escalation import Step, escalation_due, escalation_thresholds
 from dispatch.domain.sla import (
     DEFAULT_POLICY,
     TARGETS,
     TIERS,
-    PolicyOverrideSchema,
-    Step,
     Target,
     compute_deadlines,
     effective_policy,
-    escalation_due,
-    escalation_thresholds,
-    flatten_errors,
     follow_up_deadline,
     met_late,
     preview,
@@ -31,6 +27,7 @@ from dispatch.domain.sla import (
     shift_deadlines,
     target_outcome,
 )
+from dispatch.schemas import PolicyOverrideSchema, flatten_errors
 from propcare_shared.calendar import WorkingCalendar
 
 

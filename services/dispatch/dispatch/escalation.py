@@ -29,7 +29,7 @@ from datetime import datetime
 from typing import Any
 
 from dispatch import timers
-from dispatch.domain.sla import ASSIGNEE, ESCALATION_ROLES
+from dispatch.domain.escalation import ASSIGNEE, ESCALATION_ROLES
 from dispatch.metrics import record_targets
 from dispatch.store import DispatchStore
 from dispatch.work_orders import ConcurrentChange, event_data, tenancy, timeline_entry

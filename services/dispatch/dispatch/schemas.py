@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
+from datetime import timedelta
 from typing import Any
 
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
 from dispatch.domain.classify import CATEGORIES, TIERS
-from dispatch.domain.sla import PolicyOverrideSchema, flatten_errors
+from dispatch.domain.sla import CLOCKS, MAX_DURATION, TARGETS, Target, parse_duration
 from dispatch.routing import DEPARTMENTS, STAFF_ROLES
 from dispatch.workflow import ACTIONS, STATUSES, missing_or_invalid
 from propcare_shared.fields import UtcDateTime
@@ -197,6 +199,90 @@ class SlaPreviewOut(Schema):
 
     tier = fields.String()
     deadlines = fields.Dict(keys=fields.String(), values=UtcDateTime())
+
+
+# SLA policies and calendars ------------------------------------------------------------------------
+
+_WHOLE_DAYS = re.compile(r"P(\d+)D")
+
+
+class IsoDuration(fields.Field):
+    """An ISO 8601 duration (``PT24H``, ``P3D``) loaded as a positive timedelta."""
+
+    default_error_messages = {
+        "not_positive": "The duration must be longer than zero.",
+        "too_long": f"The duration must be at most P{MAX_DURATION.days}D.",
+    }
+
+    def _deserialize(self, value: Any, attr: str | None, data: Mapping[str, Any] | None, **kwargs: Any) -> timedelta:
+        try:
+            parsed = parse_duration(value)
+        except ValueError as error:
+            raise ValidationError(str(error)) from error
+        if parsed <= timedelta(0):
+            raise self.make_error("not_positive")
+        if parsed > MAX_DURATION:
+            raise self.make_error("too_long")
+        return parsed
+
+
+class TargetSchema(Schema):
+    """One cell: ``{"duration": "PT24H", "clock": "calendar"}``; a working-days cell is written ``PnD``."""
+
+    duration = IsoDuration(required=True)
+    clock = fields.String(required=True, validate=validate.OneOf(CLOCKS))
+
+    @validates_schema(pass_original=True)
+    def _whole_days_for_working_days(self, data: Mapping[str, Any], original_data: Any, **kwargs: Any) -> None:
+        if data.get("clock") == "working_days" and not _WHOLE_DAYS.fullmatch(str(original_data.get("duration"))):
+            raise ValidationError("A working-days target needs a whole number of days written PnD, such as P3D.", field_name="duration")
+
+    @post_load
+    def _target(self, data: Mapping[str, Any], **kwargs: Any) -> Target:
+        return Target(data["duration"], data["clock"])
+
+
+class TierTargetsSchema(Schema):
+    """The cells of one tier that a scope overrides."""
+
+    error_messages = {"unknown": f"Unknown target; expected one of: {', '.join(TARGETS)}."}
+
+    response = fields.Nested(TargetSchema)
+    onsite = fields.Nested(TargetSchema)
+    plan = fields.Nested(TargetSchema)
+    resolve = fields.Nested(TargetSchema)
+    follow_up = fields.Nested(TargetSchema)
+
+
+class TiersSchema(Schema):
+    """The tiers a scope overrides."""
+
+    error_messages = {"unknown": f"Unknown tier; expected one of: {', '.join(TIERS)}."}
+
+    emergency = fields.Nested(TierTargetsSchema)
+    important = fields.Nested(TierTargetsSchema)
+    complex = fields.Nested(TierTargetsSchema)
+    general = fields.Nested(TierTargetsSchema)
+
+
+class PolicyOverrideSchema(Schema):
+    """The body of ``PUT /api/v1/sla-policies/{scope}``; loads to ``{"tiers": {tier: {target: Target}}}``."""
+
+    tiers = fields.Nested(TiersSchema, required=True)
+
+
+def flatten_errors(errors: Mapping[str, Any] | list[Any], *, prefix: str = "") -> dict[str, list[str]]:
+    """Return marshmallow's nested errors keyed by dotted path (``tiers.general.response.duration``)."""
+    if not isinstance(errors, Mapping):
+        return {prefix or "_schema": [str(message) for message in errors]}
+    flat: dict[str, list[str]] = {}
+    for key, value in errors.items():
+        path = f"{prefix}.{key}" if prefix else str(key)
+        if isinstance(value, Mapping):
+            flat.update(flatten_errors(value, prefix=path))
+        else:
+            flat[path] = [str(message) for message in (value if isinstance(value, list | tuple) else [value])]
+    return flat
 
 
 class DottedErrors:

@@ -26,7 +26,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from dispatch.domain.sla import DEADLINE_TARGETS, Step, escalation_schedule, shift_deadlines, step_due, target_outcome
+from dispatch.domain.escalation import Step, escalation_schedule, step_due
+from dispatch.domain.sla import DEADLINE_TARGETS, shift_deadlines, target_outcome
 from dispatch.workflow import OPEN_STATUSES
 
 Deadlines = dict[str, dict[str, Any]]

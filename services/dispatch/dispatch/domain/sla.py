@@ -1,4 +1,4 @@
-"""SLA policies, deadlines and escalation steps (SPEC §5). Pure: plain values in, plain values out, no I/O.
+"""SLA policies and deadlines (SPEC §5). Pure: plain values in, plain values out, no I/O, no marshmallow.
 
 A policy maps each tier to up to five targets, each a ``Target`` (a duration and a clock). The
 defaults are ``DEFAULT_POLICY``; overrides of a group, a region and an estate are laid over them
@@ -16,21 +16,19 @@ Deadline rules (docs/DEADLINES.md has worked examples):
   (``shift_deadlines``), literally, so a working-day deadline may move off 23:59:59.
 
 Every instant returned is an aware UTC datetime. Naive datetimes passed in are read as UTC (what
-MongoDB stores). Escalation is computed, not fired: the scanner that owns the database
-(``dispatch.escalation``) makes each warning and breach fire exactly once.
+MongoDB stores). The escalation steps of a target are ``dispatch.domain.escalation``; the HTTP shape
+of a policy (``PolicyIn``) is ``dispatch.schemas``.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
-from typing import Any, Literal, NamedTuple, TypeVar
+from typing import Any, Literal, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import isodate
-from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
 from propcare_shared.calendar import WorkingCalendar
 from propcare_shared.clock import isoformat_z
@@ -47,7 +45,6 @@ END_OF_WORKING_DAY = time(23, 59, 59)
 Clock = Literal["calendar", "working_days"]
 Due = TypeVar("Due", datetime, datetime | None)
 
-_WHOLE_DAYS = re.compile(r"P(\d+)D")
 NOT_ISO_DURATION = "Not an ISO 8601 duration such as PT24H or P3D."
 MAX_DURATION = timedelta(days=366)
 """The longest target on either clock: bounds the day-by-day working-day walk a PUT could otherwise make endless."""
@@ -155,7 +152,7 @@ def _as_target(cell: Target | Mapping[str, Any]) -> Target:
 def effective_policy(*, layers: Sequence[Mapping[str, Any] | None], defaults: Policy = DEFAULT_POLICY) -> Policy:
     """Return the defaults overridden cell by cell by each layer in turn (group, region, estate: widest first).
 
-    A layer is ``{"tiers": {tier: {target: cell}}}`` (the PUT body or ``PolicyOverrideSchema``'s load),
+    A layer is ``{"tiers": {tier: {target: cell}}}`` (the PUT body as ``dispatch.schemas.PolicyIn`` loads it),
     a cell a ``Target`` or ``{"duration": timedelta | ISO string, "clock"}``; ``None`` is a scope
     without overrides. A cell may add a target a tier lacks by default.
     """
@@ -186,86 +183,8 @@ def serialize_policy(policy: Mapping[str, Mapping[str, Target]]) -> dict[str, An
     }
 
 
-class IsoDuration(fields.Field):
-    """An ISO 8601 duration (``PT24H``, ``P3D``) loaded as a positive timedelta."""
-
-    default_error_messages = {
-        "not_positive": "The duration must be longer than zero.",
-        "too_long": f"The duration must be at most P{MAX_DURATION.days}D.",
-    }
-
-    def _deserialize(self, value: Any, attr: str | None, data: Mapping[str, Any] | None, **kwargs: Any) -> timedelta:
-        try:
-            parsed = parse_duration(value)
-        except ValueError as error:
-            raise ValidationError(str(error)) from error
-        if parsed <= timedelta(0):
-            raise self.make_error("not_positive")
-        if parsed > MAX_DURATION:
-            raise self.make_error("too_long")
-        return parsed
-
-
-class TargetSchema(Schema):
-    """One cell: ``{"duration": "PT24H", "clock": "calendar"}``; a working-days cell is written ``PnD``."""
-
-    duration = IsoDuration(required=True)
-    clock = fields.String(required=True, validate=validate.OneOf(CLOCKS))
-
-    @validates_schema(pass_original=True)
-    def _whole_days_for_working_days(self, data: Mapping[str, Any], original_data: Any, **kwargs: Any) -> None:
-        if data.get("clock") == "working_days" and not _WHOLE_DAYS.fullmatch(str(original_data.get("duration"))):
-            raise ValidationError("A working-days target needs a whole number of days written PnD, such as P3D.", field_name="duration")
-
-    @post_load
-    def _target(self, data: Mapping[str, Any], **kwargs: Any) -> Target:
-        return Target(data["duration"], data["clock"])
-
-
-class TierTargetsSchema(Schema):
-    """The cells of one tier that a scope overrides."""
-
-    error_messages = {"unknown": f"Unknown target; expected one of: {', '.join(TARGETS)}."}
-
-    response = fields.Nested(TargetSchema)
-    onsite = fields.Nested(TargetSchema)
-    plan = fields.Nested(TargetSchema)
-    resolve = fields.Nested(TargetSchema)
-    follow_up = fields.Nested(TargetSchema)
-
-
-class TiersSchema(Schema):
-    """The tiers a scope overrides."""
-
-    error_messages = {"unknown": f"Unknown tier; expected one of: {', '.join(TIERS)}."}
-
-    emergency = fields.Nested(TierTargetsSchema)
-    important = fields.Nested(TierTargetsSchema)
-    complex = fields.Nested(TierTargetsSchema)
-    general = fields.Nested(TierTargetsSchema)
-
-
-class PolicyOverrideSchema(Schema):
-    """The body of ``PUT /api/v1/sla-policies/{scope}``; loads to ``{"tiers": {tier: {target: Target}}}``."""
-
-    tiers = fields.Nested(TiersSchema, required=True)
-
-
-def flatten_errors(errors: Mapping[str, Any] | list[Any], *, prefix: str = "") -> dict[str, list[str]]:
-    """Return marshmallow's nested errors keyed by dotted path (``tiers.general.response.duration``)."""
-    if not isinstance(errors, Mapping):
-        return {prefix or "_schema": [str(message) for message in errors]}
-    flat: dict[str, list[str]] = {}
-    for key, value in errors.items():
-        path = f"{prefix}.{key}" if prefix else str(key)
-        if isinstance(value, Mapping):
-            flat.update(flatten_errors(value, prefix=path))
-        else:
-            flat[path] = [str(message) for message in (value if isinstance(value, list | tuple) else [value])]
-    return flat
-
-
-def _utc(moment: datetime) -> datetime:
+def as_utc(moment: datetime) -> datetime:
+    """Return an instant in UTC; a naive one is read as UTC (what MongoDB stores)."""
     if moment.tzinfo is None:
         return moment.replace(tzinfo=UTC)
     return moment.astimezone(UTC)
@@ -286,7 +205,7 @@ def _tier_targets(policy: Mapping[str, Mapping[str, Target]], tier: str) -> Mapp
 
 def deadline_for(*, target: Target, start: datetime, calendar: WorkingCalendar, timezone: str = DEFAULT_TIMEZONE) -> datetime:
     """Return one target's deadline for a clock started at ``start``, in UTC."""
-    start = _utc(start)
+    start = as_utc(start)
     if target.clock == "calendar":
         return start + target.duration
     zone = _zone(timezone)
@@ -312,7 +231,7 @@ def compute_deadlines(
         if name in targets
     }
     if hotline_deadline is not None:
-        hotline = _utc(hotline_deadline)
+        hotline = as_utc(hotline_deadline)
         resolve = deadlines.get("resolve")
         if resolve is None or hotline < resolve:
             deadlines["resolve"] = hotline
@@ -344,74 +263,12 @@ def shift_deadlines(deadlines: Mapping[str, Due], *, open_targets: Iterable[str]
 
 def met_late(*, due_at: datetime, met_at: datetime) -> bool:
     """Return whether a target was met after its deadline."""
-    return _utc(met_at) > _utc(due_at)
+    return as_utc(met_at) > as_utc(due_at)
 
 
 def target_outcome(*, due_at: datetime, met_at: datetime) -> Literal["met", "breached"]:
     """Return ``met`` when the target was met at or before its deadline, else ``breached`` (met late)."""
     return "breached" if met_late(due_at=due_at, met_at=met_at) else "met"
-
-
-class Step(NamedTuple):
-    """One escalation step: ``warning`` (level 0), ``breached`` (level 1) or ``level`` (2 or 3), and whom it alerts."""
-
-    kind: Literal["warning", "breached", "level"]
-    level: int
-    roles: tuple[str, ...]
-
-
-ASSIGNEE = "assignee"
-"""Not a staff role: the person the work order is assigned to (the event's ``assignee_id``)."""
-
-ESCALATION_ROLES: dict[int, tuple[str, ...]] = {
-    0: (ASSIGNEE,),
-    1: ("supervisor",),
-    2: ("manager",),
-    3: ("regional_ops",),
-}
-"""Whom each level alerts (SPEC §5): the assignee, the department supervisor, the estate manager, regional operations."""
-
-THRESHOLDS: dict[str, float] = {"warning": 0.8, "level_1": 1.0, "level_2": 1.5, "level_3": 2.0}
-"""Fractions of the time from a target's start to its deadline; ``level_1`` is the breach."""
-
-IMMEDIATE_LEVEL_3_TIERS = frozenset({"emergency"})
-
-
-def escalation_thresholds(*, started_at: datetime, due_at: datetime) -> dict[str, datetime]:
-    """Return the instants of the warning (80%), breach/level 1 (100%), level 2 (150%) and level 3 (200%).
-
-    A deadline at or before its start (a hotline deadline already past) has no span: every
-    threshold is the deadline itself.
-    """
-    start, due = _utc(started_at), _utc(due_at)
-    span = max(due - start, timedelta(0))
-    return {name: start + span * fraction if span else due for name, fraction in THRESHOLDS.items()}
-
-
-def escalation_schedule(*, started_at: datetime, due_at: datetime, tier: str, hotline: bool) -> list[tuple[datetime, Step]]:
-    """Return each escalation step of a target with the instant it falls due; an emergency or hotline breach reaches level 3 at once."""
-    thresholds = escalation_thresholds(started_at=started_at, due_at=due_at)
-    immediate = hotline or tier in IMMEDIATE_LEVEL_3_TIERS
-    schedule = [
-        (thresholds["warning"], Step("warning", 0, ESCALATION_ROLES[0])),
-        (thresholds["level_1"], Step("breached", 1, ESCALATION_ROLES[1])),
-    ]
-    for level in (2, 3):
-        at = thresholds["level_1"] if immediate else thresholds[f"level_{level}"]
-        schedule.append((at, Step("level", level, ESCALATION_ROLES[level])))
-    return schedule
-
-
-def step_due(step: Step, *, at: datetime, now: datetime) -> bool:
-    """Tell whether a step is due at ``now``: the warning from ``at``, the others after it (met at the deadline is met, SPEC §5)."""
-    return now >= at if step.kind == "warning" else now > at
-
-
-def escalation_due(*, started_at: datetime, due_at: datetime, now: datetime, tier: str, hotline: bool) -> list[Step]:
-    """Return every escalation step due at ``now``, in order; the caller fires those not fired yet."""
-    moment = _utc(now)
-    schedule = escalation_schedule(started_at=started_at, due_at=due_at, tier=tier, hotline=hotline)
-    return [step for at, step in schedule if step_due(step, at=at, now=moment)]
 
 
 def preview(
