@@ -10,6 +10,7 @@ from notification.domain import channels, compose, schedule
 from notification.domain.contact import INVALID_PHONE, UNREADABLE, ContactDetails, open_contact
 from notification.domain.masking import mask_links, mask_recipient
 from propcare_shared.sealing import Sealer, new_key
+from propcare_shared.vocabulary import CHANNELS, TIERS
 from tests.notification.factories import MONDAY_MORNING, MONDAY_NIGHT, RESOLVE_DUE, RESPONSE_DUE
 
 PHONE = "13800138000"
@@ -30,6 +31,16 @@ PHONE_E164 = "+8613800138000"
 def test_residents_are_answered_on_the_channel_they_used(complaint_channel: str, expected_channel: str) -> None:
     route = channels.resident_route(complaint_channel=complaint_channel, phone=PHONE, email=None, tier="general")
     assert (route.channel, route.recipient, route.skip_reason) == (expected_channel, PHONE_E164, None)
+
+
+@pytest.mark.parametrize("complaint_channel", [channel for channel in CHANNELS if channel != "gov_hotline"])
+def test_a_resident_with_a_phone_is_reached_whatever_channel_they_used_but_the_hotline(complaint_channel: str) -> None:
+    route = channels.resident_route(complaint_channel=complaint_channel, phone=PHONE, email=None, tier="general")
+    assert (route.recipient, route.skip_reason) == (PHONE_E164, None)
+
+
+def test_the_tiers_that_get_a_call_are_tiers_of_the_shared_vocabulary() -> None:
+    assert channels.VERBAL_FEEDBACK_TIERS <= set(TIERS)
 
 
 @pytest.mark.parametrize("written", [PHONE, PHONE_E164, "86-13800138000", "+86 138-0013-8000"])

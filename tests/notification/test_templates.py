@@ -9,6 +9,7 @@ import pytest
 
 from notification import templates
 from notification.domain.compose import KINDS, audience_of, resident_values, staff_values
+from propcare_shared.vocabulary import DEPARTMENTS, TARGETS, TIERS
 from tests.notification.factories import MONDAY_MORNING, RESOLVE_DUE, RESOLVE_DUE_LOCAL, RESPONSE_DUE
 
 DATA: dict[str, Any] = {
@@ -72,3 +73,9 @@ def test_languages_are_normalised(tag: str | None, language: str) -> None:
 def test_the_catalogue_lists_every_kind_in_both_languages() -> None:
     listed = {(item["kind"], item["language"]) for item in templates.catalogue()}
     assert listed == {(kind, language) for kind in KINDS for language in ("zh-CN", "en")}
+
+
+@pytest.mark.parametrize("language", templates.LANGUAGES)
+def test_every_department_tier_and_target_of_the_shared_vocabulary_is_named_in_each_language(language: str) -> None:
+    labels = templates.LABELS[language]
+    assert (set(labels["department"]), set(labels["tier"]), set(labels["target"])) == (set(DEPARTMENTS), set(TIERS), set(TARGETS))

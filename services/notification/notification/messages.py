@@ -35,6 +35,8 @@ from propcare_shared.events.envelope import Event
 from propcare_shared.events.outbox import Transaction
 from propcare_shared.mongo import new_id
 from propcare_shared.sealing import Sealer
+from propcare_shared.tenancy import Tenancy
+from propcare_shared.vocabulary import DEFAULT_TIMEZONE
 
 log = logging.getLogger(__name__)
 
@@ -79,15 +81,13 @@ def _contact(event: Event, now: datetime, sealer: Sealer) -> dict[str, Any]:
         "ticket_no": data["ticket_no"],
         "channel": data["channel"],
         "language": normalise_language(data.get("language")),
-        "timezone": data.get("timezone") or schedule.DEFAULT_TIMEZONE,
+        "timezone": data.get("timezone") or DEFAULT_TIMEZONE,
         "phone": details.phone,
         "email": details.email,
         "contact_problem": details.problem,
         "reporter_role": data.get("reporter_role"),
         "tier": None,
-        "group_id": event.group_id,
-        "region_id": event.region_id,
-        "estate_id": event.estate_id,
+        **_tenancy(event, None).fields(),
         "received_at": data["received_at"],
         "updated_at": now,
     }
@@ -131,7 +131,7 @@ def _survey_message(tx: Transaction, *, store: NotificationStore, event: Event, 
             "ticket_no": None,
             "channel": None,
             "language": DEFAULT_LANGUAGE,
-            "timezone": schedule.DEFAULT_TIMEZONE,
+            "timezone": DEFAULT_TIMEZONE,
             "phone": None,
             "email": None,
             "tier": None,
@@ -139,9 +139,14 @@ def _survey_message(tx: Transaction, *, store: NotificationStore, event: Event, 
     return _resident_message(tx, store=store, event=event, contact=contact, kind=kind, dedupe_key=dedupe_key, now=now)
 
 
-def _tenancy(event: Event, contact: Mapping[str, Any] | None) -> dict[str, Any]:
-    contact = contact or {}
-    return {key: getattr(event, key) or contact.get(key) for key in ("group_id", "region_id", "estate_id")}
+def _tenancy(event: Event, contact: Mapping[str, Any] | None) -> Tenancy:
+    """Return the event's group, region and estate, each taken from the complaint's contact where the event has none."""
+    known = Tenancy.of(contact or {})
+    return Tenancy(
+        group_id=event.group_id or known.group_id,
+        region_id=event.region_id or known.region_id,
+        estate_id=event.estate_id or known.estate_id,
+    )
 
 
 def _resident_message(
@@ -195,7 +200,7 @@ def _resident_message(
                 "status": "open",
                 "not_before": message["not_before"],
                 "created_at": now,
-                **_tenancy(event, contact),
+                **_tenancy(event, contact).fields(),
             },
             session=tx.session,
         )
@@ -265,7 +270,7 @@ def _message(
         "title": rendered.title,
         "body": rendered.body,
         "tier": tier,
-        "timezone": timezone or schedule.DEFAULT_TIMEZONE,
+        "timezone": timezone or DEFAULT_TIMEZONE,
         "quiet_hours": quiet_hours,
         "status": SKIPPED if skipped else QUEUED,
         "skip_reason": skip_reason,
@@ -279,5 +284,5 @@ def _message(
         "failed_at": None,
         "created_at": now,
         "updated_at": now,
-        **_tenancy(event, contact),
+        **_tenancy(event, contact).fields(),
     }

@@ -6,7 +6,7 @@ from marshmallow import Schema, fields, validate
 
 from notification.domain.channels import DELIVERY_CHANNELS
 from notification.domain.compose import KINDS
-from notification.store import STATUSES
+from notification.store import MESSAGE_STATUSES
 from propcare_shared.fields import UtcDateTime
 from propcare_shared.http.pagination import PageArgs
 
@@ -18,7 +18,7 @@ class NotificationListArgs(PageArgs):
 
     complaint_id = fields.String(load_default=None, validate=ID)
     estate_id = fields.String(load_default=None, validate=ID)
-    status = fields.String(load_default=None, validate=validate.OneOf(STATUSES))
+    status = fields.String(load_default=None, validate=validate.OneOf(MESSAGE_STATUSES))
     channel = fields.String(load_default=None, validate=validate.OneOf(DELIVERY_CHANNELS))
     kind = fields.String(load_default=None, validate=validate.OneOf(KINDS))
 

@@ -41,7 +41,8 @@ RETRYING = "retrying"
 SENT = "sent"
 FAILED = "failed"
 SKIPPED = "skipped"
-STATUSES = (QUEUED, SENDING, RETRYING, SENT, FAILED, SKIPPED)
+MESSAGE_STATUSES = (QUEUED, SENDING, RETRYING, SENT, FAILED, SKIPPED)
+"""A message's delivery states (not a complaint's: those are ``propcare_shared.vocabulary.STATUSES``)."""
 DUE_STATUSES = (QUEUED, RETRYING)
 
 INDEXES: list[IndexSpec] = [

@@ -1,6 +1,6 @@
 """When a message may be sent: quiet hours for residents and back-off between attempts.
 
-Quiet hours are 22:00 to 07:00 in the estate's time zone (SPEC.md §6). A resident message due inside
+Quiet hours are 22:00 to 07:00 in the estate's time zone (docs/PRODUCT.md §8, Quiet hours). A resident message due inside
 them waits until 07:00 local, unless it is exempt (an emergency complaint's message). Staff
 messages are never held. A retry that would fall inside the quiet hours waits for them to end too.
 """
@@ -11,13 +11,14 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-DEFAULT_TIMEZONE = "Asia/Shanghai"
+from propcare_shared.vocabulary import DEFAULT_TIMEZONE
+
 QUIET_START = time(22, 0)
 QUIET_END = time(7, 0)
 
 
 def zone(timezone: str | None) -> ZoneInfo:
-    """Return the estate's time zone, or Asia/Shanghai when it is missing or unknown."""
+    """Return the estate's time zone, or ``DEFAULT_TIMEZONE`` when it is missing or unknown."""
     try:
         return ZoneInfo(timezone or DEFAULT_TIMEZONE)
     except (ZoneInfoNotFoundError, ValueError):
