@@ -66,7 +66,7 @@ def test_imported_households_go_out_without_names_or_phones(client: FlaskClient,
     assert "王女士" not in str(imported) and "13800138000" not in str(imported)
 
 
-def test_households_import_takes_json_lines_and_refuses_other_types(
+def test_households_import_takes_json_lines_and_refuses_other_types_and_unreadable_files(
     client: FlaskClient, admin: dict[str, str], estate: dict[str, Any]
 ) -> None:
     lines = '{"building": "7", "room": "0303", "household_type": "owner", "age_band": "51-65"}\n'
@@ -78,6 +78,12 @@ def test_households_import_takes_json_lines_and_refuses_other_types(
     assert wrong.status_code == 415
     headless = client.post("/api/v1/estates/NS01/households:import", data=b"a,b\n1,2\n", headers={**admin, "Content-Type": "text/csv"})
     assert headless.status_code == 422 and "file" in headless.get_json()["errors"]
+    gbk = client.post(
+        "/api/v1/estates/NS01/households:import",
+        data="building,room,household_type\n3,101,业主\n".encode("gbk"),
+        headers={**admin, "Content-Type": "text/csv"},
+    )
+    assert gbk.status_code == 422 and gbk.get_json()["errors"] == {"file": ["Not UTF-8."]}
 
 
 def test_households_of_an_unknown_estate_are_not_found(client: FlaskClient, admin: dict[str, str]) -> None:

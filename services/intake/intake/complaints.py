@@ -2,7 +2,8 @@
 
 ``receive`` stores the complaint, its ticket number and the digest of its tracking token, and emits
 ``complaint.received`` (seq 1) in the same transaction: a complaint that got a 201 is on the bus,
-and a refused one left nothing behind. The event carries the reporter's role in clear and their
+and a refused one left nothing behind (an ``external_ref`` its group used already raises the store's
+``ReferenceTaken``). The event carries the reporter's role in clear and their
 name, phone (E.164) and e-mail only sealed (``contact``, opened by notification alone), so no queue,
 parked message or replay shows them. The first timeline entry names who entered the complaint: the
 token's ``sub`` for staff, nobody for a resident. ``follow`` applies a ``complaint.*`` event of dispatch to
@@ -23,8 +24,9 @@ from propcare_shared.events.envelope import Event
 from propcare_shared.events.outbox import Transaction
 from propcare_shared.mongo import new_id
 from propcare_shared.sealing import Sealer
+from propcare_shared.tenancy import Tenancy
+from propcare_shared.vocabulary import DEFAULT_TIMEZONE
 
-DEFAULT_TIMEZONE = "Asia/Shanghai"
 RECEIVED_SEQ = 1
 
 
@@ -34,11 +36,6 @@ class Received:
 
     complaint: dict[str, Any]
     tracking_token: str
-
-
-def tenancy(estate: Mapping[str, Any]) -> dict[str, Any]:
-    """Return the envelope fields every event of an estate carries."""
-    return {"group_id": estate["group_id"], "region_id": estate["region_id"], "estate_id": estate["_id"]}
 
 
 def receive(
@@ -53,6 +50,7 @@ def receive(
 ) -> Received:
     """Store a complaint and emit ``complaint.received`` with the reporter's contact sealed."""
     timezone = estate.get("timezone") or DEFAULT_TIMEZONE
+    tenancy = Tenancy.of(estate, estate_key="_id")  # the directory keeps an estate's id as its ``_id``
     sequence = store.next_ticket_sequence(estate_id=estate["_id"], day=local_day(now, timezone=timezone), session=tx.session)
     household = store.household(
         estate_id=estate["_id"], building=values.get("building"), unit=values.get("unit"), room=values.get("room"), session=tx.session
@@ -62,7 +60,7 @@ def receive(
         "_id": new_id(),
         "ticket_no": ticket_no(estate_code=estate["code"], day=local_day(now, timezone=timezone), sequence=sequence),
         "tracking_digest": token_digest(token),
-        **tenancy(estate),
+        **tenancy.fields(),
         **{
             key: values.get(key)
             for key in (
@@ -116,7 +114,7 @@ def receive(
         },
         correlation_id=complaint["_id"],
         seq=RECEIVED_SEQ,
-        **tenancy(estate),
+        tenancy=tenancy,
     )
     store.record_change(
         {

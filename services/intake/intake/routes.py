@@ -1,10 +1,12 @@
-"""Intake's HTTP API (API.md, Directory and Complaints): estates, households, complaints, tracking.
+"""Intake's HTTP API (docs/API.md, Intake): estates, households, complaints, tracking.
 
 Views parse with a schema, check the caller, call ``complaints`` or the store inside a unit of work
-and dump with a schema. The kernel's scope rule decides every read and write: lists filter with
-``Principal.query`` (an ``estate_id`` filter outside the caller's scope is refused, never answered
-with an empty page), and a single estate or complaint of another group, or none at all, is a 404,
-one of the caller's group outside their regions or estates a 403 (``require_visible``).
+and dump with a schema; the domain's refusals (a code or an ``external_ref`` taken, an unusable
+households file, a refused upload) are answered by one table, ``PROBLEMS``. The kernel's scope rule
+decides every read and write: lists filter with ``Principal.query`` (an ``estate_id`` filter outside
+the caller's scope is refused, never answered with an empty page), and a single estate or complaint
+of another group, or none at all, is a 404, one of the caller's group outside their regions or
+estates a 403 (``require_visible``).
 
 ``POST /complaints`` is open to residents without a token on the resident channels (rate-limited
 per client address and per E.164 phone) and to staff with one; a refused complaint leaves no write
@@ -17,13 +19,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, current_app, jsonify, request
+from flask import Response, jsonify, request
 from flask_smorest import Blueprint
-from pymongo.errors import DuplicateKeyError
 
 from intake import complaints
 from intake.attachments import MAX_PER_COMPLAINT, AttachmentRefused, accept_upload, refused_when_full
-from intake.domain.households import parse_import
+from intake.domain.households import UnusableImport, decode_import, parse_import
 from intake.domain.tickets import token_digest
 from intake.schemas import (
     RESIDENT_CHANNELS,
@@ -38,9 +39,9 @@ from intake.schemas import (
     ImportOut,
     TrackOut,
 )
-from intake.store import CodeTaken, IntakeStore
+from intake.store import CodeTaken, IntakeStore, ReferenceTaken
+from propcare_shared.context import current_context, current_store
 from propcare_shared.events.outbox import Transaction
-from propcare_shared.http.app import ServiceContext
 from propcare_shared.http.auth import (
     STAFF_ROLES,
     Principal,
@@ -51,7 +52,7 @@ from propcare_shared.http.auth import (
     require_visible,
     scoped_query,
 )
-from propcare_shared.http.errors import Problem
+from propcare_shared.http.errors import Problem, ProblemMap
 from propcare_shared.http.idempotency import replayable
 from propcare_shared.http.ratelimit import enforce, hashed, limit_lookups
 from propcare_shared.sealing import Sealer
@@ -68,13 +69,47 @@ track = Blueprint("track", __name__, url_prefix="/api/v1/track", description="A 
 BLUEPRINTS = (estates, complaints_api, track)
 
 
-def _context() -> ServiceContext:
-    return current_app.extensions["propcare"]
+# the domain's refusals ---------------------------------------------------------------------------
 
 
-def _store() -> IntakeStore:
-    context = _context()
-    return IntakeStore(context.database, clock=context.clock)
+def _code_taken(taken: CodeTaken) -> Problem:
+    return Problem(
+        409,
+        "Conflict",
+        detail="Estate codes are unique across the deployment: they start every ticket number.",
+        errors={"code": [f"The code {taken.code!r} belongs to another estate."]},
+    )
+
+
+def _unusable_import(unusable: UnusableImport) -> Problem:
+    return Problem(422, "Invalid request", detail=unusable.detail, errors={"file": [unusable.reason]})
+
+
+def _attachment_refused(refused: AttachmentRefused) -> Problem:
+    return Problem(refused.status, refused.title, detail=refused.detail, errors={"file": [refused.detail]})
+
+
+def _reference_taken(taken: ReferenceTaken) -> Problem:
+    """Return the 409 of a reused ``external_ref``, naming the complaint only to staff who may see it."""
+    existing = current_store(IntakeStore).complaint_by_external_ref(group_id=taken.group_id, external_ref=taken.external_ref)
+    principal = optional_principal()
+    shown = existing is not None and principal is not None and principal.sees(Tenancy.of(existing))
+    return Problem(
+        409,
+        "Conflict",
+        detail="A complaint with this external_ref exists already.",
+        errors={"external_ref": ["Already used."]},
+        complaint_id=existing["_id"] if existing is not None and shown else None,
+    )
+
+
+PROBLEMS: ProblemMap = {
+    CodeTaken: _code_taken,
+    ReferenceTaken: _reference_taken,
+    UnusableImport: _unusable_import,
+    AttachmentRefused: _attachment_refused,
+}
+"""How intake's domain refusals are answered (the kernel registers this table on the app)."""
 
 
 def _estate_view(document: dict[str, Any]) -> dict[str, Any]:
@@ -105,7 +140,7 @@ def _visible_complaint(store: IntakeStore, complaint_id: str) -> dict[str, Any]:
 def put_estate(values: dict[str, Any], estate_id: str) -> tuple[dict[str, Any], int]:
     """Create or replace an estate of the caller's group and emit ``directory.estate.upserted``."""
     principal = current_principal()
-    store = _store()
+    store = current_store(IntakeStore)
     if store.estate(estate_id) is not None:
         _visible_estate(store, estate_id)
     if values["group_id"] != principal.group_id:
@@ -122,19 +157,11 @@ def put_estate(values: dict[str, Any], estate_id: str) -> tuple[dict[str, Any], 
         tx.emit(
             "directory.estate.upserted",
             data={"estate_id": estate_id, **{key: values[key] for key in ("name", "code", "region_id", "group_id", "timezone")}},
-            **complaints.tenancy(document),
+            tenancy=Tenancy.of(document, estate_key="_id"),
         )
         return document, created
 
-    try:
-        document, created = _context().uow.run(work)
-    except CodeTaken as taken:
-        raise Problem(
-            409,
-            "Conflict",
-            detail="Estate codes are unique across the deployment: they start every ticket number.",
-            errors={"code": [f"The code {taken.code!r} belongs to another estate."]},
-        ) from None
+    document, created = current_context().uow.run(work)
     return _estate_view(document), 201 if created else 200
 
 
@@ -143,7 +170,7 @@ def put_estate(values: dict[str, Any], estate_id: str) -> tuple[dict[str, Any], 
 @estates.response(200, EstateOut)
 def get_estate(estate_id: str) -> dict[str, Any]:
     """Return an estate of the directory."""
-    return _estate_view(_visible_estate(_store(), estate_id))
+    return _estate_view(_visible_estate(current_store(IntakeStore), estate_id))
 
 
 @estates.route("/<estate_id>/households:import", methods=["POST"])
@@ -155,17 +182,11 @@ def import_households(estate_id: str) -> dict[str, Any]:
 
     The households go out in ``directory.households.imported`` without names or phones.
     """
-    store = _store()
+    store = current_store(IntakeStore)
     estate = _visible_estate(store, estate_id)
     if request.mimetype not in (*JSON_LINES_TYPES, "text/csv"):
         raise Problem(415, "Unsupported Media Type", detail="Send text/csv or application/x-ndjson.")
-    try:
-        text = request.get_data().decode("utf-8-sig")
-        parsed = parse_import(text, estate_id=estate_id, json_lines=request.mimetype in JSON_LINES_TYPES)
-    except UnicodeDecodeError:
-        raise Problem(422, "Invalid request", detail="The file is not UTF-8 text.", errors={"file": ["Not UTF-8."]}) from None
-    except ValueError as exc:
-        raise Problem(422, "Invalid request", detail=str(exc), errors={"file": [str(exc)]}) from None
+    parsed = parse_import(decode_import(request.get_data()), estate_id=estate_id, json_lines=request.mimetype in JSON_LINES_TYPES)
 
     def work(tx: Transaction) -> tuple[int, int]:
         counts = store.upsert_households(parsed.rows, estate=estate, session=tx.session)
@@ -179,11 +200,11 @@ def import_households(estate_id: str) -> dict[str, Any]:
                         for row in chunk
                     ]
                 },
-                **complaints.tenancy(estate),
+                tenancy=Tenancy.of(estate, estate_key="_id"),
             )
         return counts
 
-    created, updated = _context().uow.run(work) if parsed.rows else (0, 0)
+    created, updated = current_context().uow.run(work) if parsed.rows else (0, 0)
     return {"created": created, "updated": updated, "rejected": parsed.rejected}
 
 
@@ -204,7 +225,7 @@ def _estate_of_complaint(store: IntakeStore, estate_id: str, principal: Principa
 
 def _limit_resident(*, phone: str) -> None:
     """Refuse with 429 a resident who posted too often from one address or with one phone (E.164)."""
-    settings = _context().settings
+    settings = current_context().settings
     enforce(
         {
             hashed("resident-address", request.remote_addr or "unknown"): settings.resident_limit_per_address,
@@ -219,7 +240,7 @@ def _limit_resident(*, phone: str) -> None:
 @complaints_api.response(201, ComplaintCreated)
 def post_complaint(values: dict[str, Any]) -> Response:
     """Receive a complaint: residents without a token on the resident channels, staff with one."""
-    store = _store()
+    store = current_store(IntakeStore)
     principal = optional_principal()
     if principal is None and values["channel"] not in RESIDENT_CHANNELS:
         raise Problem(401, "Unauthorized", detail=f"Only staff enter complaints on the channel {values['channel']!r}; send a bearer token.")
@@ -228,24 +249,15 @@ def post_complaint(values: dict[str, Any]) -> Response:
         values["first_responder_id"] = None
         _limit_resident(phone=values["reporter"]["phone"])
     actor_id = principal.sub if principal is not None else None
-    return replayable(lambda: _receive(store, estate=estate, values=values, actor_id=actor_id, principal=principal))
+    return replayable(lambda: _receive(store, estate=estate, values=values, actor_id=actor_id))
 
 
-def _receive(
-    store: IntakeStore, *, estate: dict[str, Any], values: dict[str, Any], actor_id: str | None, principal: Principal | None
-) -> Response:
-    context = _context()
+def _receive(store: IntakeStore, *, estate: dict[str, Any], values: dict[str, Any], actor_id: str | None) -> Response:
+    context = current_context()
     sealer = Sealer(context.settings.personal_data_keys)
-    try:
-        received = context.uow.run(
-            lambda tx: complaints.receive(
-                tx, store=store, estate=estate, values=values, now=context.clock(), actor_id=actor_id, sealer=sealer
-            )
-        )
-    except DuplicateKeyError as exc:
-        if "external_ref" not in ((exc.details or {}).get("keyPattern") or {}):
-            raise
-        raise _duplicate_reference(store, group_id=estate["group_id"], external_ref=values["external_ref"], principal=principal) from None
+    received = context.uow.run(
+        lambda tx: complaints.receive(tx, store=store, estate=estate, values=values, now=context.clock(), actor_id=actor_id, sealer=sealer)
+    )
     complaint = received.complaint
     body = ComplaintCreated().dump({**complaint, "id": complaint["_id"], "tracking_token": received.tracking_token})
     response = jsonify(body)
@@ -254,25 +266,12 @@ def _receive(
     return response
 
 
-def _duplicate_reference(store: IntakeStore, *, group_id: str, external_ref: str, principal: Principal | None) -> Problem:
-    """Return the 409 of a reused ``external_ref``, naming the complaint only to staff who may see it."""
-    existing = store.complaint_by_external_ref(group_id=group_id, external_ref=external_ref)
-    shown = existing is not None and principal is not None and principal.sees(Tenancy.of(existing))
-    return Problem(
-        409,
-        "Conflict",
-        detail="A complaint with this external_ref exists already.",
-        errors={"external_ref": ["Already used."]},
-        complaint_id=existing["_id"] if existing is not None and shown else None,
-    )
-
-
 @complaints_api.route("/<complaint_id>", methods=["GET"])
 @authenticated(roles=STAFF_ROLES)
 @complaints_api.response(200, ComplaintOut)
 def get_complaint(complaint_id: str) -> dict[str, Any]:
     """Return a complaint with the status dispatch reached and its timeline."""
-    store = _store()
+    store = current_store(IntakeStore)
     complaint = _visible_complaint(store, complaint_id)
     return {**complaint, "timeline": store.timeline(complaint_id)}
 
@@ -283,7 +282,7 @@ def get_complaint(complaint_id: str) -> dict[str, Any]:
 @complaints_api.response(200, ComplaintPage)
 def list_complaints(args: dict[str, Any]) -> dict[str, Any]:
     """List the complaints within the caller's scope, newest first, with filters; an estate outside it is refused."""
-    store = _store()
+    store = current_store(IntakeStore)
     estate_id = args.get("estate_id")
     scope = scoped_query(estate_id=estate_id, estate=store.estate(estate_id) if estate_id else None)
     query: dict[str, Any] = {key: args[key] for key in ("status", "channel") if args.get(key)}
@@ -302,7 +301,7 @@ def list_complaints(args: dict[str, Any]) -> dict[str, Any]:
 @complaints_api.response(201, AttachmentOut)
 def post_attachment(complaint_id: str) -> Response:
     """Attach a photo or video: staff with a token, or the resident with ``X-Tracking-Token``."""
-    store = _store()
+    store = current_store(IntakeStore)
     token = request.headers.get("X-Tracking-Token")
     if token:
         limit_lookups("track")
@@ -318,12 +317,9 @@ def post_attachment(complaint_id: str) -> Response:
 
 def _attach(store: IntakeStore, *, complaint_id: str) -> Response:
     """Store an upload in a slot reserved first, so that concurrent uploads never pass the limit."""
-    try:
-        upload = accept_upload(request.files.get("file"))
-        if not store.reserve_attachment_slot(complaint_id=complaint_id, limit=MAX_PER_COMPLAINT):
-            raise refused_when_full()
-    except AttachmentRefused as exc:
-        raise Problem(exc.status, exc.title, detail=exc.detail, errors={"file": [exc.detail]}) from None
+    upload = accept_upload(request.files.get("file"))
+    if not store.reserve_attachment_slot(complaint_id=complaint_id, limit=MAX_PER_COMPLAINT):
+        raise refused_when_full()
     try:
         attachment = store.store_attachment(
             complaint_id=complaint_id, filename=upload.filename, content_type=upload.content_type, stream=upload.stream
@@ -344,7 +340,7 @@ def _attach(store: IntakeStore, *, complaint_id: str) -> Response:
 def get_tracked(tracking_token: str) -> dict[str, Any]:
     """Return a resident's own complaint: status, time limits and timeline, nothing about staff."""
     limit_lookups("track")
-    store = _store()
+    store = current_store(IntakeStore)
     complaint = store.complaint_by_token(token_digest(tracking_token))
     if complaint is None:
         raise Problem(404, "Not Found", detail="No complaint for this tracking token.")

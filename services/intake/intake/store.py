@@ -38,6 +38,7 @@ from pymongo.errors import DuplicateKeyError, OperationFailure
 from propcare_shared.clock import Clock, utcnow
 from propcare_shared.mongo import IndexSpec
 from propcare_shared.pagination import paginate
+from propcare_shared.tenancy import Tenancy
 
 ESTATES = "estates"
 ESTATE_CODES = "estate_codes"
@@ -80,6 +81,15 @@ class CodeTaken(Exception):
     def __init__(self, code: str) -> None:
         super().__init__(code)
         self.code = code
+
+
+class ReferenceTaken(Exception):
+    """An ``external_ref`` a complaint of the same group was filed with already."""
+
+    def __init__(self, *, group_id: str, external_ref: str) -> None:
+        super().__init__(external_ref)
+        self.group_id = group_id
+        self.external_ref = external_ref
 
 
 def retire_indexes(database: Database) -> None:
@@ -136,12 +146,7 @@ class IntakeStore:
                 {"_id": row["household_id"]},
                 {
                     "$set": {**{key: row.get(key) for key in HOUSEHOLD_FIELDS}, "updated_at": now},
-                    "$setOnInsert": {
-                        "estate_id": estate["_id"],
-                        "group_id": estate["group_id"],
-                        "region_id": estate["region_id"],
-                        "created_at": now,
-                    },
+                    "$setOnInsert": {**Tenancy.of(estate, estate_key="_id").fields(), "created_at": now},
                 },
                 upsert=True,
             )
@@ -178,8 +183,13 @@ class IntakeStore:
         return int(_upserted(counter)["value"])
 
     def insert_complaint(self, document: dict[str, Any], *, session: ClientSession) -> None:
-        """Store a received complaint."""
-        self.database[COMPLAINTS].insert_one(document, session=session)
+        """Store a received complaint; raise ``ReferenceTaken`` for an ``external_ref`` its group used already."""
+        try:
+            self.database[COMPLAINTS].insert_one(document, session=session)
+        except DuplicateKeyError as exc:
+            if "external_ref" in ((exc.details or {}).get("keyPattern") or {}):
+                raise ReferenceTaken(group_id=document["group_id"], external_ref=document["external_ref"]) from None
+            raise
 
     def complaint(self, complaint_id: str) -> dict[str, Any] | None:
         """Return a complaint, or ``None``."""

@@ -1,10 +1,11 @@
 """Households import: CSV or JSON lines to validated rows and rejected rows with their reasons.
 
-Pure. Columns (API.md, Directory): ``building, unit, room, household_type (owner|tenant|vacant),
+Pure. Columns (docs/API.md, Intake, ``households:import``): ``building, unit, room, household_type (owner|tenant|vacant),
 age_band?, resident_name?, resident_phone?``. A household is keyed by estate, building, unit and
 room; a file naming one household twice keeps the last row (a later row corrects an earlier one).
 Row numbers count data rows from 1 (the CSV header is not a row). ``resident_phone`` is kept in
-E.164; a row whose phone is not a phone number is refused with the reason.
+E.164; a row whose phone is not a phone number is refused with the reason. A file that cannot be
+read at all (not UTF-8, a CSV header without the required columns) raises ``UnusableImport``.
 """
 
 from __future__ import annotations
@@ -41,6 +42,15 @@ class HouseholdRow(Schema):
     resident_phone = Phone(load_default=None, allow_none=True)
 
 
+class UnusableImport(ValueError):
+    """A households file that cannot be read at all, with what is wrong with it."""
+
+    def __init__(self, detail: str, *, reason: str | None = None) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.reason = reason or detail
+
+
 @dataclass
 class ParsedImport:
     """The rows of an import that may be stored, and those refused with their reasons."""
@@ -64,7 +74,7 @@ def _csv_rows(text: str) -> Iterator[dict[str, Any] | str]:
     reader = csv.DictReader(io.StringIO(text))
     missing = {"building", "room", "household_type"} - set(reader.fieldnames or ())
     if missing:
-        raise ValueError(f"The CSV header lacks the columns: {', '.join(sorted(missing))}.")
+        raise UnusableImport(f"The CSV header lacks the columns: {', '.join(sorted(missing))}.")
     yield from reader
 
 
@@ -80,8 +90,16 @@ def _json_rows(text: str) -> Iterator[dict[str, Any] | str]:
         yield row if isinstance(row, dict) else "Not a JSON object."
 
 
+def decode_import(data: bytes) -> str:
+    """Return the text of an uploaded file (UTF-8, with or without a BOM); raise ``UnusableImport`` otherwise."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise UnusableImport("The file is not UTF-8 text.", reason="Not UTF-8.") from None
+
+
 def parse_import(text: str, *, estate_id: str, json_lines: bool) -> ParsedImport:
-    """Validate every row of an import; raise ``ValueError`` when the file itself is unusable."""
+    """Validate every row of an import; raise ``UnusableImport`` when the file itself is unusable."""
     parsed = ParsedImport()
     by_household: dict[str, dict[str, Any]] = {}
     rows = _json_rows(text) if json_lines else _csv_rows(text)
