@@ -1,4 +1,4 @@
-"""Events of realistic complaint stories, as intake, dispatch and survey publish them."""
+"""Events of realistic complaint stories and of the directory, as intake, dispatch and survey publish them."""
 
 from __future__ import annotations
 
@@ -44,6 +44,18 @@ def ms(moment: datetime) -> datetime:
 def utc_now() -> datetime:
     """Return the current time in UTC, to milliseconds."""
     return ms(datetime.now(UTC))
+
+
+def estate_upserted(estate_id: str, *, region_id: str, group_id: str = "G1") -> Event:
+    """Return the directory's ``directory.estate.upserted`` for an estate, as intake publishes it."""
+    return new_event(
+        "directory.estate.upserted",
+        producer="intake",
+        data={"estate_id": estate_id, "name": f"{estate_id} 花园", "code": estate_id, "region_id": region_id, "group_id": group_id},
+        estate_id=estate_id,
+        region_id=region_id,
+        group_id=group_id,
+    )
 
 
 @dataclass

@@ -9,24 +9,13 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from propcare_shared.events.envelope import Event, new_event
+from propcare_shared.events.envelope import Event
 from propcare_shared.scope import InvalidScope, Scope, parse_scope
 from propcare_shared.settings import Settings
 from propcare_shared.testing import bearer
-from tests.analytics.factories import ComplaintStory, utc_now
+from tests.analytics.factories import ComplaintStory, estate_upserted, utc_now
 
 Feed = Callable[[Iterable[Event]], None]
-
-
-def estate_upserted(estate_id: str, *, region_id: str, group_id: str = "G1") -> Event:
-    return new_event(
-        "directory.estate.upserted",
-        producer="intake",
-        data={"estate_id": estate_id, "name": f"{estate_id} 花园", "code": estate_id, "region_id": region_id, "group_id": group_id},
-        estate_id=estate_id,
-        region_id=region_id,
-        group_id=group_id,
-    )
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from propcare_shared.events.bus import EventBus
 from propcare_shared.events.envelope import Event, new_event
 from propcare_shared.settings import Settings
 from propcare_shared.testing import bearer, unique_name, wait_for
-from tests.analytics.factories import CONTACT, PERSONAL_TEXTS, ComplaintStory, utc_now
+from tests.analytics.factories import CONTACT, PERSONAL_TEXTS, ComplaintStory, estate_upserted, utc_now
 
 pytestmark = pytest.mark.usefixtures("worker")
 
@@ -117,6 +117,22 @@ def test_a_complaints_life_shows_in_the_kpis_and_no_personal_data_is_kept(
         for secret in PERSONAL_TEXTS:
             assert secret not in text, f"{secret!r} found in {name}"
         assert '"contact"' not in text and '"reporter' not in text, f"a reporter's field found in {name}"
+
+
+def test_an_estate_of_the_directory_is_a_scope_before_its_first_complaint(
+    publisher: EventBus, client: FlaskClient, context: ServiceContext, analytics_settings: Settings
+) -> None:
+    headers = bearer(analytics_settings, role="group_admin", group_id="G1")
+    assert client.get("/api/v1/analytics/kpis", query_string={"scope": "estate:NS09"}, headers=headers).status_code == 404
+
+    estate = estate_upserted("NS09", region_id="R9")
+    publish(publisher, [estate, estate])
+    wait_handled(context, 1)
+
+    assert kpis(client, analytics_settings, scope="estate:NS09")["volume"]["total"] == 0
+    assert kpis(client, analytics_settings, scope="region:R9")["volume"]["total"] == 0
+    [marker] = context.database["inbox"].find()
+    assert marker["consumer"] == "analytics.estate-upserted"
 
 
 def test_duplicate_deliveries_are_counted_once(

@@ -1,4 +1,5 @@
-"""Analytics' consumer: one queue, ``all-events``, bound to every event type a read model is folded from.
+"""Analytics' consumers: ``all-events``, bound to every event type a read model is folded from, and
+``estate-upserted``, the kernel's copy of the directory's estates (``propcare_shared.directory``).
 
 The kernel runs the handler in a unit of work with the inbox (``propcare_shared.handling``): the
 read-model writes, the inbox marker and any ``hotspot.detected`` commit together, so a redelivered
@@ -16,6 +17,7 @@ import logging
 from analytics.projection import PROJECTED, Detection, project
 from analytics.store import AnalyticsStore
 from propcare_shared.context import ServiceContext
+from propcare_shared.directory import keeps_estates
 from propcare_shared.events.envelope import Event
 from propcare_shared.events.outbox import Transaction
 from propcare_shared.handling import Handles
@@ -46,4 +48,4 @@ def _log_detections(_context: ServiceContext, _event: Event, detections: list[De
         )
 
 
-HANDLERS = (Handles("all-events", PROJECTED, on_event, after=_log_detections),)
+HANDLERS = (Handles("all-events", PROJECTED, on_event, after=_log_detections), keeps_estates())

@@ -6,9 +6,10 @@ commit together or not at all, so a redelivered event changes nothing and a hots
 exactly once.
 
 What is projected (``PROJECTED``, the types analytics' queue is bound to): every complaint fact
-(``domain.facts``), the directory's estates, satisfaction campaigns and their answers. Everything
-else (notifications, warnings, residents' notes, households, analytics' own ``hotspot.detected``)
-never reaches analytics; should one arrive all the same, it changes nothing.
+(``domain.facts``), satisfaction campaigns and their answers. The directory's estates are kept on a
+queue of their own by the kernel's one algorithm (``propcare_shared.directory.keeps_estates``).
+Everything else (notifications, warnings, residents' notes, households, analytics' own
+``hotspot.detected``) never reaches analytics; should one arrive all the same, it changes nothing.
 
 Hotspots are counted per (group, estate, building, subcategory) (``ClusterKey``): a cluster never
 holds another group's complaints, and ``hotspot.detected`` carries the cluster's ``group_id``,
@@ -30,8 +31,7 @@ from propcare_shared.events.envelope import Event
 from propcare_shared.events.outbox import Transaction
 
 CAMPAIGN_EVENTS = frozenset({"campaign.started", "campaign.closed"})
-ESTATE_UPSERTED = "directory.estate.upserted"
-PROJECTED: tuple[str, ...] = tuple(sorted({*FACT_EVENTS, *CAMPAIGN_EVENTS, ESTATE_UPSERTED}))
+PROJECTED: tuple[str, ...] = tuple(sorted({*FACT_EVENTS, *CAMPAIGN_EVENTS}))
 
 
 @dataclass(frozen=True)
@@ -46,9 +46,6 @@ class Detection:
 def project(tx: Transaction, *, store: AnalyticsStore, event: Event) -> list[Detection]:
     """Apply one event to the read models; return the hotspots it made analytics announce."""
     session = tx.session
-    if event.type == ESTATE_UPSERTED:
-        store.upsert_estate(dict(event.data), as_of=event.occurred_at, session=session)
-        return []
     if event.type in CAMPAIGN_EVENTS:
         store.save_campaign(campaigns.campaign_record(store.campaign(event.data["campaign_id"], session=session), event), session=session)
         return []

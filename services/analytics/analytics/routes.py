@@ -29,6 +29,7 @@ from propcare_shared.context import current_context, current_store
 from propcare_shared.http.auth import STAFF_ROLES, authenticated, current_principal, require_scope
 from propcare_shared.http.errors import Problem
 from propcare_shared.scope import Scope
+from propcare_shared.tenancy import Tenancy
 
 DEFAULT_PERIOD = timedelta(days=30)
 
@@ -45,13 +46,8 @@ def authorized_query(store: AnalyticsStore, scope: Scope) -> dict[str, Any]:
     """Return the filter of a scope within the caller's; 404 for another group's or an unknown scope, 403 outside theirs."""
     principal = current_principal()
     if scope.level == "estate":
-        tenancy = store.estate_tenancy(scope.id)
-        require_scope(
-            group_id=tenancy.get("group_id") if tenancy else None,
-            region_id=tenancy.get("region_id") if tenancy else None,
-            estate_id=scope.id,
-            what="estate",
-        )
+        tenancy = store.estate_tenancy(scope.id) or Tenancy(group_id=None, estate_id=scope.id)
+        require_scope(**tenancy.fields(), what="estate")
     elif scope.level == "region":
         known = store.region_known(group_id=principal.group_id, region_id=scope.id)
         require_scope(group_id=principal.group_id if known else None, region_id=scope.id, estate_id=None, what="region")

@@ -17,7 +17,7 @@ Collections:
   hotspot check so that two checks of one cluster in concurrent transactions conflict and one is
   retried after the other committed (no hotspot is missed between two replicas);
 - ``estates``: the directory's estates (names, codes, region, group, time zone) for scopes and reports,
-  ``_id`` = estate id (unique in the deployment);
+  ``_id`` = estate id (unique in the deployment), kept by the kernel (``propcare_shared.directory``);
 - ``campaigns`` and ``campaign_answers``: satisfaction campaigns and their answers (``domain.campaigns``).
 """
 
@@ -32,13 +32,15 @@ from pymongo.client_session import ClientSession
 from pymongo.database import Database
 
 from analytics.domain.hotspots import Member, Window
+from propcare_shared import directory
 from propcare_shared.clock import Clock, utcnow
+from propcare_shared.directory import ESTATES, EstateCopies
 from propcare_shared.mongo import IndexSpec
+from propcare_shared.tenancy import Tenancy
 
 COMPLAINT_FACTS = "complaint_facts"
 HOTSPOTS = "hotspots"
 HOTSPOT_CLUSTERS = "hotspot_clusters"
-ESTATES = "estates"
 CAMPAIGNS = "campaigns"
 CAMPAIGN_ANSWERS = "campaign_answers"
 
@@ -50,9 +52,9 @@ INDEXES: list[IndexSpec] = [
     IndexSpec(HOTSPOTS, [("estate_id", ASCENDING), ("window_end", DESCENDING)]),
     IndexSpec(HOTSPOTS, [("group_id", ASCENDING), ("region_id", ASCENDING), ("window_end", DESCENDING)]),
     IndexSpec(HOTSPOTS, [("group_id", ASCENDING), ("window_end", DESCENDING)]),
-    IndexSpec(ESTATES, [("group_id", ASCENDING), ("region_id", ASCENDING)]),
     IndexSpec(CAMPAIGN_ANSWERS, [("campaign_id", ASCENDING)]),
     IndexSpec(CAMPAIGN_ANSWERS, [("estate_id", ASCENDING), ("answered_at", ASCENDING)]),
+    *directory.INDEXES,
 ]
 
 ClusterKey = tuple[str, str, str, str]
@@ -65,6 +67,7 @@ class AnalyticsStore:
     def __init__(self, database: Database, *, clock: Clock = utcnow) -> None:
         self.database = database
         self.clock = clock
+        self.estates = EstateCopies(database)
 
     # complaint facts ---------------------------------------------------------------------------
 
@@ -167,22 +170,13 @@ class AnalyticsStore:
 
     # directory ---------------------------------------------------------------------------------
 
-    def upsert_estate(self, estate: Mapping[str, Any], *, as_of: datetime, session: ClientSession | None = None) -> bool:
-        """Keep an estate of the directory unless a later version is kept already; tell whether it changed."""
-        current = self.database[ESTATES].find_one({"_id": estate["estate_id"]}, session=session)
-        if current is not None and current["as_of"] > as_of:
-            return False
-        self.database[ESTATES].replace_one(
-            {"_id": estate["estate_id"]}, {**estate, "_id": estate["estate_id"], "as_of": as_of}, upsert=True, session=session
-        )
-        return True
-
-    def estate_tenancy(self, estate_id: str) -> dict[str, Any] | None:
-        """Return the group and region of an estate, from the directory or else from its complaints."""
-        projection = {"group_id": 1, "region_id": 1}
-        return self.database[ESTATES].find_one({"_id": estate_id}, projection) or self.database[COMPLAINT_FACTS].find_one(
-            {"estate_id": estate_id}, projection
-        )
+    def estate_tenancy(self, estate_id: str) -> Tenancy | None:
+        """Return the group, region and id of an estate, from the directory or else from its complaints."""
+        tenancy = self.estates.tenancy(estate_id)
+        if tenancy is not None:
+            return tenancy
+        complaint = self.database[COMPLAINT_FACTS].find_one({"estate_id": estate_id}, {"group_id": 1, "region_id": 1, "estate_id": 1})
+        return Tenancy.of(complaint) if complaint else None
 
     def region_known(self, *, group_id: str, region_id: str) -> bool:
         """Tell whether a group has a region of this id: an estate of the directory or a complaint in it."""
