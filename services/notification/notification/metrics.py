@@ -1,4 +1,4 @@
-"""Notification's metric: ``notifications_total{channel,outcome}`` (API.md, Metrics).
+"""Notification's metric: ``notifications_total{channel,outcome}`` (docs/API.md, Metrics).
 
 ``outcome`` is ``sent``, ``failed`` (given up after the last attempt), ``retry`` (an attempt failed,
 another is scheduled) or ``skipped`` (recorded but not deliverable, e.g. no phone or the hotline).

@@ -1,4 +1,5 @@
-"""How a message reaches its recipient (SPEC.md §6): the delivery channel, the address and a call task.
+"""How a message reaches its recipient: the delivery channel, the address and a call task
+(docs/PRODUCT.md §8, Which channel answers the resident).
 
 Residents are answered on the channel they complained on:
 - ``app`` → app push, ``wechat`` → a WeChat message (both gateways know the resident by phone);
