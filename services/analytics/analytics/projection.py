@@ -24,11 +24,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from analytics.domain import campaigns
-from analytics.domain.facts import DEFAULT_TIMEZONE, FACT_EVENTS, SURVEY_ANSWERS, apply, complaint_id_of
+from analytics.domain.facts import FACT_EVENTS, SURVEY_ANSWERS, apply, complaint_id_of
 from analytics.domain.hotspots import MAX_IDS, THRESHOLD, WINDOW, WINDOW_DAYS, Window, location, windows_reaching_threshold
 from analytics.store import AnalyticsStore, ClusterKey
 from propcare_shared.events.envelope import Event
 from propcare_shared.events.outbox import Transaction
+from propcare_shared.tenancy import Tenancy
+from propcare_shared.vocabulary import DEFAULT_TIMEZONE
 
 CAMPAIGN_EVENTS = frozenset({"campaign.started", "campaign.closed"})
 PROJECTED: tuple[str, ...] = tuple(sorted({*FACT_EVENTS, *CAMPAIGN_EVENTS}))
@@ -104,9 +106,7 @@ def _detect_hotspots(
                 "window_end": window.end,
                 "complaint_ids": [member.complaint_id for member in window.members[:MAX_IDS]],
             },
-            group_id=group_id,
-            region_id=region_id,
-            estate_id=estate_id,
+            tenancy=Tenancy(group_id, region_id, estate_id),
         )
         detections.append(Detection(key=key, region_id=region_id, window=window))
     return detections

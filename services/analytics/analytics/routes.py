@@ -50,9 +50,9 @@ def authorized_query(store: AnalyticsStore, scope: Scope) -> dict[str, Any]:
         require_scope(**tenancy.fields(), what="estate")
     elif scope.level == "region":
         known = store.region_known(group_id=principal.group_id, region_id=scope.id)
-        require_scope(group_id=principal.group_id if known else None, region_id=scope.id, estate_id=None, what="region")
+        require_scope(**Tenancy(principal.group_id if known else None, scope.id).fields(), what="region")
     else:
-        require_scope(group_id=scope.id, region_id=None, estate_id=None, what="group")
+        require_scope(**Tenancy(scope.id).fields(), what="group")
     return {"$and": [scope.query(group_id=principal.group_id), principal.query()]}
 
 

@@ -17,8 +17,10 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from propcare_shared.fields import UtcDateTime
 from propcare_shared.scope import InvalidScope, Scope, parse_scope
+from propcare_shared.vocabulary import DEFAULT_TIMEZONE
 
-REPORT_TIMEZONE = "Asia/Shanghai"
+REPORT_TIMEZONE = DEFAULT_TIMEZONE
+"""The time zone a period's dates are read in: the default estate time zone, until groups name their own."""
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 

@@ -13,8 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from propcare_shared.events.envelope import Event
-
-TENANCY = ("group_id", "region_id", "estate_id")
+from propcare_shared.tenancy import Tenancy
 
 
 def campaign_record(current: Mapping[str, Any] | None, event: Event) -> dict[str, Any]:
@@ -23,8 +22,8 @@ def campaign_record(current: Mapping[str, Any] | None, event: Event) -> dict[str
     record: dict[str, Any] = (
         copy.deepcopy(dict(current)) if current else {"_id": data["campaign_id"], "started_at": None, "closed_at": None}
     )
-    for key in TENANCY:
-        record[key] = record.get(key) or getattr(event, key)
+    for key, value in _tenancy(event).fields().items():
+        record[key] = record.get(key) or value
     for key in ("kind", "questionnaire_id", "sample_size", "opens_at", "closes_at"):
         if data.get(key) is not None:
             record[key] = data[key]
@@ -56,6 +55,9 @@ def campaign_answer(current: Mapping[str, Any] | None, event: Event) -> dict[str
         "satisfied": bool(data["satisfied"]),
         "answered_at": data["answered_at"],
     }
-    for key in TENANCY:
-        record[key] = getattr(event, key)
+    record.update(_tenancy(event).fields())
     return record
+
+
+def _tenancy(event: Event) -> Tenancy:
+    return Tenancy(event.group_id, event.region_id, event.estate_id)

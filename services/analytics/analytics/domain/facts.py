@@ -37,14 +37,14 @@ from typing import Any
 
 from propcare_shared.events.catalogue import WORK_ORDER_EVENTS
 from propcare_shared.events.envelope import Event
+from propcare_shared.tenancy import Tenancy
+from propcare_shared.vocabulary import DEFAULT_TIMEZONE, OPEN_STATUSES
 
-DEFAULT_TIMEZONE = "Asia/Shanghai"
-TARGETS = ("response", "onsite", "plan", "resolve", "follow_up")
-OPEN_STATUSES = frozenset({"received", "classified", "assigned", "responded", "in_progress"})
+CLOCK_RUNNING_STATUSES = frozenset({"received", *OPEN_STATUSES} - {"on_hold"})
+"""Statuses in which a passed deadline counts as breached: received or being handled, not paused on hold."""
 RESOLVED_STATUSES = frozenset({"resolved", "closed"})
 SURVEY_ANSWERS = ("survey.completed", "survey.dissatisfied")
 FACT_EVENTS = frozenset({"complaint.received", *WORK_ORDER_EVENTS, "sla.breached", "survey.invited", *SURVEY_ANSWERS})
-TENANCY = ("group_id", "region_id", "estate_id")
 _NO_SEQ = -1
 
 Facts = dict[str, Any]
@@ -141,7 +141,7 @@ def measured_outcome(facts: Mapping[str, Any], target: str, *, now: datetime) ->
         return None
     if target == "follow_up":
         return "breached" if status == "resolved" else None
-    return "breached" if status in OPEN_STATUSES else None
+    return "breached" if status in CLOCK_RUNNING_STATUSES else None
 
 
 def survey_summary(surveys: Mapping[str, Mapping[str, Any]]) -> dict[str, Any] | None:
@@ -163,8 +163,7 @@ def survey_summary(surveys: Mapping[str, Mapping[str, Any]]) -> dict[str, Any] |
 
 def _apply_tenancy(facts: Facts, event: Event) -> None:
     authoritative = event.type == "complaint.received"
-    for key in TENANCY:
-        value = getattr(event, key)
+    for key, value in Tenancy(event.group_id, event.region_id, event.estate_id).fields().items():
         if value is not None and (authoritative or facts[key] is None):
             facts[key] = value
 

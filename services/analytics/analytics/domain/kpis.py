@@ -28,11 +28,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from analytics.domain.facts import RESOLVED_STATUSES, TARGETS, measured_outcome
+from analytics.domain.facts import RESOLVED_STATUSES, measured_outcome
+from propcare_shared.vocabulary import TARGETS, TIERS
 
 GREEN_PERCENT = 95
 YELLOW_PERCENT = 90
-TIERS = ("emergency", "important", "complex", "general")
 UNCLASSIFIED = "unclassified"
 UNKNOWN = "unknown"
 
