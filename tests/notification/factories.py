@@ -10,6 +10,7 @@ from propcare_shared.events.envelope import Event, new_event
 from propcare_shared.mongo import new_id
 from propcare_shared.sealing import Sealer
 from propcare_shared.settings import DEVELOPMENT_PERSONAL_DATA_KEY
+from propcare_shared.tenancy import Tenancy
 
 # Monday 23 November 2026, 10:00 in Shanghai.
 MONDAY_MORNING = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
@@ -69,6 +70,12 @@ def received_event(
     )
 
 
+def about(received: Event) -> dict[str, Any]:
+    """Return the envelope fields an event about a received complaint shares with it: its correlation id and tenancy."""
+    tenancy = Tenancy(group_id=received.group_id, region_id=received.region_id, estate_id=received.estate_id)
+    return {"correlation_id": received.data["complaint_id"], **tenancy.fields()}
+
+
 def work_order_event(
     event_type: str,
     received: Event,
@@ -101,10 +108,7 @@ def work_order_event(
             "deadlines": {"response": RESPONSE_DUE, "resolve": RESOLVE_DUE} if deadlines is None else deadlines,
             **data,
         },
-        correlation_id=received.data["complaint_id"],
-        group_id=received.group_id,
-        region_id=received.region_id,
-        estate_id=received.estate_id,
+        **about(received),
         seq=seq,
     )
 
@@ -134,10 +138,7 @@ def sla_event(
             "assignee_id": assignee_id,
             "department": "engineering",
         },
-        correlation_id=received.data["complaint_id"],
-        group_id=received.group_id,
-        region_id=received.region_id,
-        estate_id=received.estate_id,
+        **about(received),
     )
 
 
@@ -154,10 +155,7 @@ def survey_event(received: Event, *, invitation_id: str = "inv-1", reminder: boo
             "complaint_id": received.data["complaint_id"],
             "reminder": reminder,
         },
-        correlation_id=received.data["complaint_id"],
-        group_id=received.group_id,
-        region_id=received.region_id,
-        estate_id=received.estate_id,
+        **about(received),
     )
 
 
