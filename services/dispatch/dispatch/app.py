@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from flask import Flask, Response
 
+from dispatch.api import BLUEPRINTS
 from dispatch.metrics import install_collector
-from dispatch.routes import BLUEPRINTS
 from dispatch.store import INDEXES, DispatchStore
 from propcare_shared.http.app import ServiceContext, create_service_app
 from propcare_shared.metrics import render_metrics
