@@ -210,6 +210,7 @@ def test_complaints_are_listed_within_the_callers_scope_with_filters(
     assert client.get("/api/v1/complaints?estate_id=NOPE", headers=ns_manager).status_code == 404
     assert len(client.get("/api/v1/complaints?to=2026-11-23T00:00:00Z", headers=admin).get_json()["items"]) == 4
     assert client.get("/api/v1/complaints?status=lost", headers=admin).status_code == 422
+    assert client.get("/api/v1/complaints?status=reopened", headers=admin).get_json()["items"] == []  # the contract's value
     outsider = bearer(settings, role="manager", estates=["FT02"])
     assert client.get(f"/api/v1/complaints/{later}", headers=outsider).status_code == 403  # its group, not its estate
 

@@ -27,7 +27,6 @@ from intake.attachments import MAX_PER_COMPLAINT, AttachmentRefused, accept_uplo
 from intake.domain.households import UnusableImport, decode_import, parse_import
 from intake.domain.tickets import token_digest
 from intake.schemas import (
-    RESIDENT_CHANNELS,
     AttachmentOut,
     ComplaintCreated,
     ComplaintIn,
@@ -57,6 +56,7 @@ from propcare_shared.http.idempotency import replayable
 from propcare_shared.http.ratelimit import enforce, hashed, limit_lookups
 from propcare_shared.sealing import Sealer
 from propcare_shared.tenancy import Tenancy
+from propcare_shared.vocabulary import RESIDENT_CHANNELS
 
 DIRECTORY_ADMINS = ("manager", "regional_ops", "group_admin", "service")
 HOUSEHOLDS_PER_EVENT = 500

@@ -1,4 +1,4 @@
-"""marshmallow schemas of intake's HTTP API (API.md, Directory and Complaints)."""
+"""marshmallow schemas of intake's HTTP API (docs/API.md, Intake)."""
 
 from __future__ import annotations
 
@@ -10,13 +10,11 @@ from marshmallow import Schema, ValidationError, fields, validate, validates, va
 from intake.domain.people import REPORTER_ROLES, Phone
 from propcare_shared.fields import UtcDateTime
 from propcare_shared.http.pagination import PageArgs
+from propcare_shared.vocabulary import CHANNELS, DEFAULT_TIMEZONE, STAFF_CHANNELS, STATUSES
 
-CHANNELS = ("app", "wechat", "web", "phone", "front_desk", "grid_visit", "owners_committee", "email", "gov_hotline", "open311")
-# Channels where a member of staff enters the complaint and becomes its first responder (首问负责人).
-STAFF_CHANNELS = ("phone", "front_desk", "grid_visit", "owners_committee")
-# Channels a resident may use without a token: the phone page, the app and WeChat.
-RESIDENT_CHANNELS = ("app", "wechat", "web")
-STATUSES = ("received", "classified", "assigned", "responded", "in_progress", "on_hold", "resolved", "reopened", "closed", "cancelled")
+# The contract's list filter names ``reopened`` too; no complaint holds it (a reopen leads back to
+# ``assigned``), so it selects none rather than being refused.
+STATUS_FILTERS = (*STATUSES, "reopened")
 ID = validate.Length(min=1, max=64)
 PART = validate.Length(min=1, max=32)
 
@@ -28,12 +26,12 @@ class EstateIn(Schema):
     code = fields.String(required=True, validate=validate.Regexp(r"^[A-Za-z0-9]{2,16}$", error="2 to 16 letters or digits."))
     region_id = fields.String(required=True, validate=ID)
     group_id = fields.String(required=True, validate=ID)
-    timezone = fields.String(load_default="Asia/Shanghai")
+    timezone = fields.String(load_default=DEFAULT_TIMEZONE)
 
     @validates("timezone")
     def _known_zone(self, value: str, **_: Any) -> None:
         if value not in available_timezones():
-            raise ValidationError("Not an IANA time zone, e.g. Asia/Shanghai.")
+            raise ValidationError(f"Not an IANA time zone, e.g. {DEFAULT_TIMEZONE}.")
 
 
 class EstateOut(EstateIn):
@@ -60,7 +58,7 @@ class Reporter(Schema):
 
 
 class ComplaintIn(Schema):
-    """A complaint as received (API.md, Complaints)."""
+    """A complaint as received (docs/API.md, Intake: ``POST /api/v1/complaints``)."""
 
     estate_id = fields.String(required=True, validate=ID)
     building = fields.String(load_default=None, allow_none=True, validate=PART)
@@ -176,7 +174,7 @@ class ComplaintListArgs(PageArgs):
     """Filters of the complaint list."""
 
     estate_id = fields.String(load_default=None, validate=ID)
-    status = fields.String(load_default=None, validate=validate.OneOf(STATUSES))
+    status = fields.String(load_default=None, validate=validate.OneOf(STATUS_FILTERS))
     channel = fields.String(load_default=None, validate=validate.OneOf(CHANNELS))
     from_ = UtcDateTime(data_key="from", load_default=None)
     to = UtcDateTime(load_default=None)

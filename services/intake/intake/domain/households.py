@@ -1,11 +1,12 @@
 """Households import: CSV or JSON lines to validated rows and rejected rows with their reasons.
 
-Pure. Columns (docs/API.md, Intake, ``households:import``): ``building, unit, room, household_type (owner|tenant|vacant),
-age_band?, resident_name?, resident_phone?``. A household is keyed by estate, building, unit and
-room; a file naming one household twice keeps the last row (a later row corrects an earlier one).
-Row numbers count data rows from 1 (the CSV header is not a row). ``resident_phone`` is kept in
-E.164; a row whose phone is not a phone number is refused with the reason. A file that cannot be
-read at all (not UTF-8, a CSV header without the required columns) raises ``UnusableImport``.
+Pure. Columns (docs/API.md, Intake, ``households:import``): ``building, unit, room, household_type
+(owner|tenant|vacant), age_band?, resident_name?, resident_phone?``. A household is keyed by estate,
+building, unit and room; a file naming one household twice keeps the last row (a later row corrects
+an earlier one). Row numbers count data rows from 1 (the CSV header is not a row). ``resident_phone``
+is kept in E.164; a row whose phone is not a phone number is refused with the reason. A file that
+cannot be read at all (not UTF-8, a CSV header without the required columns) raises
+``UnusableImport``.
 """
 
 from __future__ import annotations
