@@ -1,7 +1,8 @@
 """Analytics' HTTP API (API.md, Analytics): complaint KPIs and complaint hotspots of a scope.
 
 Views parse with a schema, check the scope with the kernel's one rule (``require_scope``), read the
-read models through the store, compute with the pure domain and dump with a schema.
+read models through the store, compute with the pure domain and dump with a schema. The domain's
+refusals (a period that ends before it starts) are answered by one table, ``PROBLEMS``.
 
 The scope rule for ``scope=group:G|region:R|estate:E``:
 - ``group:G`` names the caller's group or nothing: another group is a 404, like a missing record.
@@ -16,22 +17,21 @@ scope check gone wrong could not return another group's rows.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from flask_smorest import Blueprint
 
 from analytics.domain import kpis
 from analytics.domain.hotspots import THRESHOLD, WINDOW_DAYS
+from analytics.domain.period import PeriodOutOfOrder, period
 from analytics.schemas import HotspotArgs, HotspotsOut, KpiArgs, KpisOut
 from analytics.store import AnalyticsStore
 from propcare_shared.context import current_context, current_store
 from propcare_shared.http.auth import STAFF_ROLES, authenticated, current_principal, require_scope
-from propcare_shared.http.errors import Problem
+from propcare_shared.http.errors import Problem, ProblemMap
 from propcare_shared.scope import Scope
 from propcare_shared.tenancy import Tenancy
-
-DEFAULT_PERIOD = timedelta(days=30)
 
 analytics = Blueprint(
     "analytics",
@@ -40,6 +40,12 @@ analytics = Blueprint(
     description="Complaint KPIs and hotspots, from read models built only from events.",
 )
 BLUEPRINTS = (analytics,)
+
+PROBLEMS: ProblemMap = {
+    PeriodOutOfOrder: lambda _exc: Problem(
+        422, "Invalid request", detail="The period ends before it starts.", errors={"from": ["Must not be after `to` (default: now)."]}
+    ),
+}
 
 
 def authorized_query(store: AnalyticsStore, scope: Scope) -> dict[str, Any]:
@@ -54,17 +60,6 @@ def authorized_query(store: AnalyticsStore, scope: Scope) -> dict[str, Any]:
     else:
         require_scope(**Tenancy(scope.id).fields(), what="group")
     return {"$and": [scope.query(group_id=principal.group_id), principal.query()]}
-
-
-def period(*, start: datetime | None, end: datetime | None, now: datetime) -> tuple[datetime, datetime]:
-    """Return ``[start, end)``: by default the 30 days up to now; 422 when it ends before it starts."""
-    end = end or now
-    start = start or end - DEFAULT_PERIOD
-    if start > end:
-        raise Problem(
-            422, "Invalid request", detail="The period ends before it starts.", errors={"from": ["Must not be after `to` (default: now)."]}
-        )
-    return start, end
 
 
 @analytics.route("/kpis", methods=["GET"])
