@@ -1,7 +1,7 @@
-"""marshmallow schemas of analytics' HTTP API (API.md, Analytics).
+"""marshmallow schemas of analytics' HTTP API (docs/API.md, Analytics).
 
 Periods: ``from`` and ``to`` take an ISO 8601 time with an offset, or a date. A date means local
-midnight in ``REPORT_TIMEZONE`` (the group's time zone, SPEC.md §5): ``from=2026-11-01`` starts at the
+midnight in ``REPORT_TIMEZONE`` (the default estate time zone, docs/PRODUCT.md §7): ``from=2026-11-01`` starts at the
 beginning of 1 November and ``to=2026-11-30`` ends at the end of 30 November. The period is
 ``[from, to)``; ``from`` after ``to`` is a 422.
 """

@@ -1,4 +1,4 @@
-"""High-frequency complaint points (高频投诉点, SPEC.md §8): when one building keeps complaining of one thing.
+"""High-frequency complaint points (高频投诉点, docs/PRODUCT.md §10): when one building keeps complaining of one thing.
 
 Pure. A cluster is the complaints of one (estate, building, subcategory), cancelled ones left out.
 A window is ``WINDOW`` long and ends at one of the cluster's complaints; it holds the complaints
@@ -6,8 +6,8 @@ received within ``WINDOW`` before that one, both ends included. A window holding
 more complaints is a hotspot, identified by its start day: the local date (estate time zone) of its
 first complaint. ``hotspot.detected`` is emitted once per (estate, building, subcategory, start day):
 
-- With ``THRESHOLD`` 3 and ``WINDOW`` 30 days (SPEC.md's example, and the "third complaint of the
-  same subcategory in the same building within 30 days" of §4): three lift complaints in building 3
+- With ``THRESHOLD`` 3 and ``WINDOW`` 30 days (docs/PRODUCT.md §10's example, and the "third complaint of
+  the same subcategory in the same building within 30 days" of §6): three lift complaints in building 3
   within 30 days make one hotspot; a fourth in the same window does not announce it again.
 - A cluster that persists is announced again once its first complaint has left the window and the
   complaints still inside reach the threshold (a new start day): the problem is still there.

@@ -1,4 +1,4 @@
-"""The complaint-handling KPIs of SPEC.md §8, computed from complaint facts (``analytics.domain.facts``).
+"""The complaint-handling KPIs of docs/PRODUCT.md §10, computed from complaint facts (``analytics.domain.facts``).
 
 Pure: plain values in, plain values out. Definitions (the monthly review and the dashboards rely on them):
 - Percentiles use linear interpolation between the closest ranks (Hyndman & Fan type 7, the default
@@ -9,7 +9,7 @@ Pure: plain values in, plain values out. Definitions (the monthly review and the
 - Resolution rate = complaints resolved or closed ÷ complaints received, both without the cancelled
   ones (duplicates and invalid complaints are not work the centre could resolve).
 - On-time rate per target and tier = met ÷ (met + breached), over the targets that can be judged
-  (``facts.measured_outcome``); None when nothing was measured. Traffic light (seed 002 §3): green at
+  (``facts.measured_outcome``); None when nothing was measured. Traffic light (docs/PRODUCT.md §10): green at
   95 % or more, yellow from 90 % to under 95 %, red under 90 %, None when nothing was measured.
 - Response time = first contact - received; resolution time = last resolution - received, for the
   complaints resolved or closed. Wall-clock seconds, time on hold included: the time the resident
