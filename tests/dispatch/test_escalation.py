@@ -12,9 +12,10 @@ from typing import Any
 import pytest
 from prometheus_client import REGISTRY
 
-from dispatch import timers, work_orders
+from dispatch import work_orders
+from dispatch.domain import timers
 from dispatch.escalation import EscalationScanner
-from dispatch.store import DispatchStore
+from dispatch.store import DispatchStore, unrecorded_filter
 from dispatch.worker import build_worker, periodic_loops
 from propcare_shared.clock import FrozenClock
 from propcare_shared.http.app import ServiceContext
@@ -109,7 +110,7 @@ def test_the_filter_of_a_step_refuses_it_once_recorded(order: dict[str, Any]) ->
         ("response", "level", 2),
         ("response", "level", 3),
     ]
-    assert timers.unrecorded_filter(due) == {
+    assert unrecorded_filter(due) == {
         "deadlines.response.met_at": None,
         "deadlines.response.state": {"$ne": "paused"},
         "deadlines.response.warned": {"$ne": True},

@@ -12,8 +12,8 @@ from flask.testing import FlaskClient
 
 from dispatch import work_orders
 from dispatch.domain.roles import ACTION_ROLES, ownership_refusal, roles_acting_for_others, roles_for
+from dispatch.domain.workflow import ACTIONS
 from dispatch.store import DispatchStore
-from dispatch.workflow import ACTIONS
 from propcare_shared.clock import FrozenClock
 from propcare_shared.http.app import ServiceContext
 from propcare_shared.http.auth import ROLES

@@ -7,8 +7,8 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
+from dispatch.domain.timers import new_entry
 from dispatch.store import DispatchStore, overdue_query
-from dispatch.timers import new_entry
 from propcare_shared.clock import FrozenClock
 from propcare_shared.http.app import ServiceContext
 from propcare_shared.mongo import new_id

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from dispatch import timers
-from dispatch.workflow import ACTIONS, OPEN_STATUSES, STATUSES, IllegalTransition, allowed_actions, apply, missing_or_invalid
+from dispatch.domain import timers
+from dispatch.domain.workflow import ACTIONS, OPEN_STATUSES, STATUSES, IllegalTransition, allowed_actions, apply, missing_or_invalid
 
 EXPECTED_ALLOWED = {
     "received": ["cancel"],

@@ -28,12 +28,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from dispatch import timers
+from dispatch.domain import timers
 from dispatch.domain.escalation import ASSIGNEE, ESCALATION_ROLES
+from dispatch.domain.workflow import MAX_ESCALATION_LEVEL
 from dispatch.metrics import record_targets
 from dispatch.store import DispatchStore
 from dispatch.work_orders import ConcurrentChange, event_data, tenancy, timeline_entry
-from dispatch.workflow import MAX_ESCALATION_LEVEL
 from propcare_shared.events.outbox import Transaction
 from propcare_shared.http.app import ServiceContext
 from propcare_shared.worker import PeriodicLoop
@@ -100,7 +100,7 @@ def escalate(tx: Transaction, *, store: DispatchStore, complaint_id: str, now: d
     updated = store.record_escalation(
         complaint_id,
         expected_seq=order["seq"],
-        unrecorded=timers.unrecorded_filter(alerts),
+        alerts=alerts,
         changes=changes,
         events=1 if escalated else 0,
         session=session,

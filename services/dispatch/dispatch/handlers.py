@@ -20,9 +20,9 @@ import logging
 from collections.abc import Callable
 
 from dispatch import work_orders
+from dispatch.domain.workflow import IllegalTransition
 from dispatch.metrics import record_targets
 from dispatch.store import DispatchStore
-from dispatch.workflow import IllegalTransition
 from propcare_shared.events.bus import Subscription
 from propcare_shared.events.envelope import Event
 from propcare_shared.events.outbox import Transaction

@@ -9,7 +9,7 @@ region ids are chosen by each group, so two groups' ``R1`` are two label values 
   limit reads straight from one bucket.
 - ``complaint_targets_total{target,tier,region,outcome}``: each target counted once, ``met`` or
   ``breached``, when it is met or missed (the escalation scanner counts the breaches it finds
-  first; see ``dispatch.timers``).
+  first; see ``dispatch.domain.timers``).
 - ``complaints_open{tier,region}`` and ``complaints_overdue{tier,region}``: computed from MongoDB by a
   collector at scrape time, not kept in process. Why: every gunicorn worker and the consumer would
   otherwise each hold a partial or stale view; a gauge set from one process (``livemax``) would only
@@ -32,8 +32,8 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 
 from dispatch.domain.classify import TIERS
 from dispatch.domain.sla import DEFAULT_POLICY, Target
+from dispatch.domain.timers import TargetResult
 from dispatch.store import DispatchStore
-from dispatch.timers import TargetResult
 from propcare_shared.clock import Clock
 from propcare_shared.tenancy import region_key
 

@@ -9,10 +9,10 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
+from dispatch.domain.assignment import DEPARTMENTS, STAFF_ROLES
 from dispatch.domain.classify import CATEGORIES, TIERS
 from dispatch.domain.sla import CLOCKS, MAX_DURATION, TARGETS, Target, parse_duration
-from dispatch.routing import DEPARTMENTS, STAFF_ROLES
-from dispatch.workflow import ACTIONS, STATUSES, missing_or_invalid
+from dispatch.domain.workflow import ACTIONS, STATUSES, missing_or_invalid
 from propcare_shared.fields import UtcDateTime
 from propcare_shared.http.pagination import PageArgs
 

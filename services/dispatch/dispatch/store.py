@@ -1,12 +1,13 @@
 """Dispatch's MongoDB database: work orders, their timeline, staff, grids and the estates copy.
 
-The only module of dispatch that touches MongoDB. Every write that causes events is given the
-session of a unit of work (``session=tx.session``) by its caller. Staff names are stored here and
+The only module of dispatch that touches MongoDB, and the only one that writes MongoDB filters
+(``unrecorded_filter`` makes the scanner's conditional update of the steps it fires). Every write
+that causes events is given the session of a unit of work (``session=tx.session``) by its caller. Staff names are stored here and
 nowhere else: never in events, logs or metrics.
 
 Collections:
 - ``work_orders``: one document per complaint, ``_id`` = complaint id; ``next_check_at`` (indexed)
-  is when the escalation scanner must look at it next (``timers.next_check_at``), None when never;
+  is when the escalation scanner must look at it next (``dispatch.domain.timers.next_check_at``), None when never;
 - ``timeline``: one document per change, so a long history never grows the work order;
 - ``staff`` and ``grids``: the estate directory, keyed by (estate_id, staff_id / grid_id);
 - ``estates``: a copy of intake's estates from ``directory.estate.upserted`` (group, region, time zone);
@@ -27,9 +28,10 @@ from pymongo import ASCENDING, DESCENDING, ReturnDocument
 from pymongo.client_session import ClientSession
 from pymongo.database import Database
 
+from dispatch.domain.assignment import Grid, StaffMember
 from dispatch.domain.sla import Policy, effective_policy
-from dispatch.routing import Grid, StaffMember
-from dispatch.workflow import OPEN_STATUSES
+from dispatch.domain.timers import Alert
+from dispatch.domain.workflow import OPEN_STATUSES
 from propcare_shared.calendar import WorkingCalendar
 from propcare_shared.clock import Clock, utcnow
 from propcare_shared.mongo import IndexSpec, new_id
@@ -291,14 +293,14 @@ class DispatchStore:
         complaint_id: str,
         *,
         expected_seq: int,
-        unrecorded: Mapping[str, Any],
+        alerts: Iterable[Alert],
         changes: Mapping[str, Any],
         events: int,
         session: ClientSession,
     ) -> dict[str, Any] | None:
         """Apply the scanner's changes only if the order is as read and none of its steps has fired; None otherwise."""
         return self.database[WORK_ORDERS].find_one_and_update(
-            {"_id": complaint_id, "seq": expected_seq, **unrecorded},
+            {"_id": complaint_id, "seq": expected_seq, **unrecorded_filter(alerts)},
             {"$set": {**changes, "updated_at": self.clock()}, "$inc": {"seq": events}},
             return_document=ReturnDocument.AFTER,
             session=session,
@@ -391,3 +393,22 @@ def overdue_query(now: datetime) -> dict[str, Any]:
             for target in SLA_TARGETS_OPEN
         ],
     }
+
+
+def unrecorded_filter(alerts: Iterable[Alert]) -> dict[str, Any]:
+    """Return a MongoDB filter matching only while the alerts' targets are unmet, not paused and none of their steps fired."""
+    query: dict[str, Any] = {}
+    levels: dict[str, set[int]] = {}
+    for alert in alerts:
+        prefix = f"deadlines.{alert.target}"
+        query[f"{prefix}.met_at"] = None
+        query[f"{prefix}.state"] = {"$ne": "paused"}
+        if alert.step.kind == "warning":
+            query[f"{prefix}.warned"] = {"$ne": True}
+            continue
+        if alert.step.kind == "breached":
+            query[f"{prefix}.breached"] = {"$ne": True}
+        levels.setdefault(alert.target, set()).add(alert.step.level)
+    for target, reached in levels.items():
+        query[f"deadlines.{target}.levels"] = {"$nin": sorted(reached)}
+    return query

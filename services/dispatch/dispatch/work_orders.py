@@ -17,7 +17,7 @@ Choices:
   again and ``complaint.assigned`` follows ``complaint.reclassified``.
 - ``close`` meets the follow-up (回访) target; a survey that closed the order because nobody
   answered (``auto_closed``) leaves the follow-up missed.
-- Every write of an order stores its ``next_check_at`` (``timers.next_check_at``), so the escalation
+- Every write of an order stores its ``next_check_at`` (``dispatch.domain.timers.next_check_at``), so the escalation
   scanner (``dispatch.escalation``) finds it when its next SLA step falls due, and not before.
 """
 
@@ -28,13 +28,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from dispatch import timers
+from dispatch.domain import timers
+from dispatch.domain.assignment import Routing, route
 from dispatch.domain.classify import classify, department_for, tier_with_history
 from dispatch.domain.roles import ownership_refusal, roles_acting_for_others
 from dispatch.domain.sla import compute_deadlines, follow_up_deadline, shift_deadlines
-from dispatch.routing import Routing, route
+from dispatch.domain.workflow import MAX_ESCALATION_LEVEL, Transition, apply
 from dispatch.store import DispatchStore
-from dispatch.workflow import MAX_ESCALATION_LEVEL, Transition, apply
 from propcare_shared.events.envelope import Event
 from propcare_shared.events.outbox import Transaction
 from propcare_shared.mongo import new_id

@@ -16,11 +16,11 @@ from flask_smorest import Blueprint
 from dispatch import work_orders
 from dispatch.api.common import dispatch_store, service_context
 from dispatch.domain.roles import READERS, ownership_refusal, roles_acting_for_others, roles_for
+from dispatch.domain.timers import view_state
+from dispatch.domain.workflow import IllegalTransition
 from dispatch.metrics import record_targets
 from dispatch.schemas import ActionIn, WorkOrderListArgs, WorkOrderOut, WorkOrderPage
 from dispatch.store import DispatchStore, overdue_query
-from dispatch.timers import view_state
-from dispatch.workflow import IllegalTransition
 from propcare_shared.http.auth import Principal, authenticated, current_principal, require_role, require_visible, scoped_query
 from propcare_shared.http.errors import Problem
 from propcare_shared.http.idempotency import replayable

@@ -7,7 +7,7 @@ regions or estates); then their role has to be one listed here (403 naming the r
 has to own the work order.
 
 Invariants:
-- Every action of the state machine (``dispatch.workflow.ACTIONS``) has exactly one entry.
+- Every action of the state machine (``dispatch.domain.workflow.ACTIONS``) has exactly one entry.
 - ``handler`` acts only on work orders assigned to them, except ``accept`` of an unassigned one
   (which makes them its assignee); the other roles act on any work order within their scope.
 - ``agent`` (front desk, customer service) makes contact on behalf of the first responder: it may

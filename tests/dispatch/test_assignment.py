@@ -1,9 +1,9 @@
-"""Routing: grid owner for community and service complaints, else the least-loaded on-duty handler,
+"""Assignment (routing): grid owner for community and service complaints, else the least-loaded on-duty handler,
 then the supervisor, then the estate manager, else nobody."""
 
 from __future__ import annotations
 
-from dispatch.routing import Grid, StaffMember, grid_of, route
+from dispatch.domain.assignment import Grid, StaffMember, grid_of, route
 
 GRIDS = [Grid("G-A", ("1", "2", "3"), "owner-a"), Grid("G-B", ("4", "5"), "owner-b")]
 

@@ -28,7 +28,7 @@ from typing import Any
 
 from dispatch.domain.escalation import Step, escalation_schedule, step_due
 from dispatch.domain.sla import DEADLINE_TARGETS, shift_deadlines, target_outcome
-from dispatch.workflow import OPEN_STATUSES
+from dispatch.domain.workflow import OPEN_STATUSES
 
 Deadlines = dict[str, dict[str, Any]]
 ESCALATING_STATUSES = tuple(status for status in OPEN_STATUSES if status != "on_hold")
@@ -254,22 +254,3 @@ def record_alerts(deadlines: Mapping[str, Mapping[str, Any]], *, alerts: Iterabl
             entry["state"] = "breached"
         entry["levels"] = sorted({*(entry.get("levels") or ()), alert.step.level})
     return updated
-
-
-def unrecorded_filter(alerts: Iterable[Alert]) -> dict[str, Any]:
-    """Return a MongoDB filter matching only while the alerts' targets are unmet, not paused and none of their steps fired."""
-    query: dict[str, Any] = {}
-    levels: dict[str, set[int]] = {}
-    for alert in alerts:
-        prefix = f"deadlines.{alert.target}"
-        query[f"{prefix}.met_at"] = None
-        query[f"{prefix}.state"] = {"$ne": "paused"}
-        if alert.step.kind == "warning":
-            query[f"{prefix}.warned"] = {"$ne": True}
-            continue
-        if alert.step.kind == "breached":
-            query[f"{prefix}.breached"] = {"$ne": True}
-        levels.setdefault(alert.target, set()).add(alert.step.level)
-    for target, reached in levels.items():
-        query[f"deadlines.{target}.levels"] = {"$nin": sorted(reached)}
-    return query
