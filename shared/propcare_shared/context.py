@@ -50,9 +50,9 @@ class ServiceContext:
         """Close the database client."""
         self.client.close()
 
-    def ensure_indexes(self, specs: Iterable[IndexSpec]) -> None:
-        """Create the kernel's indexes and the service's own."""
-        ensure_indexes(self.database, [*OUTBOX_INDEXES, *KERNEL_INDEXES, *specs])
+    def ensure_indexes(self, specs: Iterable[IndexSpec], *, retired: Iterable[tuple[str, str]] = ()) -> None:
+        """Create the kernel's indexes and the service's own, after dropping the ``retired`` ones of earlier versions."""
+        ensure_indexes(self.database, [*OUTBOX_INDEXES, *KERNEL_INDEXES, *specs], retired=retired)
 
 
 IDEMPOTENT_REQUESTS = "idempotent_requests"

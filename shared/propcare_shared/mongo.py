@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 from pymongo import MongoClient
 from pymongo.client_session import ClientSession
 from pymongo.database import Database
+from pymongo.errors import OperationFailure
 from pymongo.read_concern import ReadConcern
 from pymongo.write_concern import WriteConcern
 
@@ -42,8 +43,13 @@ def connect(url: str, *, app_name: str, timeout_ms: int = 5000) -> MongoClient:
     )
 
 
-def ensure_indexes(database: Database, specs: Iterable[IndexSpec]) -> None:
-    """Create the indexes a service needs; already existing ones are left as they are."""
+def ensure_indexes(database: Database, specs: Iterable[IndexSpec], *, retired: Iterable[tuple[str, str]] = ()) -> None:
+    """Drop the ``(collection, index name)`` of earlier versions, then create the indexes a service needs."""
+    for collection, name in retired:
+        try:
+            database[collection].drop_index(name)
+        except OperationFailure:
+            pass  # never created, or dropped already
     for spec in specs:
         database[spec.collection].create_index(spec.keys, **(spec.options or {}))
 

@@ -43,13 +43,15 @@ class ServiceDefinition:
     routes: str
     """The module holding ``BLUEPRINTS`` (and optionally ``PROBLEMS``), imported by the web app only."""
     indexes: Sequence[IndexSpec] = ()
+    retired_indexes: Sequence[tuple[str, str]] = ()
+    """``(collection, index name)`` of earlier versions that ``indexes`` replaced: dropped at start."""
     handlers: Sequence[Handles] = ()
     loops: Callable[[ServiceContext], list[PeriodicLoop]] = no_loops
 
     def open_context(self) -> ServiceContext:
         """Open the service's context from the environment and ensure its indexes."""
         context = ServiceContext.open(Settings.from_env(self.name))
-        context.ensure_indexes(self.indexes)
+        context.ensure_indexes(self.indexes, retired=self.retired_indexes)
         return context
 
     def create_app(self, context: ServiceContext | None = None) -> Flask:
@@ -58,14 +60,17 @@ class ServiceDefinition:
 
         if context is None:
             context = ServiceContext.open(Settings.from_env(self.name))
-        context.ensure_indexes(self.indexes)
+        context.ensure_indexes(self.indexes, retired=self.retired_indexes)
         routes = importlib.import_module(self.routes)
         app, _ = create_service_app(context, title=self.title, blueprints=routes.BLUEPRINTS, problems=getattr(routes, "PROBLEMS", None))
         return app
 
     def build_worker(self, context: ServiceContext | None = None) -> Worker:
         """Build the consumer process on a context (by default one opened from the environment)."""
-        context = context or self.open_context()
+        if context is None:
+            context = self.open_context()
+        else:
+            context.ensure_indexes(self.indexes, retired=self.retired_indexes)  # idempotent writes rely on unique indexes
         return Worker(context=context, subscriptions=subscriptions(context, self.handlers), loops=self.loops(context))
 
     def run_worker(self) -> None:

@@ -33,7 +33,7 @@ import gridfs
 from pymongo import ASCENDING, DESCENDING, ReturnDocument, UpdateOne
 from pymongo.client_session import ClientSession
 from pymongo.database import Database
-from pymongo.errors import DuplicateKeyError, OperationFailure
+from pymongo.errors import DuplicateKeyError
 
 from propcare_shared.clock import Clock, utcnow
 from propcare_shared.mongo import IndexSpec
@@ -90,15 +90,6 @@ class ReferenceTaken(Exception):
         super().__init__(external_ref)
         self.group_id = group_id
         self.external_ref = external_ref
-
-
-def retire_indexes(database: Database) -> None:
-    """Drop the indexes of earlier versions that ``INDEXES`` replaced."""
-    for collection, name in RETIRED_INDEXES:
-        try:
-            database[collection].drop_index(name)
-        except OperationFailure:
-            pass  # never created, or dropped already
 
 
 class IntakeStore:

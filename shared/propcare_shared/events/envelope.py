@@ -16,6 +16,7 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, post_load, val
 
 from propcare_shared.clock import isoformat_z, utcnow
 from propcare_shared.events.catalogue import schema_for
+from propcare_shared.tenancy import Tenancy
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,11 @@ class Event:
     estate_id: str | None
     seq: int | None
     data: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def tenancy(self) -> Tenancy:
+        """Return the group, region and estate the event belongs to."""
+        return Tenancy(group_id=self.group_id, region_id=self.region_id, estate_id=self.estate_id)
 
     def to_message(self) -> dict[str, Any]:
         """Return the JSON-ready envelope."""

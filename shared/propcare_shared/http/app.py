@@ -1,7 +1,10 @@
 """The factory every service app is built with: config, OpenAPI, errors, health, metrics.
 
 A service's ``create_app`` calls ``create_service_app`` and registers its blueprints; nothing here
-opens a connection before gunicorn forks (clients connect lazily on first use).
+opens a connection before gunicorn forks (clients connect lazily on first use). Every app trusts one
+proxy hop, the gateway (nginx, the Ingress, the one-process router), for the client's address: it is
+the last entry of ``X-Forwarded-For``, the one the gateway appended, so per-address rate limits and
+the idempotency keys of callers without a token count real clients.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from typing import Any
 
 from flask import Flask, Response, g, jsonify, request
 from flask_smorest import Api
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from propcare_shared.context import EXTENSION, ServiceContext
 from propcare_shared.http.errors import Problem, ProblemMap, register_error_handlers
@@ -45,6 +49,7 @@ def create_service_app(
     _register_operational_routes(app, context)
     _register_request_metrics(app, settings.service)
     _register_media_type_check(app)
+    app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1)  # type: ignore[method-assign]
     return app, api
 
 
