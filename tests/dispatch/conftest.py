@@ -43,7 +43,7 @@ def store(context: ServiceContext, clock: FrozenClock) -> DispatchStore:
 def estates(store: DispatchStore, clock: FrozenClock) -> dict[str, dict[str, Any]]:
     """Two estates dispatch has heard of: NS01 in region R1 and FT02 in region R2."""
     for estate_id, region_id in (("NS01", "R1"), ("FT02", "R2")):
-        store.upsert_estate(
+        store.directory.upsert_estate(
             estate_id=estate_id,
             group_id="G1",
             region_id=region_id,
@@ -52,7 +52,7 @@ def estates(store: DispatchStore, clock: FrozenClock) -> dict[str, dict[str, Any
             timezone="Asia/Shanghai",
             as_of=clock(),
         )
-    return {estate_id: store.estate(estate_id) for estate_id in ("NS01", "FT02")}
+    return {estate_id: store.directory.estate(estate_id) for estate_id in ("NS01", "FT02")}
 
 
 @pytest.fixture
@@ -62,7 +62,7 @@ def add_staff(store: DispatchStore, estates: dict[str, dict[str, Any]]) -> Calla
     def add(
         staff_id: str, department: str, role: str = "handler", *, estate_id: str = "NS01", on_duty: bool = True, name: str = "张工"
     ) -> dict[str, Any]:
-        document, _ = store.put_staff(
+        document, _ = store.directory.put_staff(
             estate=estates[estate_id],
             staff_id=staff_id,
             values={"name": name, "department": department, "role": role, "grids": [], "on_duty": on_duty},
@@ -90,7 +90,7 @@ def make_work_order(context: ServiceContext, store: DispatchStore, clock: Frozen
     def make(**kwargs: Any) -> dict[str, Any]:
         event = received_event(**kwargs)
         context.uow.run(lambda tx: create_from_complaint(tx, store=store, event=event, now=clock()))
-        order = store.work_order(event.data["complaint_id"])
+        order = store.work_orders.work_order(event.data["complaint_id"])
         assert order is not None
         return order
 

@@ -165,7 +165,7 @@ def test_breach_fires_once_marks_the_target_breached_and_counts_it_once(
     late = context.database.work_orders.find_one({"_id": order["_id"]})["deadlines"]["response"]
     assert (late["state"], late["met_at"]) == ("breached", clock())
     assert breaches_counted(target="response", tier="general") == counted + 1
-    actions = [entry["action"] for entry in store.timeline(order["_id"])]
+    actions = [entry["action"] for entry in store.work_orders.timeline(order["_id"])]
     assert actions == ["classify", "assign", "sla_warning", "sla_breached", "escalate", "respond"]
 
 
@@ -287,7 +287,7 @@ def test_the_scan_reads_only_the_orders_due_through_the_next_check_index(
     for n in range(5):
         make_work_order(building=f"G{n}")
     clock.advance(timedelta(minutes=13))
-    assert store.due_for_check(now=clock(), limit=100) == [emergency["_id"]]
+    assert store.work_orders.due_for_check(now=clock(), limit=100) == [emergency["_id"]]
     plan = context.database.work_orders.find({"next_check_at": {"$lte": clock()}}).sort("next_check_at", 1).explain()
     assert "IXSCAN" in str(plan["queryPlanner"]["winningPlan"])
     assert "next_check_at_1" in str(plan["queryPlanner"]["winningPlan"])
@@ -350,14 +350,14 @@ def test_a_restarted_scanner_after_a_partial_run_fires_only_what_was_left(
     first, crashed, third = (make_work_order(building=str(n)) for n in range(3))
     clock.now = BREACH_AT
     before_restart = EscalationScanner(context=second_context())
-    append = before_restart.store.append_timeline
+    append = before_restart.store.work_orders.append_timeline
 
     def crash_on_one_order(entries: list[dict[str, Any]], *, session: Any) -> None:
         if entries and entries[0]["complaint_id"] == crashed["_id"]:
             raise RuntimeError("process died in the middle of the transaction")
         append(entries, session=session)
 
-    monkeypatch.setattr(before_restart.store, "append_timeline", crash_on_one_order)
+    monkeypatch.setattr(before_restart.store.work_orders, "append_timeline", crash_on_one_order)
     before_restart.scan()
     assert alerts(context, crashed["_id"]) == []
     left = context.database.work_orders.find_one({"_id": crashed["_id"]})

@@ -45,7 +45,7 @@ def published_outbox(context: ServiceContext, complaint_id: str) -> list[dict[st
 
 def wait_for_order(store: DispatchStore, complaint_id: str, **expected: Any) -> dict[str, Any]:
     def ready() -> dict[str, Any] | None:
-        order = store.work_order(complaint_id)
+        order = store.work_orders.work_order(complaint_id)
         return order if order is not None and all(order.get(k) == v for k, v in expected.items()) else None
 
     return wait_for(ready, timeout=15, message=f"work order {complaint_id} with {expected}")
@@ -165,7 +165,7 @@ def resolved_order(context: ServiceContext, store: DispatchStore, intake_bus: Ev
             at=clock(),
         )
     )
-    return store.work_order(order["_id"])
+    return store.work_orders.work_order(order["_id"])
 
 
 def test_dissatisfied_survey_reopens_with_the_same_assignee(
@@ -218,5 +218,5 @@ def test_estate_upserted_keeps_a_copy(worker: Worker, intake_bus: EventBus, stor
     )
     intake_bus.publish(event)
     intake_bus.publish(event)
-    estate = wait_for(lambda: store.estate("NS01"), timeout=15, message="estate copy")
+    estate = wait_for(lambda: store.directory.estate("NS01"), timeout=15, message="estate copy")
     assert (estate["group_id"], estate["region_id"], estate["timezone"]) == ("G1", "R1", "Asia/Shanghai")

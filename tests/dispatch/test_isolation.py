@@ -58,12 +58,12 @@ def database_state(context: ServiceContext) -> dict[str, list[dict[str, Any]]]:
 @pytest.fixture
 def g2_estate(store: DispatchStore, clock: FrozenClock, estates: dict[str, Any]) -> dict[str, Any]:
     """OT01, an estate of group G2 in G2's own region R1, with one engineer; beside G1's NS01 (R1) and FT02 (R2)."""
-    store.upsert_estate(
+    store.directory.upsert_estate(
         estate_id="OT01", group_id="G2", region_id="R1", code="OT01", name="other group", timezone="Asia/Shanghai", as_of=clock()
     )
-    estate = store.estate("OT01")
+    estate = store.directory.estate("OT01")
     assert estate is not None
-    store.put_staff(
+    store.directory.put_staff(
         estate=estate,
         staff_id="ot-eng",
         values={"name": "赵工", "department": "engineering", "role": "handler", "grids": [], "on_duty": True},

@@ -30,7 +30,7 @@ def test_a_complaint_with_a_sealed_contact_becomes_a_work_order_that_keeps_no_co
     sealed = event.data["contact"]
     bus_as("intake").publish(event)
     complaint_id = event.data["complaint_id"]
-    order = wait_for(lambda: store.work_order(complaint_id), timeout=15, message="work order made")
+    order = wait_for(lambda: store.work_orders.work_order(complaint_id), timeout=15, message="work order made")
     assert order["status"] == "assigned"
     assert not {"reporter", "reporter_role", "contact"} & set(order)
 

@@ -46,7 +46,7 @@ def test_open_counts_count_only_open_orders_of_the_estate(context: ServiceContex
     insert_order(context, assignee_id="eng-1", status="cancelled")
     insert_order(context, assignee_id="eng-2", status="in_progress")
     insert_order(context, assignee_id="eng-1", estate_id="FT02")
-    assert store.open_counts("NS01", ["eng-1", "eng-2", "eng-3"]) == {"eng-1": 2, "eng-2": 1}
+    assert store.work_orders.open_counts("NS01", ["eng-1", "eng-2", "eng-3"]) == {"eng-1": 2, "eng-2": 1}
 
 
 def test_recent_counts_for_household_and_building_within_30_days(context: ServiceContext, store: DispatchStore) -> None:
@@ -56,13 +56,15 @@ def test_recent_counts_for_household_and_building_within_30_days(context: Servic
     insert_order(context, household_id="H1", subcategory="elevator")
     insert_order(context, household_id="H2", room="0101")
     since = MONDAY_MORNING - timedelta(days=30)
-    assert store.count_recent(estate_id="NS01", subcategory="water", since=since, household={"household_id": "H1"}) == 1
-    assert store.count_recent(estate_id="NS01", subcategory="water", since=since, building="3") == 2
+    assert store.work_orders.count_recent(estate_id="NS01", subcategory="water", since=since, household={"household_id": "H1"}) == 1
+    assert store.work_orders.count_recent(estate_id="NS01", subcategory="water", since=since, building="3") == 2
     assert (
-        store.count_recent(estate_id="NS01", subcategory="water", since=since, household={"building": "3", "unit": "2", "room": "0101"})
+        store.work_orders.count_recent(
+            estate_id="NS01", subcategory="water", since=since, household={"building": "3", "unit": "2", "room": "0101"}
+        )
         == 1
     )
-    assert store.count_recent(estate_id="NS01", subcategory="water", since=since) == 0
+    assert store.work_orders.count_recent(estate_id="NS01", subcategory="water", since=since) == 0
 
 
 def test_timeline_returns_the_last_200_oldest_first(context: ServiceContext, store: DispatchStore) -> None:
@@ -78,22 +80,22 @@ def test_timeline_returns_the_last_200_oldest_first(context: ServiceContext, sto
         for i in range(205)
     ]
     with context.client.start_session() as session:
-        store.append_timeline(entries, session=session)
-    timeline = store.timeline("C1")
+        store.work_orders.append_timeline(entries, session=session)
+    timeline = store.work_orders.timeline("C1")
     assert len(timeline) == 200
     assert (timeline[0]["note"], timeline[-1]["note"]) == ("5", "204")
 
 
 def test_estate_copy_keeps_the_latest_version(store: DispatchStore, clock: FrozenClock) -> None:
     later = clock() + timedelta(minutes=5)
-    assert store.upsert_estate(
+    assert store.directory.upsert_estate(
         estate_id="NS01", group_id="G1", region_id="R2", code="NS01", name="n", timezone="Asia/Shanghai", as_of=later
     )
-    assert not store.upsert_estate(
+    assert not store.directory.upsert_estate(
         estate_id="NS01", group_id="G1", region_id="R1", code="NS01", name="n", timezone="Asia/Shanghai", as_of=clock()
     )
-    assert store.estate("NS01")["region_id"] == "R2"
-    assert store.region_keys() == ["G1/R2"]
+    assert store.directory.estate("NS01")["region_id"] == "R2"
+    assert store.directory.region_keys() == ["G1/R2"]
 
 
 def test_open_and_overdue_per_tier_and_region_within_its_group(context: ServiceContext, store: DispatchStore) -> None:
@@ -109,7 +111,7 @@ def test_open_and_overdue_per_tier_and_region_within_its_group(context: ServiceC
     insert_order(context, region_id="R2")
     insert_order(context, group_id="G2", estate_id="OT01")
     now = MONDAY_MORNING + timedelta(hours=1)
-    rows = {(row["tier"], row["region"]): (row["open"], row["overdue"]) for row in store.open_and_overdue(now=now)}
+    rows = {(row["tier"], row["region"]): (row["open"], row["overdue"]) for row in store.work_orders.open_and_overdue(now=now)}
     assert rows == {
         ("general", "G1/R1"): (1, 0),
         ("emergency", "G1/R1"): (2, 1),
@@ -122,7 +124,7 @@ def test_open_and_overdue_per_tier_and_region_within_its_group(context: ServiceC
 
 def test_routing_values_carry_no_staff_names(store: DispatchStore, add_staff: Callable[..., dict[str, Any]]) -> None:
     add_staff("eng-1", "engineering", name="李师傅")
-    members = store.staff_members("NS01")
+    members = store.directory.staff_members("NS01")
     assert [member.staff_id for member in members] == ["eng-1"]
     assert "李师傅" not in repr(members)
 
@@ -133,4 +135,4 @@ def _is_aware(moment: datetime) -> bool:
 
 def test_stored_times_come_back_aware(context: ServiceContext, store: DispatchStore) -> None:
     order = insert_order(context)
-    assert _is_aware(store.work_order(order["_id"])["received_at"])
+    assert _is_aware(store.work_orders.work_order(order["_id"])["received_at"])

@@ -85,7 +85,7 @@ def _note(alert: timers.Alert) -> str:
 def escalate(tx: Transaction, *, store: DispatchStore, complaint_id: str, now: datetime) -> Escalation | None:
     """Fire the steps of an order due at ``now`` and not fired yet, and store when to look again; None if it is gone."""
     session = tx.session
-    order = store.work_order(complaint_id, session=session)
+    order = store.work_orders.work_order(complaint_id, session=session)
     if order is None:
         return None
     alerts = timers.due_alerts(order, now=now)
@@ -97,7 +97,7 @@ def escalate(tx: Transaction, *, store: DispatchStore, complaint_id: str, now: d
     changes: dict[str, Any] = {f"deadlines.{target}": deadlines[target] for target in {alert.target for alert in alerts}}
     changes["escalation_level"] = level
     changes["next_check_at"] = timers.next_check_at({**order, "deadlines": deadlines})
-    updated = store.record_escalation(
+    updated = store.work_orders.record_escalation(
         complaint_id,
         expected_seq=order["seq"],
         alerts=alerts,
@@ -125,7 +125,7 @@ def escalate(tx: Transaction, *, store: DispatchStore, complaint_id: str, now: d
             **tenancy(updated),
         )
         entries.append(_timeline(updated, top, at=now, action="escalate", note=note))
-    store.append_timeline(entries, session=session)
+    store.work_orders.append_timeline(entries, session=session)
     breaches = [
         timers.TargetResult(alert.target, "breached", max((now - alert.started_at).total_seconds(), 0.0), counted=True, observed=False)
         for alert in alerts
@@ -166,7 +166,11 @@ class EscalationScanner:
         fired: list[Escalation] = []
         seen: set[str] = set()
         while True:
-            due = [complaint_id for complaint_id in self.store.due_for_check(now=now, limit=self.batch_size) if complaint_id not in seen]
+            due = [
+                complaint_id
+                for complaint_id in self.store.work_orders.due_for_check(now=now, limit=self.batch_size)
+                if complaint_id not in seen
+            ]
             if not due:
                 return fired
             for complaint_id in due:

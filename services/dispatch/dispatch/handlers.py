@@ -78,7 +78,7 @@ def on_survey_dissatisfied(context: ServiceContext, store: DispatchStore) -> Cal
         complaint_id: str = event.data.get("complaint_id") or ""
 
         def work(tx: Transaction) -> work_orders.Change | None:
-            order = store.work_order(complaint_id, session=tx.session) if complaint_id else None
+            order = store.work_orders.work_order(complaint_id, session=tx.session) if complaint_id else None
             if order is None or order["status"] not in {"resolved", "closed"}:
                 return None
             values = {"note": "survey: not satisfied"}
@@ -108,7 +108,7 @@ def on_survey_completed(context: ServiceContext, store: DispatchStore) -> Callab
         def work(tx: Transaction) -> work_orders.Change | None:
             if not event.data.get("satisfied") or not complaint_id:
                 return None
-            order = store.work_order(complaint_id, session=tx.session)
+            order = store.work_orders.work_order(complaint_id, session=tx.session)
             if order is None or order["status"] != "resolved":
                 return None
             note = "survey: no answer, closed" if auto_closed else "survey: satisfied"
@@ -136,7 +136,7 @@ def on_estate_upserted(context: ServiceContext, store: DispatchStore) -> Callabl
         data = event.data
 
         def work(tx: Transaction) -> None:
-            store.upsert_estate(
+            store.directory.upsert_estate(
                 estate_id=data["estate_id"],
                 group_id=data["group_id"],
                 region_id=data["region_id"],

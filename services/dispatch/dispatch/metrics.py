@@ -97,8 +97,8 @@ class OpenComplaintsCollector:
         if self.store is None or self.clock is None:
             return
         try:
-            rows = self.store.open_and_overdue(now=self.clock())
-            regions = set(self.store.region_keys())
+            rows = self.store.work_orders.open_and_overdue(now=self.clock())
+            regions = set(self.store.directory.region_keys())
         except Exception as exc:  # noqa: BLE001 - a scrape must not fail because MongoDB is away
             log.warning("open complaints could not be counted", extra={"error": str(exc)})
             return

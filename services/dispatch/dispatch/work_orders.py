@@ -99,14 +99,14 @@ def tenancy(order: Mapping[str, Any]) -> dict[str, Any]:
 
 def estate_of(store: DispatchStore, order: Mapping[str, Any], *, session: Any = None) -> dict[str, Any]:
     """Return the estate copy of an order's estate, or what the order itself knows of it."""
-    return store.estate(order["estate_id"], session=session) or {"estate_id": order["estate_id"], **tenancy(order)}
+    return store.directory.estate(order["estate_id"], session=session) or {"estate_id": order["estate_id"], **tenancy(order)}
 
 
 def route_order(store: DispatchStore, order: Mapping[str, Any], *, department: str | None = None, session: Any = None) -> Routing:
     """Route an order with its estate's staff, grids and open work."""
-    staff = store.staff_members(order["estate_id"], session=session)
-    grids = store.grid_values(order["estate_id"], session=session)
-    counts = store.open_counts(order["estate_id"], [member.staff_id for member in staff], session=session)
+    staff = store.directory.staff_members(order["estate_id"], session=session)
+    grids = store.directory.grid_values(order["estate_id"], session=session)
+    counts = store.work_orders.open_counts(order["estate_id"], [member.staff_id for member in staff], session=session)
     return route(
         category=order["category"],
         subcategory=order["subcategory"],
@@ -178,7 +178,7 @@ def create_from_complaint(tx: Transaction, *, store: DispatchStore, event: Event
     data = event.data
     complaint_id = data["complaint_id"]
     session = tx.session
-    if store.work_order(complaint_id, session=session) is not None:
+    if store.work_orders.work_order(complaint_id, session=session) is not None:
         return None
     if not event.estate_id:
         raise UnplacedComplaint(complaint_id)
@@ -189,19 +189,25 @@ def create_from_complaint(tx: Transaction, *, store: DispatchStore, event: Event
     since = received_at - HISTORY_WINDOW
     household = household_filter(data)
     household_count = (
-        store.count_recent(estate_id=estate_id, subcategory=classification.subcategory, since=since, household=household, session=session)
+        store.work_orders.count_recent(
+            estate_id=estate_id, subcategory=classification.subcategory, since=since, household=household, session=session
+        )
         if household
         else 0
     )
-    building_count = store.count_recent(
+    building_count = store.work_orders.count_recent(
         estate_id=estate_id, subcategory=classification.subcategory, since=since, building=data.get("building"), session=session
     )
     tier, tier_reason = tier_with_history(
         classification.tier, household_same_subcategory_30d=household_count, building_same_subcategory_30d=building_count
     )
-    estate = store.estate(estate_id, session=session) or {"estate_id": estate_id, "group_id": event.group_id, "region_id": event.region_id}
+    estate = store.directory.estate(estate_id, session=session) or {
+        "estate_id": estate_id,
+        "group_id": event.group_id,
+        "region_id": event.region_id,
+    }
     timezone = data.get("timezone") or estate.get("timezone") or DEFAULT_TIMEZONE
-    policy, calendar = store.policy_and_calendar_for(estate, session=session)
+    policy, calendar = store.policies.policy_and_calendar_for(estate, session=session)
     due = compute_deadlines(
         tier=tier,
         received_at=received_at,
@@ -256,7 +262,7 @@ def create_from_complaint(tx: Transaction, *, store: DispatchStore, event: Event
     first_seq = (event.seq or 1) + 1
     order["seq"] = first_seq + len(events) - 1
     order["next_check_at"] = timers.next_check_at(order)
-    store.insert_work_order(order, session=session)
+    store.work_orders.insert_work_order(order, session=session)
     classified = {**order, "status": "classified", "assignee_id": None}
     entries = [
         timeline_entry(
@@ -304,7 +310,7 @@ def create_from_complaint(tx: Transaction, *, store: DispatchStore, event: Event
             seq=first_seq + 1,
             **tenancy(order),
         )
-    store.append_timeline(entries, session=session)
+    store.work_orders.append_timeline(entries, session=session)
     return Change(order=order, events=events)
 
 
@@ -330,7 +336,7 @@ def act(
     lack of an answer).
     """
     session = tx.session
-    order = store.work_order(complaint_id, session=session)
+    order = store.work_orders.work_order(complaint_id, session=session)
     if order is None:
         raise WorkOrderNotFound(complaint_id)
     if actor_role is not None:
@@ -358,7 +364,7 @@ def act(
     if action == "accept":
         changes["accepted_at"] = at
         if order.get("assignee_id") is None:
-            if not actor_id or store.staff_member(order["estate_id"], actor_id, session=session) is None:
+            if not actor_id or store.directory.staff_member(order["estate_id"], actor_id, session=session) is None:
                 raise InvalidAction({"actor_id": ["Only a staff member of this estate can accept an unassigned work order."]})
             changes["assignee_id"] = actor_id
     elif action == "hold":
@@ -412,7 +418,9 @@ def act(
     changes["next_check_at"] = timers.next_check_at({**order, **changes})
     if results:
         extra["targets_met"] = {result.target: result.outcome == "met" for result in results if result.outcome in {"met", "breached"}}
-    updated = store.update_work_order(complaint_id, expected_seq=order["seq"], changes=changes, events=len(events), session=session)
+    updated = store.work_orders.update_work_order(
+        complaint_id, expected_seq=order["seq"], changes=changes, events=len(events), session=session
+    )
     if updated is None:
         raise ConcurrentChange(complaint_id)
     note = values.get("note")
@@ -420,7 +428,7 @@ def act(
         details["reason"] = values.get("reason")
     if results:
         details["targets"] = {result.target: result.outcome for result in results}
-    store.append_timeline(
+    store.work_orders.append_timeline(
         [
             timeline_entry(
                 updated,
@@ -448,7 +456,7 @@ def act(
 def _with_follow_up(
     store: DispatchStore, order: Mapping[str, Any], deadlines: dict[str, Any], *, resolved_at: datetime, session: Any
 ) -> dict[str, Any]:
-    policy, calendar = store.policy_and_calendar_for(estate_of(store, order, session=session), session=session)
+    policy, calendar = store.policies.policy_and_calendar_for(estate_of(store, order, session=session), session=session)
     due = follow_up_deadline(
         tier=order["tier"], resolved_at=resolved_at, policy=policy, calendar=calendar, timezone=order.get("timezone") or DEFAULT_TIMEZONE
     )
@@ -460,7 +468,7 @@ def _with_follow_up(
 def _reopened_deadlines(
     store: DispatchStore, order: Mapping[str, Any], deadlines: dict[str, Any], *, at: datetime, session: Any
 ) -> dict[str, Any]:
-    policy, calendar = store.policy_and_calendar_for(estate_of(store, order, session=session), session=session)
+    policy, calendar = store.policies.policy_and_calendar_for(estate_of(store, order, session=session), session=session)
     due = compute_deadlines(
         tier=order["tier"], received_at=at, policy=policy, calendar=calendar, timezone=order.get("timezone") or DEFAULT_TIMEZONE
     )
@@ -471,7 +479,7 @@ def _reassignment(store: DispatchStore, order: Mapping[str, Any], values: Mappin
     department = values.get("department")
     assignee_id = values.get("assignee_id")
     if assignee_id:
-        if store.staff_member(order["estate_id"], assignee_id, session=session) is None:
+        if store.directory.staff_member(order["estate_id"], assignee_id, session=session) is None:
             raise InvalidAction({"assignee_id": ["Not a staff member of this estate."]})
         return {"assignee_id": assignee_id, "department": department or order.get("department")}
     routing = route_order(store, order, department=department, session=session)
@@ -498,7 +506,7 @@ def _reclassification(
         if routing.assignee_id is not None:
             changes.update(assignee_id=routing.assignee_id, grid_id=routing.grid_id)
         changes["department"] = routing.department
-    policy, calendar = store.policy_and_calendar_for(estate_of(store, order, session=session), session=session)
+    policy, calendar = store.policies.policy_and_calendar_for(estate_of(store, order, session=session), session=session)
     due = compute_deadlines(
         tier=tier,
         received_at=order["received_at"],

@@ -25,4 +25,4 @@ def dispatch_store() -> DispatchStore:
 
 def visible_estate(store: DispatchStore, estate_id: str) -> dict[str, Any]:
     """Return dispatch's copy of an estate the caller may see: 404 when unknown or another group's, 403 outside their scope."""
-    return require_visible(store.estate(estate_id), what="estate", identifier=estate_id)
+    return require_visible(store.directory.estate(estate_id), what="estate", identifier=estate_id)

@@ -40,7 +40,9 @@ def put_staff(values: dict[str, Any], estate_id: str, staff_id: str) -> tuple[di
     """
     store = dispatch_store()
     estate = visible_estate(store, estate_id)
-    document, created = store.put_staff(estate=estate, staff_id=staff_id, values={**values, "grids": sorted(set(values["grids"]))})
+    document, created = store.directory.put_staff(
+        estate=estate, staff_id=staff_id, values={**values, "grids": sorted(set(values["grids"]))}
+    )
     return _staff_view(document), 201 if created else 200
 
 
@@ -52,7 +54,7 @@ def list_staff(args: dict[str, Any], estate_id: str) -> dict[str, Any]:
     """List an estate's staff."""
     store = dispatch_store()
     visible_estate(store, estate_id)
-    items, next_cursor = store.list_staff(
+    items, next_cursor = store.directory.list_staff(
         estate_id=estate_id, limit=args["limit"], cursor=args["cursor"], department=args["department"], role=args["role"]
     )
     return {"items": [_staff_view(item) for item in items], "next_cursor": next_cursor}
@@ -75,9 +77,9 @@ def put_grid(values: dict[str, Any], estate_id: str, grid_id: str) -> tuple[dict
     buildings = sorted(set(values["buildings"]))
     errors: dict[str, list[str]] = {}
     owner_id = values["owner_id"]
-    if owner_id and store.staff_member(estate_id, owner_id) is None:
+    if owner_id and store.directory.staff_member(estate_id, owner_id) is None:
         errors["owner_id"] = [f"{owner_id!r} is not a staff member of this estate."]
-    taken = store.grids_holding(estate_id, buildings, except_grid=grid_id)
+    taken = store.directory.grids_holding(estate_id, buildings, except_grid=grid_id)
     if taken:
         clashes = sorted(
             {f"{building} (grid {grid['grid_id']})" for grid in taken for building in grid["buildings"] if building in buildings}
@@ -85,7 +87,7 @@ def put_grid(values: dict[str, Any], estate_id: str, grid_id: str) -> tuple[dict
         errors["buildings"] = [f"Already in another grid: {', '.join(clashes)}."]
     if errors:
         raise Problem(422, "Invalid request", detail="Some fields are missing or invalid.", errors=errors)
-    document, created = store.put_grid(estate=estate, grid_id=grid_id, buildings=buildings, owner_id=owner_id)
+    document, created = store.directory.put_grid(estate=estate, grid_id=grid_id, buildings=buildings, owner_id=owner_id)
     return _grid_view(document), 201 if created else 200
 
 
@@ -97,5 +99,5 @@ def list_grids(args: dict[str, Any], estate_id: str) -> dict[str, Any]:
     """List an estate's grids."""
     store = dispatch_store()
     visible_estate(store, estate_id)
-    items, next_cursor = store.list_grids(estate_id=estate_id, limit=args["limit"], cursor=args["cursor"])
+    items, next_cursor = store.directory.list_grids(estate_id=estate_id, limit=args["limit"], cursor=args["cursor"])
     return {"items": [_grid_view(item) for item in items], "next_cursor": next_cursor}

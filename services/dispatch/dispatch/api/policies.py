@@ -62,7 +62,7 @@ def _scope_in_force(store: DispatchStore, text: str, *, writing: bool = False) -
     elif scope.level == "region":
         tenancy = Tenancy(group_id=principal.group_id, region_id=scope.id)
         require_scope(**tenancy.fields(), what="region")
-        if writing and not store.knows_region(group_id=principal.group_id, region_id=scope.id):
+        if writing and not store.directory.knows_region(group_id=principal.group_id, region_id=scope.id):
             raise Problem(
                 422,
                 "Invalid request",
@@ -77,14 +77,14 @@ def _scope_in_force(store: DispatchStore, text: str, *, writing: bool = False) -
 
 
 def _policy_view(store: DispatchStore, target: ScopeInForce) -> dict[str, Any]:
-    policy, _ = store.effective_for(target.chain)
-    own = store.policy_override(target.key) or {}
+    policy, _ = store.policies.effective_for(target.chain)
+    own = store.policies.policy_override(target.key) or {}
     return {"scope": str(target.scope), "tiers": serialize_policy(policy)["tiers"], "overrides": own.get("tiers") or {}}
 
 
 def _calendar_view(store: DispatchStore, target: ScopeInForce) -> dict[str, Any]:
-    _, calendar = store.effective_for(target.chain)
-    own = store.calendar_override(target.key) or {}
+    _, calendar = store.policies.effective_for(target.chain)
+    own = store.policies.calendar_override(target.key) or {}
     return {
         "scope": str(target.scope),
         "closures": own.get("closures") or [],
@@ -109,7 +109,7 @@ def put_policy(values: dict[str, Any], scope: str) -> tuple[dict[str, Any], int]
         tier: {name: {"duration": format_duration(cell), "clock": cell.clock} for name, cell in cells.items()}
         for tier, cells in values["tiers"].items()
     }
-    created = store.put_policy(scope_key=target.key, group_id=target.group_id, tiers=tiers, actor_id=current_principal().sub)
+    created = store.policies.put_policy(scope_key=target.key, group_id=target.group_id, tiers=tiers, actor_id=current_principal().sub)
     return _policy_view(store, target), 201 if created else 200
 
 
@@ -131,7 +131,7 @@ def put_calendar(values: dict[str, Any], scope: str) -> tuple[dict[str, Any], in
     """Replace a scope's closures and extra working days; 422 for a value that is not a date, nothing stored then."""
     store = dispatch_store()
     target = _scope_in_force(store, scope, writing=True)
-    created = store.put_calendar(
+    created = store.policies.put_calendar(
         scope_key=target.key,
         group_id=target.group_id,
         closures=sorted({day.isoformat() for day in values["closures"]}),

@@ -25,7 +25,7 @@ def preview_deadlines(args: dict[str, Any]) -> dict[str, Any]:
     store = dispatch_store()
     estate = visible_estate(store, args["estate_id"])
     received_at = args["received_at"] or service_context().clock()
-    policy, calendar = store.policy_and_calendar_for(estate)
+    policy, calendar = store.policies.policy_and_calendar_for(estate)
     deadlines = compute_deadlines(
         tier=args["tier"],
         received_at=received_at,

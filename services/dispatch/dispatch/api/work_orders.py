@@ -65,7 +65,7 @@ def work_order_view(order: dict[str, Any], *, now: datetime, timeline: list[dict
 
 def _visible_order(store: DispatchStore, complaint_id: str) -> dict[str, Any]:
     """Return a work order the caller may see: 404 when missing or another group's, 403 outside their scope."""
-    return require_visible(store.work_order(complaint_id), what="work order", identifier=complaint_id)
+    return require_visible(store.work_orders.work_order(complaint_id), what="work order", identifier=complaint_id)
 
 
 @orders.route("", methods=["GET"])
@@ -81,7 +81,7 @@ def list_work_orders(args: dict[str, Any]) -> dict[str, Any]:
     store = dispatch_store()
     now = service_context().clock()
     estate_id = args["estate_id"]
-    clauses: list[dict[str, Any]] = [scoped_query(estate_id=estate_id, estate=store.estate(estate_id) if estate_id else None)]
+    clauses: list[dict[str, Any]] = [scoped_query(estate_id=estate_id, estate=store.directory.estate(estate_id) if estate_id else None)]
     for key in ("status", "tier", "assignee_id"):
         if args[key]:
             clauses.append({key: args[key]})
@@ -89,7 +89,7 @@ def list_work_orders(args: dict[str, Any]) -> dict[str, Any]:
         clauses.append(overdue_query(now))
     elif args["overdue"] is False:
         clauses.append({"$nor": [overdue_query(now)]})
-    items, next_cursor = store.list_work_orders(query={"$and": clauses}, limit=args["limit"], cursor=args["cursor"])
+    items, next_cursor = store.work_orders.list_work_orders(query={"$and": clauses}, limit=args["limit"], cursor=args["cursor"])
     return {"items": [work_order_view(item, now=now) for item in items], "next_cursor": next_cursor}
 
 
@@ -100,7 +100,7 @@ def get_work_order(complaint_id: str) -> dict[str, Any]:
     """Return a work order with its deadlines and its last 200 timeline entries."""
     store = dispatch_store()
     order = _visible_order(store, complaint_id)
-    return work_order_view(order, now=service_context().clock(), timeline=store.timeline(complaint_id))
+    return work_order_view(order, now=service_context().clock(), timeline=store.work_orders.timeline(complaint_id))
 
 
 @orders.route("/<complaint_id>/actions", methods=["POST"])
@@ -173,4 +173,4 @@ def _act(store: DispatchStore, principal: Principal, *, complaint_id: str, actio
     except work_orders.WorkOrderNotFound:
         raise Problem(404, "Not Found", detail=f"No work order {complaint_id!r} within your scope.") from None
     record_targets(order=change.order, results=change.targets)
-    return jsonify(WorkOrderOut().dump(work_order_view(change.order, now=at, timeline=store.timeline(complaint_id))))
+    return jsonify(WorkOrderOut().dump(work_order_view(change.order, now=at, timeline=store.work_orders.timeline(complaint_id))))

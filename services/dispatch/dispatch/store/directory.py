@@ -1,0 +1,156 @@
+"""The estate directory dispatch routes with: the ``staff``, ``grids`` and ``estates`` collections.
+
+- ``staff`` and ``grids``: keyed by (estate_id, staff_id / grid_id). Staff names are stored here and
+  nowhere else: never in events, logs or metrics; the routing values (``staff_members``) leave them out.
+- ``estates``: a copy of intake's estates from ``directory.estate.upserted`` (group, region, time zone).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+from pymongo import ASCENDING
+from pymongo.client_session import ClientSession
+from pymongo.database import Database
+
+from dispatch.domain.assignment import Grid, StaffMember
+from propcare_shared.clock import Clock, utcnow
+from propcare_shared.mongo import IndexSpec, new_id
+from propcare_shared.pagination import paginate
+from propcare_shared.tenancy import region_key
+
+STAFF = "staff"
+GRIDS = "grids"
+ESTATES = "estates"
+
+INDEXES: list[IndexSpec] = [
+    IndexSpec(ESTATES, [("group_id", ASCENDING), ("region_id", ASCENDING)]),
+    IndexSpec(STAFF, [("estate_id", ASCENDING), ("staff_id", ASCENDING)], {"unique": True}),
+    IndexSpec(STAFF, [("estate_id", ASCENDING), ("department", ASCENDING), ("role", ASCENDING), ("on_duty", ASCENDING)]),
+    IndexSpec(GRIDS, [("estate_id", ASCENDING), ("grid_id", ASCENDING)], {"unique": True}),
+    IndexSpec(GRIDS, [("estate_id", ASCENDING), ("buildings", ASCENDING)]),
+]
+
+
+class DirectoryStore:
+    """Reads and writes of the estates copy, the staff and the grids."""
+
+    def __init__(self, database: Database, *, clock: Clock = utcnow) -> None:
+        self.database = database
+        self.clock = clock
+
+    def upsert_estate(
+        self,
+        *,
+        estate_id: str,
+        group_id: str,
+        region_id: str,
+        code: str,
+        name: str,
+        timezone: str,
+        as_of: datetime,
+        session: ClientSession | None = None,
+    ) -> bool:
+        """Keep intake's estate (tenancy and time zone) unless a later version is kept already; tell whether it changed."""
+        values = {
+            "group_id": group_id,
+            "region_id": region_id,
+            "code": code,
+            "name": name,
+            "timezone": timezone,
+            "as_of": as_of,
+            "updated_at": self.clock(),
+        }
+        result = self.database[ESTATES].update_one({"_id": estate_id, "as_of": {"$not": {"$gt": as_of}}}, {"$set": values}, session=session)
+        if result.matched_count:
+            return True
+        if self.database[ESTATES].count_documents({"_id": estate_id}, session=session):
+            return False
+        self.database[ESTATES].insert_one({"_id": estate_id, **values}, session=session)
+        return True
+
+    def estate(self, estate_id: str, *, session: ClientSession | None = None) -> dict[str, Any] | None:
+        """Return the copy of an estate, or None when dispatch has not heard of it."""
+        document = self.database[ESTATES].find_one({"_id": estate_id}, session=session)
+        if document is not None:
+            document["estate_id"] = document["_id"]
+        return document
+
+    def region_keys(self) -> list[str]:
+        """Return every region of the known estates within its group (``G1/R1``)."""
+        pairs = self.database[ESTATES].aggregate([{"$group": {"_id": {"group_id": "$group_id", "region_id": "$region_id"}}}])
+        return sorted(key for pair in pairs if (key := region_key(pair["_id"].get("group_id"), pair["_id"].get("region_id"))))
+
+    def knows_region(self, *, group_id: str, region_id: str) -> bool:
+        """Tell whether dispatch knows an estate of a group in a region of that group."""
+        return self.database[ESTATES].count_documents({"group_id": group_id, "region_id": region_id}, limit=1) > 0
+
+    def put_staff(self, *, estate: Mapping[str, Any], staff_id: str, values: Mapping[str, Any]) -> tuple[dict[str, Any], bool]:
+        """Create or replace a staff member of an estate; tell whether it was created."""
+        key = {"estate_id": estate["estate_id"], "staff_id": staff_id}
+        return self._put(STAFF, key, {**values, "group_id": estate["group_id"], "region_id": estate["region_id"]})
+
+    def _put(self, collection: str, key: dict[str, Any], values: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+        now = self.clock()
+        result = self.database[collection].update_one(
+            key, {"$set": {**values, "updated_at": now}, "$setOnInsert": {"_id": new_id(), "created_at": now}}, upsert=True
+        )
+        document = self.database[collection].find_one(key)
+        assert document is not None
+        return document, result.upserted_id is not None
+
+    def staff_member(self, estate_id: str, staff_id: str, *, session: ClientSession | None = None) -> dict[str, Any] | None:
+        """Return one staff member of an estate."""
+        return self.database[STAFF].find_one({"estate_id": estate_id, "staff_id": staff_id}, session=session)
+
+    def list_staff(
+        self, *, estate_id: str, limit: int, cursor: str | None, department: str | None = None, role: str | None = None
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        """Return one page of an estate's staff."""
+        query: dict[str, Any] = {"estate_id": estate_id}
+        if department:
+            query["department"] = department
+        if role:
+            query["role"] = role
+        return paginate(self.database[STAFF], query, limit=limit, cursor=cursor)
+
+    def staff_members(self, estate_id: str, *, session: ClientSession | None = None) -> list[StaffMember]:
+        """Return an estate's staff as routing values (no names)."""
+        return [
+            StaffMember(
+                staff_id=doc["staff_id"],
+                department=doc["department"],
+                role=doc["role"],
+                on_duty=bool(doc.get("on_duty", True)),
+                grids=tuple(doc.get("grids") or ()),
+            )
+            for doc in self.database[STAFF].find({"estate_id": estate_id}, {"name": 0}, session=session)
+        ]
+
+    def put_grid(
+        self, *, estate: Mapping[str, Any], grid_id: str, buildings: list[str], owner_id: str | None
+    ) -> tuple[dict[str, Any], bool]:
+        """Create or replace a grid of an estate; tell whether it was created."""
+        key = {"estate_id": estate["estate_id"], "grid_id": grid_id}
+        return self._put(
+            GRIDS, key, {"buildings": buildings, "owner_id": owner_id, "group_id": estate["group_id"], "region_id": estate["region_id"]}
+        )
+
+    def grids_holding(self, estate_id: str, buildings: Iterable[str], *, except_grid: str) -> list[dict[str, Any]]:
+        """Return the other grids of an estate that already hold one of ``buildings``."""
+        return list(
+            self.database[GRIDS].find({"estate_id": estate_id, "grid_id": {"$ne": except_grid}, "buildings": {"$in": list(buildings)}})
+        )
+
+    def list_grids(self, *, estate_id: str, limit: int, cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
+        """Return one page of an estate's grids."""
+        return paginate(self.database[GRIDS], {"estate_id": estate_id}, limit=limit, cursor=cursor)
+
+    def grid_values(self, estate_id: str, *, session: ClientSession | None = None) -> list[Grid]:
+        """Return an estate's grids as routing values."""
+        return [
+            Grid(grid_id=doc["grid_id"], buildings=tuple(doc.get("buildings") or ()), owner_id=doc.get("owner_id"))
+            for doc in self.database[GRIDS].find({"estate_id": estate_id}, session=session)
+        ]

@@ -1,0 +1,208 @@
+"""Work orders and their timeline: the ``work_orders`` and ``timeline`` collections.
+
+- ``work_orders``: one document per complaint, ``_id`` = complaint id; ``next_check_at`` (indexed)
+  is when the escalation scanner must look at it next (``dispatch.domain.timers.next_check_at``),
+  None when never. Changes are conditional on the ``seq`` the writer read, so a change made
+  meanwhile is never overwritten (``update_work_order`` and ``record_escalation`` answer None).
+- ``timeline``: one document per change, so a long history never grows the work order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+from pymongo import ASCENDING, DESCENDING, ReturnDocument
+from pymongo.client_session import ClientSession
+from pymongo.database import Database
+
+from dispatch.domain.timers import Alert
+from dispatch.domain.workflow import OPEN_STATUSES
+from propcare_shared.clock import Clock, utcnow
+from propcare_shared.mongo import IndexSpec
+from propcare_shared.pagination import paginate
+from propcare_shared.tenancy import region_key
+
+WORK_ORDERS = "work_orders"
+TIMELINE = "timeline"
+TIMELINE_LIMIT = 200
+SLA_TARGETS_OPEN = ("response", "onsite", "plan", "resolve")
+
+INDEXES: list[IndexSpec] = [
+    IndexSpec(WORK_ORDERS, [("estate_id", ASCENDING), ("status", ASCENDING), ("_id", DESCENDING)]),
+    IndexSpec(WORK_ORDERS, [("assignee_id", ASCENDING), ("status", ASCENDING)]),
+    IndexSpec(WORK_ORDERS, [("region_id", ASCENDING), ("status", ASCENDING), ("tier", ASCENDING)]),
+    IndexSpec(
+        WORK_ORDERS, [("estate_id", ASCENDING), ("household_id", ASCENDING), ("subcategory", ASCENDING), ("received_at", DESCENDING)]
+    ),
+    IndexSpec(WORK_ORDERS, [("estate_id", ASCENDING), ("building", ASCENDING), ("subcategory", ASCENDING), ("received_at", DESCENDING)]),
+    IndexSpec(WORK_ORDERS, [("next_check_at", ASCENDING)]),
+    IndexSpec(WORK_ORDERS, [("group_id", ASCENDING), ("region_id", ASCENDING), ("_id", DESCENDING)]),
+    IndexSpec(TIMELINE, [("complaint_id", ASCENDING), ("at", DESCENDING), ("_id", DESCENDING)]),
+]
+
+
+class WorkOrderStore:
+    """Reads and writes of work orders and their timeline."""
+
+    def __init__(self, database: Database, *, clock: Clock = utcnow) -> None:
+        self.database = database
+        self.clock = clock
+
+    def open_counts(self, estate_id: str, staff_ids: Iterable[str], *, session: ClientSession | None = None) -> dict[str, int]:
+        """Return the number of open work orders per assignee among ``staff_ids``."""
+        pipeline = [
+            {"$match": {"estate_id": estate_id, "assignee_id": {"$in": list(staff_ids)}, "status": {"$in": list(OPEN_STATUSES)}}},
+            {"$group": {"_id": "$assignee_id", "count": {"$sum": 1}}},
+        ]
+        return {row["_id"]: row["count"] for row in self.database[WORK_ORDERS].aggregate(pipeline, session=session)}
+
+    def work_order(self, complaint_id: str, *, session: ClientSession | None = None) -> dict[str, Any] | None:
+        """Return a work order by its complaint id."""
+        return self.database[WORK_ORDERS].find_one({"_id": complaint_id}, session=session)
+
+    def insert_work_order(self, document: dict[str, Any], *, session: ClientSession) -> None:
+        """Store a new work order."""
+        self.database[WORK_ORDERS].insert_one(document, session=session)
+
+    def update_work_order(
+        self, complaint_id: str, *, expected_seq: int, changes: Mapping[str, Any], events: int, session: ClientSession
+    ) -> dict[str, Any] | None:
+        """Apply ``changes`` and advance ``seq`` by ``events`` if nobody changed the order since it was read."""
+        return self.database[WORK_ORDERS].find_one_and_update(
+            {"_id": complaint_id, "seq": expected_seq},
+            {"$set": {**changes, "updated_at": self.clock()}, "$inc": {"seq": events}},
+            return_document=ReturnDocument.AFTER,
+            session=session,
+        )
+
+    def due_for_check(self, *, now: datetime, limit: int) -> list[str]:
+        """Return the ids of up to ``limit`` work orders whose next escalation check is due, earliest first (index on next_check_at)."""
+        cursor = self.database[WORK_ORDERS].find({"next_check_at": {"$lte": now}}, {"_id": 1}).sort("next_check_at", ASCENDING).limit(limit)
+        return [document["_id"] for document in cursor]
+
+    def record_escalation(
+        self,
+        complaint_id: str,
+        *,
+        expected_seq: int,
+        alerts: Iterable[Alert],
+        changes: Mapping[str, Any],
+        events: int,
+        session: ClientSession,
+    ) -> dict[str, Any] | None:
+        """Apply the scanner's changes only if the order is as read and none of its steps has fired; None otherwise."""
+        return self.database[WORK_ORDERS].find_one_and_update(
+            {"_id": complaint_id, "seq": expected_seq, **unrecorded_filter(alerts)},
+            {"$set": {**changes, "updated_at": self.clock()}, "$inc": {"seq": events}},
+            return_document=ReturnDocument.AFTER,
+            session=session,
+        )
+
+    def count_recent(
+        self,
+        *,
+        estate_id: str,
+        subcategory: str,
+        since: datetime,
+        household: Mapping[str, Any] | None = None,
+        building: str | None = None,
+        session: ClientSession | None = None,
+    ) -> int:
+        """Count an estate's work orders of a subcategory received since ``since``, for a household or a building."""
+        query: dict[str, Any] = {
+            "estate_id": estate_id,
+            "subcategory": subcategory,
+            "received_at": {"$gte": since},
+            "status": {"$ne": "cancelled"},
+        }
+        if household is not None:
+            query.update(household)
+        elif building:
+            query["building"] = building
+        else:
+            return 0
+        return self.database[WORK_ORDERS].count_documents(query, session=session)
+
+    def append_timeline(self, entries: list[dict[str, Any]], *, session: ClientSession) -> None:
+        """Append entries to complaints' timelines."""
+        if entries:
+            self.database[TIMELINE].insert_many(entries, session=session)
+
+    def timeline(self, complaint_id: str, *, limit: int = TIMELINE_LIMIT) -> list[dict[str, Any]]:
+        """Return the last ``limit`` timeline entries of a complaint, oldest first."""
+        newest = self.database[TIMELINE].find({"complaint_id": complaint_id}).sort([("at", DESCENDING), ("_id", DESCENDING)]).limit(limit)
+        return list(reversed(list(newest)))
+
+    def list_work_orders(self, *, query: dict[str, Any], limit: int, cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
+        """Return one page of work orders matching ``query``, newest first."""
+        return paginate(self.database[WORK_ORDERS], query, limit=limit, cursor=cursor)
+
+    def open_and_overdue(self, *, now: datetime) -> list[dict[str, Any]]:
+        """Return open and overdue work-order counts per tier and region within its group (``G1/R1``)."""
+        overdue = {
+            "$or": [
+                {
+                    "$and": [
+                        {"$eq": [{"$ifNull": [f"$deadlines.{target}.met_at", None]}, None]},
+                        {"$in": [{"$ifNull": [f"$deadlines.{target}.state", "none"]}, ["pending", "breached"]]},
+                        {"$lt": [{"$ifNull": [f"$deadlines.{target}.due_at", now]}, now]},
+                    ]
+                }
+                for target in SLA_TARGETS_OPEN
+            ]
+        }
+        pipeline: list[dict[str, Any]] = [
+            {"$match": {"status": {"$in": list(OPEN_STATUSES)}}},
+            {
+                "$group": {
+                    "_id": {"tier": "$tier", "group_id": "$group_id", "region_id": "$region_id"},
+                    "open": {"$sum": 1},
+                    "overdue": {"$sum": {"$cond": [overdue, 1, 0]}},
+                }
+            },
+        ]
+        return [
+            {
+                "tier": row["_id"].get("tier"),
+                "region": region_key(row["_id"].get("group_id"), row["_id"].get("region_id")),
+                "open": row["open"],
+                "overdue": row["overdue"],
+            }
+            for row in self.database[WORK_ORDERS].aggregate(pipeline)
+        ]
+
+
+def overdue_query(now: datetime) -> dict[str, Any]:
+    """Return a filter for open work orders with a target past its deadline and not met."""
+    return {
+        "status": {"$in": list(OPEN_STATUSES)},
+        "$or": [
+            {
+                f"deadlines.{target}.met_at": None,
+                f"deadlines.{target}.state": {"$in": ["pending", "breached"]},
+                f"deadlines.{target}.due_at": {"$lt": now},
+            }
+            for target in SLA_TARGETS_OPEN
+        ],
+    }
+
+
+def unrecorded_filter(alerts: Iterable[Alert]) -> dict[str, Any]:
+    """Return a MongoDB filter matching only while the alerts' targets are unmet, not paused and none of their steps fired."""
+    query: dict[str, Any] = {}
+    levels: dict[str, set[int]] = {}
+    for alert in alerts:
+        prefix = f"deadlines.{alert.target}"
+        query[f"{prefix}.met_at"] = None
+        query[f"{prefix}.state"] = {"$ne": "paused"}
+        if alert.step.kind == "warning":
+            query[f"{prefix}.warned"] = {"$ne": True}
+            continue
+        if alert.step.kind == "breached":
+            query[f"{prefix}.breached"] = {"$ne": True}
+        levels.setdefault(alert.target, set()).add(alert.step.level)
+    for target, reached in levels.items():
+        query[f"deadlines.{target}.levels"] = {"$nin": sorted(reached)}
+    return query
