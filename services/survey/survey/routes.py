@@ -150,28 +150,17 @@ def post_staff_response(values: dict[str, Any], invitation_id: str) -> Response:
     return replayable(lambda: _created(_record(invitation_id, values, channel=channel, recorded_by=principal.sub)))
 
 
-def _known_estate(estate_id: str | None) -> dict[str, Any] | None:
-    """Return what survey knows of an estate: its invitations' group and region, or the caller's own claim of it."""
-    if not estate_id:
-        return None
-    known = current_store(SurveyStore).estate_tenancy(estate_id)
-    if known is None and estate_id in current_principal().estates:
-        # No invitation yet in an estate the token names: the caller's own, an empty page (the group still filters).
-        return {"group_id": current_principal().group_id, "region_id": None}
-    return known
-
-
 @surveys.route("", methods=["GET"])
 @authenticated(roles=SURVEY_STAFF_ROLES)
 @surveys.arguments(InvitationListArgs, location="query")
 @surveys.response(200, InvitationPage)
 def list_invitations(args: dict[str, Any]) -> dict[str, Any]:
     """List invitations within the caller's scope, newest first, with their status (``link`` is always null)."""
-    scope = scoped_query(estate_id=args["estate_id"], estate=_known_estate(args["estate_id"]))
+    store = current_store(SurveyStore)
+    known = store.estate_tenancy(args["estate_id"]) if args["estate_id"] else None
+    scope = scoped_query(estate_id=args["estate_id"], estate=known, records_only=True)
     query = {key: args[key] for key in ("complaint_id", "status") if args.get(key)}
-    items, next_cursor = current_store(SurveyStore).list_invitations(
-        query={"$and": [scope, query]}, limit=args["limit"], cursor=args["cursor"]
-    )
+    items, next_cursor = store.list_invitations(query={"$and": [scope, query]}, limit=args["limit"], cursor=args["cursor"])
     return {"items": [{**item, "link": None} for item in items], "next_cursor": next_cursor}
 
 

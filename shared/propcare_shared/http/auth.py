@@ -232,16 +232,20 @@ def require_scope(*, group_id: str | None, region_id: str | None, estate_id: str
     require_visible(record if group_id else None, what=what, identifier=estate_id or region_id or group_id or "")
 
 
-def scoped_query(*, estate_id: str | None = None, estate: Mapping[str, Any] | None = None) -> dict[str, Any]:
+def scoped_query(*, estate_id: str | None = None, estate: Mapping[str, Any] | None = None, records_only: bool = False) -> dict[str, Any]:
     """Return the caller's scope filter, narrowed to one estate when a list asks for one.
 
     ``estate`` is what the service knows of ``estate_id`` (``group_id``, ``region_id``), or ``None``
     when it knows nothing; an estate outside the caller's scope is refused (404 or 403) rather than
-    answered with an empty page.
+    answered with an empty page. ``records_only``: the service knows estates only from its own
+    records (no directory copy), so an estate the caller's token names but the service has no record
+    of yet is the caller's own, and the page is empty (the group still filters).
     """
     principal = current_principal()
     clause = principal.query()
     if estate_id:
+        if estate is None and records_only and estate_id in principal.estates:
+            estate = {"group_id": principal.group_id, "region_id": None}
         known = {**estate, "estate_id": estate_id} if estate is not None else None
         require_visible(known, what="estate", identifier=estate_id)
         clause["estate_id"] = estate_id
