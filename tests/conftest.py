@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 from pymongo import MongoClient
 
+from infra.local.mongod import MongodProcess
 from propcare_shared.clock import Clock, utcnow
 from propcare_shared.events.bus import EventBus
 from propcare_shared.http.app import ServiceContext
 from propcare_shared.mongo import IndexSpec
-from propcare_shared.mongod import MongodProcess
 from propcare_shared.settings import Settings
 from propcare_shared.testing import (
     INSTALL_HINT,

@@ -30,11 +30,11 @@ from typing import Any
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from infra.local.gateway import Gateway
+from infra.local.mongod import MongodProcess, free_port
 from propcare_shared.http.app import ServiceContext
 from propcare_shared.logs import configure_logging
 from propcare_shared.metrics import render_metrics
 from propcare_shared.mongo import connect
-from propcare_shared.mongod import MongodProcess, free_port
 from propcare_shared.settings import Settings
 from propcare_shared.worker import Worker
 

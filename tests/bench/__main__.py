@@ -24,10 +24,10 @@ from pathlib import Path
 
 from kombu import Connection, Exchange, Producer, Queue
 
+from infra.local.mongod import MongodProcess
 from propcare_shared.events.bus import EventBus, Subscription
 from propcare_shared.events.envelope import new_event
 from propcare_shared.http.app import ServiceContext, create_service_app
-from propcare_shared.mongod import MongodProcess
 from propcare_shared.settings import DEFAULT_RABBITMQ_URL, Settings
 from propcare_shared.testing import bearer, delete_topology, unique_name, wait_for
 from propcare_shared.worker import Worker

@@ -19,8 +19,8 @@ import requests
 from amqp.exceptions import ChannelError
 from kombu import Connection
 
+from infra.local.mongod import free_port
 from propcare_shared.http.auth import issue_token
-from propcare_shared.mongod import free_port
 from propcare_shared.testing import fetch_until, unique_name, wait_for
 from survey.tokens import sign_invitation
 

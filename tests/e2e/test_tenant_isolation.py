@@ -38,10 +38,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from pymongo import MongoClient
 
+from infra.local.mongod import free_port
 from infra.local.run import SERVICES, LocalStack
 from infra.tools import route_roles
 from propcare_shared.http.auth import issue_token
-from propcare_shared.mongod import free_port
 from propcare_shared.testing import fetch_until, unique_name, wait_for
 
 SECRET = "tenant-isolation-secret-0123456789abcdef"

@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 import yaml
 
-from propcare_shared.mongod import free_port
+from infra.local.mongod import free_port
 from propcare_shared.testing import wait_for
 from tests.infra.api_routes import EXPECTED_ROUTES, SERVICES
 from tests.infra.nginx_conf import maps, parse

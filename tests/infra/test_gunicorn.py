@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from propcare_shared.mongod import free_port
+from infra.local.mongod import free_port
 from propcare_shared.testing import wait_for
 from tests.infra.api_routes import SERVICES
 

@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 import requests
 
+from infra.local.mongod import free_port
 from propcare_shared.http.auth import issue_token
-from propcare_shared.mongod import free_port
 from propcare_shared.testing import wait_for
 from survey.tokens import sign_invitation
 

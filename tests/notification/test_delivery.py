@@ -18,6 +18,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, Envelope, LoginPassword, Session
 from prometheus_client import REGISTRY
 
+from infra.local.mongod import free_port
 from notification.config import NotifyConfig
 from notification.dispatcher import Dispatcher
 from notification.providers import OutgoingMessage, Providers, SmtpProvider, WebhookProvider
@@ -26,7 +27,6 @@ from propcare_shared.clock import FrozenClock
 from propcare_shared.context import ServiceContext
 from propcare_shared.events.bus import EventBus
 from propcare_shared.events.envelope import Event
-from propcare_shared.mongod import free_port
 from propcare_shared.testing import wait_for
 from propcare_shared.worker import Worker
 from tests.notification.conftest import FAST

@@ -89,7 +89,7 @@ def test_a_scope_query_never_leaves_the_callers_group() -> None:
 def test_a_kept_mongod_data_folder_starts_again_on_another_port(tmp_path) -> None:  # type: ignore[no-untyped-def]
     from pymongo import MongoClient
 
-    from propcare_shared.mongod import MongodProcess, free_port
+    from infra.local.mongod import MongodProcess, free_port
 
     first = MongodProcess(dbpath=tmp_path / "mongo", port=free_port(), keep_data=True).start()
     with MongoClient(first.url) as client:

@@ -6,10 +6,10 @@ from collections.abc import Callable
 
 import requests
 
+from infra.local.mongod import free_port
 from propcare_shared.events.bus import EventBus, Subscription
 from propcare_shared.events.envelope import Event, new_event
 from propcare_shared.http.app import ServiceContext
-from propcare_shared.mongod import free_port
 from propcare_shared.settings import Settings
 from propcare_shared.testing import wait_for
 from propcare_shared.worker import Worker

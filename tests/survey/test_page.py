@@ -13,9 +13,9 @@ from flask.testing import FlaskClient
 from playwright.sync_api import sync_playwright
 from werkzeug.serving import make_server
 
+from infra.local.mongod import free_port
 from propcare_shared.clock import FrozenClock
 from propcare_shared.context import ServiceContext
-from propcare_shared.mongod import free_port
 from tests.survey.conftest import SATISFIED
 
 CHROMIUM = "/usr/bin/chromium"
