@@ -11,6 +11,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from dispatch import work_orders
+from dispatch.domain.decide import ActionRefused
 from dispatch.domain.roles import ACTION_ROLES, ownership_refusal, roles_acting_for_others, roles_for
 from dispatch.domain.workflow import ACTIONS
 from dispatch.store import DispatchStore
@@ -244,7 +245,7 @@ def test_an_order_reassigned_meanwhile_is_not_changed_by_its_former_assignee(
         )
     )
     before = snapshot(context, order["_id"])
-    with pytest.raises(work_orders.ActionRefused):
+    with pytest.raises(ActionRefused):
         context.uow.run(
             lambda tx: work_orders.act(
                 tx,

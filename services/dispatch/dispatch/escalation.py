@@ -30,10 +30,11 @@ from typing import Any
 
 from dispatch.domain import timers
 from dispatch.domain.escalation import ASSIGNEE, ESCALATION_ROLES
+from dispatch.domain.work_order import TimelineEntry, WorkOrder, event_data, tenancy, timeline_entry
 from dispatch.domain.workflow import MAX_ESCALATION_LEVEL
 from dispatch.metrics import record_targets
 from dispatch.store import DispatchStore
-from dispatch.work_orders import ConcurrentChange, event_data, tenancy, timeline_entry
+from dispatch.work_orders import ConcurrentChange
 from propcare_shared.events.outbox import Transaction
 from propcare_shared.http.app import ServiceContext
 from propcare_shared.worker import PeriodicLoop
@@ -48,7 +49,7 @@ ALERT_EVENTS = {"warning": "sla.warning", "breached": "sla.breached"}
 class Escalation:
     """What one check of an order fired: its alerts, the level it rose to and the breaches to count."""
 
-    order: dict[str, Any]
+    order: WorkOrder
     alerts: list[timers.Alert]
     escalated_to: int | None = None
     breaches: list[timers.TargetResult] = field(default_factory=list)
@@ -59,7 +60,7 @@ def notify_roles(step_roles: tuple[str, ...]) -> list[str]:
     return [role for role in step_roles if role != ASSIGNEE]
 
 
-def _alert_data(order: dict[str, Any], alert: timers.Alert, *, at: datetime) -> dict[str, Any]:
+def _alert_data(order: WorkOrder, alert: timers.Alert, *, at: datetime) -> dict[str, Any]:
     return {
         "complaint_id": order["_id"],
         "ticket_no": order["ticket_no"],
@@ -107,7 +108,7 @@ def escalate(tx: Transaction, *, store: DispatchStore, complaint_id: str, now: d
     )
     if updated is None:
         raise ConcurrentChange(complaint_id)
-    entries = []
+    entries: list[TimelineEntry] = []
     for alert in alerts:
         event_type = ALERT_EVENTS.get(alert.step.kind)
         if event_type is None:
@@ -134,9 +135,9 @@ def escalate(tx: Transaction, *, store: DispatchStore, complaint_id: str, now: d
     return Escalation(order=updated, alerts=alerts, escalated_to=level if escalated else None, breaches=breaches)
 
 
-def _timeline(order: dict[str, Any], alert: timers.Alert, *, at: datetime, action: str, note: str | None = None) -> dict[str, Any]:
+def _timeline(order: WorkOrder, alert: timers.Alert, *, at: datetime, action: str, note: str | None = None) -> TimelineEntry:
     return timeline_entry(
-        order,
+        complaint_id=order["_id"],
         at=at,
         action=action,
         actor_id=None,

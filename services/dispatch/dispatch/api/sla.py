@@ -6,10 +6,9 @@ from typing import Any
 
 from flask_smorest import Blueprint
 
-from dispatch import work_orders
 from dispatch.api.common import dispatch_store, service_context, visible_estate
 from dispatch.domain.roles import READERS
-from dispatch.domain.sla import compute_deadlines
+from dispatch.domain.sla import DEFAULT_TIMEZONE, compute_deadlines
 from dispatch.schemas import SlaPreviewArgs, SlaPreviewOut
 from propcare_shared.http.auth import authenticated
 
@@ -31,6 +30,6 @@ def preview_deadlines(args: dict[str, Any]) -> dict[str, Any]:
         received_at=received_at,
         policy=policy,
         calendar=calendar,
-        timezone=estate.get("timezone") or work_orders.DEFAULT_TIMEZONE,
+        timezone=estate.get("timezone") or DEFAULT_TIMEZONE,
     )
     return {"tier": args["tier"], "deadlines": deadlines}

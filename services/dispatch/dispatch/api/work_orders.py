@@ -7,6 +7,7 @@ refused inside the unit of work, before any write, when the order changed meanwh
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -15,6 +16,7 @@ from flask_smorest import Blueprint
 
 from dispatch import work_orders
 from dispatch.api.common import dispatch_store, service_context
+from dispatch.domain.decide import ActionRefused, InvalidAction
 from dispatch.domain.roles import READERS, ownership_refusal, roles_acting_for_others, roles_for
 from dispatch.domain.timers import view_state
 from dispatch.domain.workflow import IllegalTransition
@@ -33,7 +35,7 @@ orders = Blueprint(
 )
 
 
-def work_order_view(order: dict[str, Any], *, now: datetime, timeline: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+def work_order_view(order: Mapping[str, Any], *, now: datetime, timeline: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     """Return the API.md shape of a work order; each target's state as a reader sees it now."""
     view = {
         "complaint_id": order["_id"],
@@ -164,9 +166,9 @@ def _act(store: DispatchStore, principal: Principal, *, complaint_id: str, actio
             allowed_actions=exc.allowed_actions,
             status_now=exc.status,
         ) from None
-    except work_orders.ActionRefused as exc:
+    except ActionRefused as exc:
         raise _forbidden(exc.reason, required_roles=exc.required_roles) from None
-    except work_orders.InvalidAction as exc:
+    except InvalidAction as exc:
         raise Problem(422, "Invalid request", detail="Some fields are missing or invalid.", errors=exc.errors) from None
     except work_orders.ConcurrentChange:
         raise Problem(409, "Conflict", detail="The work order changed meanwhile; read it again and retry.") from None

@@ -11,16 +11,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from pymongo import ASCENDING, DESCENDING, ReturnDocument
 from pymongo.client_session import ClientSession
 from pymongo.database import Database
 
 from dispatch.domain.timers import Alert
+from dispatch.domain.work_order import TimelineEntry, WorkOrder
 from dispatch.domain.workflow import OPEN_STATUSES
 from propcare_shared.clock import Clock, utcnow
-from propcare_shared.mongo import IndexSpec
+from propcare_shared.mongo import IndexSpec, new_id
 from propcare_shared.pagination import paginate
 from propcare_shared.tenancy import region_key
 
@@ -58,24 +59,25 @@ class WorkOrderStore:
         ]
         return {row["_id"]: row["count"] for row in self.database[WORK_ORDERS].aggregate(pipeline, session=session)}
 
-    def work_order(self, complaint_id: str, *, session: ClientSession | None = None) -> dict[str, Any] | None:
+    def work_order(self, complaint_id: str, *, session: ClientSession | None = None) -> WorkOrder | None:
         """Return a work order by its complaint id."""
-        return self.database[WORK_ORDERS].find_one({"_id": complaint_id}, session=session)
+        return cast("WorkOrder | None", self.database[WORK_ORDERS].find_one({"_id": complaint_id}, session=session))
 
-    def insert_work_order(self, document: dict[str, Any], *, session: ClientSession) -> None:
+    def insert_work_order(self, document: WorkOrder, *, session: ClientSession) -> None:
         """Store a new work order."""
         self.database[WORK_ORDERS].insert_one(document, session=session)
 
     def update_work_order(
         self, complaint_id: str, *, expected_seq: int, changes: Mapping[str, Any], events: int, session: ClientSession
-    ) -> dict[str, Any] | None:
+    ) -> WorkOrder | None:
         """Apply ``changes`` and advance ``seq`` by ``events`` if nobody changed the order since it was read."""
-        return self.database[WORK_ORDERS].find_one_and_update(
+        updated = self.database[WORK_ORDERS].find_one_and_update(
             {"_id": complaint_id, "seq": expected_seq},
             {"$set": {**changes, "updated_at": self.clock()}, "$inc": {"seq": events}},
             return_document=ReturnDocument.AFTER,
             session=session,
         )
+        return cast("WorkOrder | None", updated)
 
     def due_for_check(self, *, now: datetime, limit: int) -> list[str]:
         """Return the ids of up to ``limit`` work orders whose next escalation check is due, earliest first (index on next_check_at)."""
@@ -91,14 +93,15 @@ class WorkOrderStore:
         changes: Mapping[str, Any],
         events: int,
         session: ClientSession,
-    ) -> dict[str, Any] | None:
+    ) -> WorkOrder | None:
         """Apply the scanner's changes only if the order is as read and none of its steps has fired; None otherwise."""
-        return self.database[WORK_ORDERS].find_one_and_update(
+        updated = self.database[WORK_ORDERS].find_one_and_update(
             {"_id": complaint_id, "seq": expected_seq, **unrecorded_filter(alerts)},
             {"$set": {**changes, "updated_at": self.clock()}, "$inc": {"seq": events}},
             return_document=ReturnDocument.AFTER,
             session=session,
         )
+        return cast("WorkOrder | None", updated)
 
     def count_recent(
         self,
@@ -125,10 +128,11 @@ class WorkOrderStore:
             return 0
         return self.database[WORK_ORDERS].count_documents(query, session=session)
 
-    def append_timeline(self, entries: list[dict[str, Any]], *, session: ClientSession) -> None:
-        """Append entries to complaints' timelines."""
-        if entries:
-            self.database[TIMELINE].insert_many(entries, session=session)
+    def append_timeline(self, entries: Iterable[TimelineEntry], *, session: ClientSession) -> None:
+        """Append entries to complaints' timelines, each with a new id that sorts by creation."""
+        documents = [{"_id": new_id(), **entry} for entry in entries]
+        if documents:
+            self.database[TIMELINE].insert_many(documents, session=session)
 
     def timeline(self, complaint_id: str, *, limit: int = TIMELINE_LIMIT) -> list[dict[str, Any]]:
         """Return the last ``limit`` timeline entries of a complaint, oldest first."""
