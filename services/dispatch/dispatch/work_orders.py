@@ -17,22 +17,20 @@ anything is written; an order changed between its read and its write raises ``Co
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from dispatch.domain import timers
-from dispatch.domain.classify import classify, tier_with_history
-from dispatch.domain.decide import POLICY, ROUTING, STAFF, Actor, Facts, decide, facts_needed
-from dispatch.domain.sla import DEFAULT_TIMEZONE, compute_deadlines
-from dispatch.domain.work_order import TimelineEntry, WorkOrder, event_data, tenancy, timeline_entry
+from dispatch.domain.classify import classify
+from dispatch.domain.decide import POLICY, ROUTING, STAFF, Actor, Emission, Facts, decide, facts_needed
+from dispatch.domain.opening import HISTORY_WINDOW, open_work_order
+from dispatch.domain.work_order import WorkOrder, tenancy
 from dispatch.domain.workflow import Transition
 from dispatch.store import DispatchStore
 from propcare_shared.events.envelope import Event
 from propcare_shared.events.outbox import Transaction
-
-HISTORY_WINDOW = timedelta(days=30)
 
 
 class WorkOrderNotFound(Exception):
@@ -77,16 +75,21 @@ def load_facts(
     *,
     needs: frozenset[str],
     session: Any,
+    estate: Mapping[str, Any] | None = None,
     follow_up_answered_at: datetime | None = None,
     follow_up_unanswered: bool = False,
 ) -> Facts:
-    """Read the facts a decision on an order needs (``dispatch.domain.decide.facts_needed``), and nothing else."""
+    """Read the facts a decision on an order needs (``dispatch.domain.decide.facts_needed``), and nothing else.
+
+    ``estate`` is the order's estate when the caller has read it already; the policy and calendar are
+    those in force there.
+    """
     estate_id = order["estate_id"]
     staff = tuple(store.directory.staff_members(estate_id, session=session)) if {STAFF, ROUTING} & needs else ()
     grids = tuple(store.directory.grid_values(estate_id, session=session)) if ROUTING in needs else ()
     counts = store.work_orders.open_counts(estate_id, [member.staff_id for member in staff], session=session) if ROUTING in needs else {}
     policy, calendar = (
-        store.policies.policy_and_calendar_for(estate_of(store, order, session=session), session=session)
+        store.policies.policy_and_calendar_for(estate or estate_of(store, order, session=session), session=session)
         if POLICY in needs
         else (None, None)
     )
@@ -110,139 +113,49 @@ def create_from_complaint(tx: Transaction, *, store: DispatchStore, event: Event
         return None
     if not event.estate_id:
         raise UnplacedComplaint(complaint_id)
-    estate_id = event.estate_id
+    placed = {"group_id": event.group_id, "region_id": event.region_id, "estate_id": event.estate_id}
     text = "\n".join(part for part in (data.get("description"), data.get("demand")) if part)
     classification = classify(text, channel=data.get("channel"), category_hint=data.get("category_hint"))
-    received_at: datetime = data["received_at"]
-    since = received_at - HISTORY_WINDOW
+    household_repeats, building_repeats = _repeats(
+        store, data, estate_id=event.estate_id, subcategory=classification.subcategory, session=session
+    )
+    estate = estate_of(store, placed, session=session)
+    facts = load_facts(store, placed, needs=frozenset({ROUTING, POLICY}), estate=estate, session=session)
+    opening = open_work_order(
+        complaint=data,
+        tenancy=placed,
+        classification=classification,
+        household_repeats=household_repeats,
+        building_repeats=building_repeats,
+        estate_timezone=estate.get("timezone"),
+        facts=facts,
+        received_seq=event.seq or 1,
+        now=now,
+    )
+    store.work_orders.insert_work_order(opening.order, session=session)
+    _emit(tx, opening.events, complaint_id=complaint_id, tenancy=placed)
+    store.work_orders.append_timeline(opening.timeline, session=session)
+    return Change(order=opening.order, events=[emission.event_type for emission in opening.events])
+
+
+def _repeats(store: DispatchStore, data: Mapping[str, Any], *, estate_id: str, subcategory: str, session: Any) -> tuple[int, int]:
+    """Count the household's and the building's complaints of a subcategory received in the window before this one."""
+    since: datetime = data["received_at"] - HISTORY_WINDOW
     household = household_filter(data)
-    household_count = (
-        store.work_orders.count_recent(
-            estate_id=estate_id, subcategory=classification.subcategory, since=since, household=household, session=session
-        )
+    household_repeats = (
+        store.work_orders.count_recent(estate_id=estate_id, subcategory=subcategory, since=since, household=household, session=session)
         if household
         else 0
     )
-    building_count = store.work_orders.count_recent(
-        estate_id=estate_id, subcategory=classification.subcategory, since=since, building=data.get("building"), session=session
+    building_repeats = store.work_orders.count_recent(
+        estate_id=estate_id, subcategory=subcategory, since=since, building=data.get("building"), session=session
     )
-    tier, tier_reason = tier_with_history(
-        classification.tier, household_same_subcategory_30d=household_count, building_same_subcategory_30d=building_count
-    )
-    estate = store.directory.estate(estate_id, session=session) or {
-        "estate_id": estate_id,
-        "group_id": event.group_id,
-        "region_id": event.region_id,
-    }
-    timezone = data.get("timezone") or estate.get("timezone") or DEFAULT_TIMEZONE
-    policy, calendar = store.policies.policy_and_calendar_for(estate, session=session)
-    due = compute_deadlines(
-        tier=tier,
-        received_at=received_at,
-        policy=policy,
-        calendar=calendar,
-        timezone=timezone,
-        hotline_deadline=data.get("hotline_deadline"),
-    )
-    order: WorkOrder = {
-        "_id": complaint_id,
-        "ticket_no": data["ticket_no"],
-        "group_id": event.group_id,
-        "region_id": event.region_id,
-        "estate_id": estate_id,
-        "building": data.get("building"),
-        "unit": data.get("unit"),
-        "room": data.get("room"),
-        "household_id": data.get("household_id"),
-        "channel": data["channel"],
-        "status": "classified",
-        "category": classification.category,
-        "subcategory": classification.subcategory,
-        "tier": tier,
-        "tier_reason": tier_reason,
-        "department": classification.department,
-        "assignee_id": None,
-        "grid_id": None,
-        "confidence": classification.confidence,
-        "needs_review": classification.needs_review,
-        "matched": list(classification.matched),
-        "escalation_level": 0,
-        "hotline": bool(data.get("hotline_ticket_id")) or data["channel"] == "gov_hotline",
-        "hotline_deadline": data.get("hotline_deadline"),
-        "first_responder_id": data.get("first_responder_id"),
-        "received_at": received_at,
-        "timezone": timezone,
-        "deadlines": timers.new_deadlines(due, started_at=received_at),
-        "paused_at": None,
-        "paused_seconds": 0.0,
-        "held_from": None,
-        "resolved_at": None,
-        "repeat_count": 0,
-        "created_at": now,
-        "updated_at": now,
-        "seq": 0,
-        "next_check_at": None,
-    }
-    facts = load_facts(store, order, needs=frozenset({ROUTING}), session=session)
-    routing = facts.route(category=order["category"], subcategory=order["subcategory"], building=order.get("building"))
-    order["department"], order["grid_id"], order["assignee_id"] = routing.department, routing.grid_id, routing.assignee_id
-    events = ["complaint.classified"]
-    if routing.assignee_id is not None:
-        order["status"] = "assigned"
-        events.append("complaint.assigned")
-    first_seq = (event.seq or 1) + 1
-    order["seq"] = first_seq + len(events) - 1
-    order["next_check_at"] = timers.next_check_at(order)
-    store.work_orders.insert_work_order(order, session=session)
-    classified: WorkOrder = {**order, "status": "classified", "assignee_id": None}
-    entries: list[TimelineEntry] = [
-        timeline_entry(
-            complaint_id=complaint_id,
-            at=now,
-            action="classify",
-            actor_id=None,
-            note=None,
-            from_status="received",
-            to_status="classified",
-            details={
-                "category": order["category"],
-                "subcategory": order["subcategory"],
-                "tier": tier,
-                "tier_reason": tier_reason,
-                "confidence": order["confidence"],
-                "matched": order["matched"],
-            },
-        )
-    ]
-    tx.emit(
-        "complaint.classified",
-        data=event_data(classified, action="classify", at=now),
-        correlation_id=complaint_id,
-        seq=first_seq,
-        **tenancy(order),
-    )
-    if routing.assignee_id is not None:
-        entries.append(
-            timeline_entry(
-                complaint_id=complaint_id,
-                at=now,
-                action="assign",
-                actor_id=None,
-                note=None,
-                from_status="classified",
-                to_status="assigned",
-                details={"assignee_id": routing.assignee_id, "department": routing.department, "rule": routing.rule},
-            )
-        )
-        tx.emit(
-            "complaint.assigned",
-            data=event_data(order, action="assign", at=now),
-            correlation_id=complaint_id,
-            seq=first_seq + 1,
-            **tenancy(order),
-        )
-    store.work_orders.append_timeline(entries, session=session)
-    return Change(order=order, events=events)
+    return household_repeats, building_repeats
+
+
+def _emit(tx: Transaction, events: Iterable[Emission], *, complaint_id: str, tenancy: Mapping[str, Any]) -> None:
+    for emission in events:
+        tx.emit(emission.event_type, data=emission.data, correlation_id=complaint_id, seq=emission.seq, **tenancy)
 
 
 def act(
@@ -285,8 +198,7 @@ def act(
     if updated is None:
         raise ConcurrentChange(complaint_id)
     store.work_orders.append_timeline([decision.timeline], session=session)
-    for emission in decision.events:
-        tx.emit(emission.event_type, data=emission.data, correlation_id=complaint_id, seq=emission.seq, **tenancy(updated))
+    _emit(tx, decision.events, complaint_id=complaint_id, tenancy=tenancy(updated))
     return Change(
         order=updated,
         transition=decision.transition,
