@@ -14,7 +14,7 @@ from dispatch.app import create_app
 from dispatch.store import INDEXES, DispatchStore
 from dispatch.work_orders import create_from_complaint
 from propcare_shared.clock import FrozenClock
-from propcare_shared.http.app import ServiceContext
+from propcare_shared.context import ServiceContext
 from propcare_shared.settings import Settings
 from tests.dispatch.factories import MONDAY_MORNING, PURPOSES, received_event
 
@@ -43,13 +43,15 @@ def store(context: ServiceContext, clock: FrozenClock) -> DispatchStore:
 def estates(store: DispatchStore, clock: FrozenClock) -> dict[str, dict[str, Any]]:
     """Two estates dispatch has heard of: NS01 in region R1 and FT02 in region R2."""
     for estate_id, region_id in (("NS01", "R1"), ("FT02", "R2")):
-        store.directory.upsert_estate(
+        store.directory.estates.keep(
             estate_id=estate_id,
-            group_id="G1",
-            region_id=region_id,
-            code=estate_id,
-            name=f"estate {estate_id}",
-            timezone="Asia/Shanghai",
+            values={
+                "group_id": "G1",
+                "region_id": region_id,
+                "code": estate_id,
+                "name": f"estate {estate_id}",
+                "timezone": "Asia/Shanghai",
+            },
             as_of=clock(),
         )
     return {estate_id: store.directory.estate(estate_id) for estate_id in ("NS01", "FT02")}

@@ -12,7 +12,7 @@ from flask.testing import FlaskClient
 
 from dispatch.app import create_app
 from propcare_shared.clock import FrozenClock, isoformat_z
-from propcare_shared.http.app import ServiceContext
+from propcare_shared.context import ServiceContext
 from propcare_shared.settings import Settings
 from propcare_shared.testing import bearer, outbox_events
 from tests.dispatch.factories import LIFT_TRAPPED

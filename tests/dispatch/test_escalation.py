@@ -15,10 +15,11 @@ from prometheus_client import REGISTRY
 from dispatch import work_orders
 from dispatch.domain import timers
 from dispatch.escalation import EscalationScanner
+from dispatch.service import periodic_loops
 from dispatch.store import DispatchStore, unrecorded_filter
-from dispatch.worker import build_worker, periodic_loops
+from dispatch.worker import build_worker
 from propcare_shared.clock import FrozenClock
-from propcare_shared.http.app import ServiceContext
+from propcare_shared.context import ServiceContext
 from propcare_shared.settings import Settings
 from propcare_shared.testing import wait_for
 from propcare_shared.worker import Worker

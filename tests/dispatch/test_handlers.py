@@ -13,9 +13,9 @@ from dispatch import work_orders
 from dispatch.store import DispatchStore
 from dispatch.worker import build_worker
 from propcare_shared.clock import FrozenClock
+from propcare_shared.context import ServiceContext
 from propcare_shared.events.bus import EventBus
 from propcare_shared.events.envelope import Event, new_event
-from propcare_shared.http.app import ServiceContext
 from propcare_shared.testing import outbox_events, wait_for
 from propcare_shared.worker import Worker
 from tests.dispatch.factories import CORRIDOR_LIGHT, received_event

@@ -16,7 +16,7 @@ from prometheus_client import REGISTRY
 
 from dispatch.store import DispatchStore
 from propcare_shared.clock import FrozenClock
-from propcare_shared.http.app import ServiceContext
+from propcare_shared.context import ServiceContext
 from propcare_shared.settings import Settings
 from propcare_shared.testing import bearer
 from tests.dispatch.factories import LIFT_TRAPPED
@@ -58,8 +58,10 @@ def database_state(context: ServiceContext) -> dict[str, list[dict[str, Any]]]:
 @pytest.fixture
 def g2_estate(store: DispatchStore, clock: FrozenClock, estates: dict[str, Any]) -> dict[str, Any]:
     """OT01, an estate of group G2 in G2's own region R1, with one engineer; beside G1's NS01 (R1) and FT02 (R2)."""
-    store.directory.upsert_estate(
-        estate_id="OT01", group_id="G2", region_id="R1", code="OT01", name="other group", timezone="Asia/Shanghai", as_of=clock()
+    store.directory.estates.keep(
+        estate_id="OT01",
+        values={"group_id": "G2", "region_id": "R1", "code": "OT01", "name": "other group", "timezone": "Asia/Shanghai"},
+        as_of=clock(),
     )
     estate = store.directory.estate("OT01")
     assert estate is not None

@@ -10,8 +10,8 @@ from typing import Any
 
 from dispatch.store import DispatchStore
 from dispatch.worker import build_worker
+from propcare_shared.context import ServiceContext
 from propcare_shared.events.bus import EventBus
-from propcare_shared.http.app import ServiceContext
 from propcare_shared.testing import wait_for
 from propcare_shared.worker import Worker
 from tests.dispatch.factories import REPORTER_CONTACT, received_event

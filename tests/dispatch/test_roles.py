@@ -16,7 +16,7 @@ from dispatch.domain.roles import ACTION_ROLES, ownership_refusal, roles_acting_
 from dispatch.domain.workflow import ACTIONS
 from dispatch.store import DispatchStore
 from propcare_shared.clock import FrozenClock
-from propcare_shared.http.app import ServiceContext
+from propcare_shared.context import ServiceContext
 from propcare_shared.http.auth import ROLES
 from propcare_shared.settings import Settings
 from propcare_shared.testing import bearer, outbox_events

@@ -10,7 +10,7 @@ from typing import Any
 from dispatch.domain.timers import new_entry
 from dispatch.store import DispatchStore, overdue_query
 from propcare_shared.clock import FrozenClock
-from propcare_shared.http.app import ServiceContext
+from propcare_shared.context import ServiceContext
 from propcare_shared.mongo import new_id
 from tests.dispatch.factories import MONDAY_MORNING
 
@@ -88,12 +88,9 @@ def test_timeline_returns_the_last_200_oldest_first(context: ServiceContext, sto
 
 def test_estate_copy_keeps_the_latest_version(store: DispatchStore, clock: FrozenClock) -> None:
     later = clock() + timedelta(minutes=5)
-    assert store.directory.upsert_estate(
-        estate_id="NS01", group_id="G1", region_id="R2", code="NS01", name="n", timezone="Asia/Shanghai", as_of=later
-    )
-    assert not store.directory.upsert_estate(
-        estate_id="NS01", group_id="G1", region_id="R1", code="NS01", name="n", timezone="Asia/Shanghai", as_of=clock()
-    )
+    values = {"group_id": "G1", "code": "NS01", "name": "n", "timezone": "Asia/Shanghai"}
+    assert store.directory.estates.keep(estate_id="NS01", values={**values, "region_id": "R2"}, as_of=later)
+    assert not store.directory.estates.keep(estate_id="NS01", values={**values, "region_id": "R1"}, as_of=clock())
     assert store.directory.estate("NS01")["region_id"] == "R2"
     assert store.directory.region_keys() == ["G1/R2"]
 

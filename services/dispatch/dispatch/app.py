@@ -1,34 +1,31 @@
-"""Dispatch's web app: wiring only (SERVICES.md).
+"""Dispatch's web app (gunicorn: ``dispatch.app:create_app()``): the kernel's app of ``dispatch.service.DISPATCH``
+and the open/overdue gauges appended to ``/metrics``.
 
-``create_app()`` opens the context from the environment (gunicorn: ``dispatch.app:create_app()``,
-after the fork); tests and the one-process runner pass their own context.
+``create_app()`` opens the context from the environment (after gunicorn's fork); tests and the
+one-process runner pass their own context.
 """
 
 from __future__ import annotations
 
 from flask import Flask, Response
 
-from dispatch.api import BLUEPRINTS
 from dispatch.metrics import install_collector
-from dispatch.store import INDEXES, DispatchStore
-from propcare_shared.http.app import ServiceContext, create_service_app
+from dispatch.service import DISPATCH
+from dispatch.store import DispatchStore
+from propcare_shared.context import EXTENSION, ServiceContext
 from propcare_shared.metrics import render_metrics
-from propcare_shared.settings import Settings
 
 
 def create_app(context: ServiceContext | None = None) -> Flask:
-    """Build dispatch's Flask app and ensure its indexes."""
-    if context is None:
-        context = ServiceContext.open(Settings.from_env("dispatch"))
-    context.ensure_indexes(INDEXES)
-    app, _ = create_service_app(context, title="Propcare dispatch", blueprints=BLUEPRINTS)
-    _serve_sla_gauges(app, DispatchStore(context.database, clock=context.clock), context)
+    """Build dispatch's Flask app (its indexes ensured) with the SLA gauges."""
+    app = DISPATCH.create_app(context)
+    _serve_sla_gauges(app, app.extensions[EXTENSION])
     return app
 
 
-def _serve_sla_gauges(app: Flask, store: DispatchStore, context: ServiceContext) -> None:
+def _serve_sla_gauges(app: Flask, context: ServiceContext) -> None:
     """Append the open/overdue gauges, read from MongoDB at scrape time, to ``/metrics``."""
-    extra = install_collector(store=store, clock=context.clock)
+    extra = install_collector(store=DispatchStore(context.database, clock=context.clock), clock=context.clock)
 
     def metrics() -> Response:
         body, content_type = render_metrics()

@@ -35,8 +35,8 @@ from dispatch.domain.workflow import MAX_ESCALATION_LEVEL
 from dispatch.metrics import record_targets
 from dispatch.store import DispatchStore
 from dispatch.work_orders import ConcurrentChange
+from propcare_shared.context import ServiceContext
 from propcare_shared.events.outbox import Transaction
-from propcare_shared.http.app import ServiceContext
 from propcare_shared.worker import PeriodicLoop
 
 log = logging.getLogger(__name__)

@@ -7,7 +7,7 @@ from typing import Any
 from flask import current_app
 
 from dispatch.store import DispatchStore
-from propcare_shared.http.app import ServiceContext
+from propcare_shared.context import ServiceContext
 from propcare_shared.http.auth import require_visible
 
 

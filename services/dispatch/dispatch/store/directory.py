@@ -2,13 +2,13 @@
 
 - ``staff`` and ``grids``: keyed by (estate_id, staff_id / grid_id). Staff names are stored here and
   nowhere else: never in events, logs or metrics; the routing values (``staff_members``) leave them out.
-- ``estates``: a copy of intake's estates from ``directory.estate.upserted`` (group, region, time zone).
+- ``estates``: a copy of intake's estates from ``directory.estate.upserted`` (group, region, time zone),
+  kept by the kernel's one algorithm (``propcare_shared.directory.EstateCopies``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import datetime
 from typing import Any
 
 from pymongo import ASCENDING
@@ -17,16 +17,17 @@ from pymongo.database import Database
 
 from dispatch.domain.assignment import Grid, StaffMember
 from propcare_shared.clock import Clock, utcnow
+from propcare_shared.directory import ESTATES, EstateCopies
+from propcare_shared.directory import INDEXES as ESTATE_INDEXES
 from propcare_shared.mongo import IndexSpec, new_id
 from propcare_shared.pagination import paginate
 from propcare_shared.tenancy import region_key
 
 STAFF = "staff"
 GRIDS = "grids"
-ESTATES = "estates"
 
 INDEXES: list[IndexSpec] = [
-    IndexSpec(ESTATES, [("group_id", ASCENDING), ("region_id", ASCENDING)]),
+    *ESTATE_INDEXES,
     IndexSpec(STAFF, [("estate_id", ASCENDING), ("staff_id", ASCENDING)], {"unique": True}),
     IndexSpec(STAFF, [("estate_id", ASCENDING), ("department", ASCENDING), ("role", ASCENDING), ("on_duty", ASCENDING)]),
     IndexSpec(GRIDS, [("estate_id", ASCENDING), ("grid_id", ASCENDING)], {"unique": True}),
@@ -40,43 +41,11 @@ class DirectoryStore:
     def __init__(self, database: Database, *, clock: Clock = utcnow) -> None:
         self.database = database
         self.clock = clock
-
-    def upsert_estate(
-        self,
-        *,
-        estate_id: str,
-        group_id: str,
-        region_id: str,
-        code: str,
-        name: str,
-        timezone: str,
-        as_of: datetime,
-        session: ClientSession | None = None,
-    ) -> bool:
-        """Keep intake's estate (tenancy and time zone) unless a later version is kept already; tell whether it changed."""
-        values = {
-            "group_id": group_id,
-            "region_id": region_id,
-            "code": code,
-            "name": name,
-            "timezone": timezone,
-            "as_of": as_of,
-            "updated_at": self.clock(),
-        }
-        result = self.database[ESTATES].update_one({"_id": estate_id, "as_of": {"$not": {"$gt": as_of}}}, {"$set": values}, session=session)
-        if result.matched_count:
-            return True
-        if self.database[ESTATES].count_documents({"_id": estate_id}, session=session):
-            return False
-        self.database[ESTATES].insert_one({"_id": estate_id, **values}, session=session)
-        return True
+        self.estates = EstateCopies(database)
 
     def estate(self, estate_id: str, *, session: ClientSession | None = None) -> dict[str, Any] | None:
         """Return the copy of an estate, or None when dispatch has not heard of it."""
-        document = self.database[ESTATES].find_one({"_id": estate_id}, session=session)
-        if document is not None:
-            document["estate_id"] = document["_id"]
-        return document
+        return self.estates.get(estate_id, session=session)
 
     def region_keys(self) -> list[str]:
         """Return every region of the known estates within its group (``G1/R1``)."""

@@ -1,0 +1,24 @@
+"""Dispatch, declared once: its indexes, routes, handlers and the SLA escalation scanner (``propcare_shared.service``).
+
+The scanner runs every ``SLA_SCAN_INTERVAL`` seconds beside the consumer; each step of a target
+fires once however many scanners run (``dispatch.escalation``).
+"""
+
+from __future__ import annotations
+
+from dispatch.escalation import scanner_loop
+from dispatch.handlers import HANDLERS
+from dispatch.store import INDEXES
+from propcare_shared.context import ServiceContext
+from propcare_shared.service import ServiceDefinition
+from propcare_shared.worker import PeriodicLoop
+
+
+def periodic_loops(context: ServiceContext) -> list[PeriodicLoop]:
+    """Return the loops the worker runs beside its consumer: the SLA escalation scanner."""
+    return [scanner_loop(context)]
+
+
+DISPATCH = ServiceDefinition(
+    name="dispatch", title="Propcare dispatch", routes="dispatch.api", indexes=INDEXES, handlers=HANDLERS, loops=periodic_loops
+)
