@@ -2,7 +2,8 @@
 
 ``directory`` (staff and grids of an estate), ``work_orders`` (lists, reads and actions),
 ``classify`` (the classifier), ``sla`` (the preview), ``policies`` (SLA policies and calendars of
-groups, regions and estates); ``common`` is what their views share.
+groups, regions and estates); ``common`` is what their views share. The refusals of an action
+are answered by one table, ``PROBLEMS``, which the kernel registers on the app.
 
 Views parse with a schema, check the caller's scope with the kernel's one rule, then their role
 (``dispatch.domain.roles``), call the store or ``work_orders`` and dump with a schema. Guarantees:
@@ -24,6 +25,8 @@ from dispatch.api.classify import classifier
 from dispatch.api.directory import directory
 from dispatch.api.policies import calendars, policies
 from dispatch.api.sla import sla
-from dispatch.api.work_orders import orders
+from dispatch.api.work_orders import PROBLEMS, orders
 
 BLUEPRINTS = (directory, orders, classifier, sla, policies, calendars)
+
+__all__ = ["BLUEPRINTS", "PROBLEMS"]

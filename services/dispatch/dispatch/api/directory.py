@@ -6,9 +6,11 @@ from typing import Any
 
 from flask_smorest import Blueprint
 
-from dispatch.api.common import dispatch_store, visible_estate
+from dispatch.api.common import visible_estate
 from dispatch.domain.roles import DIRECTORY_WRITERS, READERS
 from dispatch.schemas import GridIn, GridOut, GridPage, StaffIn, StaffListArgs, StaffOut, StaffPage
+from dispatch.store import DispatchStore
+from propcare_shared.context import current_store
 from propcare_shared.http.auth import authenticated
 from propcare_shared.http.errors import Problem
 from propcare_shared.http.pagination import PageArgs
@@ -38,7 +40,7 @@ def put_staff(values: dict[str, Any], estate_id: str, staff_id: str) -> tuple[di
     caller's scope: otherwise 404 (unknown or another group's) or 403. Names stay in dispatch's
     database; events and logs carry the staff id only.
     """
-    store = dispatch_store()
+    store = current_store(DispatchStore)
     estate = visible_estate(store, estate_id)
     document, created = store.directory.put_staff(
         estate=estate, staff_id=staff_id, values={**values, "grids": sorted(set(values["grids"]))}
@@ -52,7 +54,7 @@ def put_staff(values: dict[str, Any], estate_id: str, staff_id: str) -> tuple[di
 @directory.response(200, StaffPage)
 def list_staff(args: dict[str, Any], estate_id: str) -> dict[str, Any]:
     """List an estate's staff."""
-    store = dispatch_store()
+    store = current_store(DispatchStore)
     visible_estate(store, estate_id)
     items, next_cursor = store.directory.list_staff(
         estate_id=estate_id, limit=args["limit"], cursor=args["cursor"], department=args["department"], role=args["role"]
@@ -72,7 +74,7 @@ def put_grid(values: dict[str, Any], estate_id: str, grid_id: str) -> tuple[dict
     422 on ``owner_id`` for someone who is not staff of the estate, on ``buildings`` for a building
     another grid holds.
     """
-    store = dispatch_store()
+    store = current_store(DispatchStore)
     estate = visible_estate(store, estate_id)
     buildings = sorted(set(values["buildings"]))
     errors: dict[str, list[str]] = {}
@@ -97,7 +99,7 @@ def put_grid(values: dict[str, Any], estate_id: str, grid_id: str) -> tuple[dict
 @directory.response(200, GridPage)
 def list_grids(args: dict[str, Any], estate_id: str) -> dict[str, Any]:
     """List an estate's grids."""
-    store = dispatch_store()
+    store = current_store(DispatchStore)
     visible_estate(store, estate_id)
     items, next_cursor = store.directory.list_grids(estate_id=estate_id, limit=args["limit"], cursor=args["cursor"])
     return {"items": [_grid_view(item) for item in items], "next_cursor": next_cursor}

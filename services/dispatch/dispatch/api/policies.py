@@ -12,14 +12,15 @@ from typing import Any
 
 from flask_smorest import Blueprint
 
-from dispatch.api.common import dispatch_store, visible_estate
+from dispatch.api.common import visible_estate
 from dispatch.domain.roles import POLICY_WRITERS, READERS
 from dispatch.domain.sla import format_duration, serialize_policy
 from dispatch.schemas import CalendarIn, CalendarOut, PolicyIn, PolicyOut
 from dispatch.store import DispatchStore
+from propcare_shared.context import current_store
 from propcare_shared.http.auth import authenticated, current_principal, require_scope
 from propcare_shared.http.errors import Problem
-from propcare_shared.scope import InvalidScope, Scope, parse_scope, scope_chain
+from propcare_shared.scope import Scope, parse_scope, scope_chain
 from propcare_shared.tenancy import Tenancy
 
 policies = Blueprint(
@@ -52,10 +53,7 @@ def _scope_in_force(store: DispatchStore, text: str, *, writing: bool = False) -
     it answers what would apply there. ``group:G2`` of another group: 404. Then 403 outside the
     caller's regions or estates.
     """
-    try:
-        scope = parse_scope(text)
-    except InvalidScope as exc:
-        raise Problem(422, "Invalid request", detail="Some fields are missing or invalid.", errors={"scope": [str(exc)]}) from None
+    scope = parse_scope(text)  # an unreadable scope is the kernel's 422 on ``scope`` (InvalidScope)
     principal = current_principal()
     if scope.level == "estate":
         tenancy = Tenancy.of(visible_estate(store, scope.id))
@@ -103,7 +101,7 @@ def _calendar_view(store: DispatchStore, target: ScopeInForce) -> dict[str, Any]
 @policies.alt_response(201, schema=PolicyOut, description="Created")
 def put_policy(values: dict[str, Any], scope: str) -> tuple[dict[str, Any], int]:
     """Replace the cells a scope overrides (the others inherit) and answer its effective policy; 404, 403 or 422 store nothing."""
-    store = dispatch_store()
+    store = current_store(DispatchStore)
     target = _scope_in_force(store, scope, writing=True)
     tiers = {
         tier: {name: {"duration": format_duration(cell), "clock": cell.clock} for name, cell in cells.items()}
@@ -118,7 +116,7 @@ def put_policy(values: dict[str, Any], scope: str) -> tuple[dict[str, Any], int]
 @policies.response(200, PolicyOut)
 def get_policy(scope: str) -> dict[str, Any]:
     """Return the effective policy of a scope (group, then region, then estate, over the defaults) and its own cells."""
-    store = dispatch_store()
+    store = current_store(DispatchStore)
     return _policy_view(store, _scope_in_force(store, scope))
 
 
@@ -129,7 +127,7 @@ def get_policy(scope: str) -> dict[str, Any]:
 @calendars.alt_response(201, schema=CalendarOut, description="Created")
 def put_calendar(values: dict[str, Any], scope: str) -> tuple[dict[str, Any], int]:
     """Replace a scope's closures and extra working days; 422 for a value that is not a date, nothing stored then."""
-    store = dispatch_store()
+    store = current_store(DispatchStore)
     target = _scope_in_force(store, scope, writing=True)
     created = store.policies.put_calendar(
         scope_key=target.key,
@@ -146,5 +144,5 @@ def put_calendar(values: dict[str, Any], scope: str) -> tuple[dict[str, Any], in
 @calendars.response(200, CalendarOut)
 def get_calendar(scope: str) -> dict[str, Any]:
     """Return a scope's own closures and extra working days, and those in force there."""
-    store = dispatch_store()
+    store = current_store(DispatchStore)
     return _calendar_view(store, _scope_in_force(store, scope))

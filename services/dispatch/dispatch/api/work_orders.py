@@ -15,7 +15,6 @@ from flask import Response, jsonify
 from flask_smorest import Blueprint
 
 from dispatch import work_orders
-from dispatch.api.common import dispatch_store, service_context
 from dispatch.domain.decide import ActionRefused, InvalidAction
 from dispatch.domain.roles import READERS, ownership_refusal, roles_acting_for_others, roles_for
 from dispatch.domain.timers import view_state
@@ -23,8 +22,9 @@ from dispatch.domain.workflow import IllegalTransition
 from dispatch.metrics import record_targets
 from dispatch.schemas import ActionIn, WorkOrderListArgs, WorkOrderOut, WorkOrderPage
 from dispatch.store import DispatchStore, overdue_query
+from propcare_shared.context import current_context, current_store
 from propcare_shared.http.auth import Principal, authenticated, current_principal, require_role, require_visible, scoped_query
-from propcare_shared.http.errors import Problem
+from propcare_shared.http.errors import Problem, ProblemMap
 from propcare_shared.http.idempotency import replayable
 
 orders = Blueprint(
@@ -80,8 +80,8 @@ def list_work_orders(args: dict[str, Any]) -> dict[str, Any]:
     An ``estate_id`` outside the caller's scope is refused (404 unknown or another group's, 403 within
     their group), never answered with an empty page.
     """
-    store = dispatch_store()
-    now = service_context().clock()
+    store = current_store(DispatchStore)
+    now = current_context().clock()
     estate_id = args["estate_id"]
     clauses: list[dict[str, Any]] = [scoped_query(estate_id=estate_id, estate=store.directory.estate(estate_id) if estate_id else None)]
     for key in ("status", "tier", "assignee_id"):
@@ -100,9 +100,9 @@ def list_work_orders(args: dict[str, Any]) -> dict[str, Any]:
 @orders.response(200, WorkOrderOut)
 def get_work_order(complaint_id: str) -> dict[str, Any]:
     """Return a work order with its deadlines and its last 200 timeline entries."""
-    store = dispatch_store()
+    store = current_store(DispatchStore)
     order = _visible_order(store, complaint_id)
-    return work_order_view(order, now=service_context().clock(), timeline=store.work_orders.timeline(complaint_id))
+    return work_order_view(order, now=current_context().clock(), timeline=store.work_orders.timeline(complaint_id))
 
 
 @orders.route("/<complaint_id>/actions", methods=["POST"])
@@ -117,7 +117,7 @@ def post_action(values: dict[str, Any], complaint_id: str) -> Response:
     dict for the schema) so ``replayable`` can store and replay it.
     """
     principal = current_principal()
-    store = dispatch_store()
+    store = current_store(DispatchStore)
     order = _visible_order(store, complaint_id)
     action = values["action"]
     require_role(roles_for(action), doing=f"the action {action!r}")
@@ -143,36 +143,55 @@ def _forbidden(detail: str, *, required_roles: tuple[str, ...]) -> Problem:
 
 
 def _act(store: DispatchStore, principal: Principal, *, complaint_id: str, action: str, values: dict[str, Any]) -> Response:
-    context = service_context()
+    context = current_context()
     at = context.clock()
-    try:
-        change = context.uow.run(
-            lambda tx: work_orders.act(
-                tx,
-                store=store,
-                complaint_id=complaint_id,
-                action=action,
-                values=values,
-                actor_id=principal.sub,
-                actor_role=principal.role,
-                at=at,
-            )
+    change = context.uow.run(
+        lambda tx: work_orders.act(
+            tx,
+            store=store,
+            complaint_id=complaint_id,
+            action=action,
+            values=values,
+            actor_id=principal.sub,
+            actor_role=principal.role,
+            at=at,
         )
-    except IllegalTransition as exc:
-        raise Problem(
-            409,
-            "Conflict",
-            detail=f"{exc.action} is not allowed while the work order is {exc.status}.",
-            allowed_actions=exc.allowed_actions,
-            status_now=exc.status,
-        ) from None
-    except ActionRefused as exc:
-        raise _forbidden(exc.reason, required_roles=exc.required_roles) from None
-    except InvalidAction as exc:
-        raise Problem(422, "Invalid request", detail="Some fields are missing or invalid.", errors=exc.errors) from None
-    except work_orders.ConcurrentChange:
-        raise Problem(409, "Conflict", detail="The work order changed meanwhile; read it again and retry.") from None
-    except work_orders.WorkOrderNotFound:
-        raise Problem(404, "Not Found", detail=f"No work order {complaint_id!r} within your scope.") from None
+    )
     record_targets(order=change.order, results=change.targets)
     return jsonify(WorkOrderOut().dump(work_order_view(change.order, now=at, timeline=store.work_orders.timeline(complaint_id))))
+
+
+def _illegal(exc: IllegalTransition) -> Problem:
+    return Problem(
+        409,
+        "Conflict",
+        detail=f"{exc.action} is not allowed while the work order is {exc.status}.",
+        allowed_actions=exc.allowed_actions,
+        status_now=exc.status,
+    )
+
+
+def _refused(exc: ActionRefused) -> Problem:
+    return _forbidden(exc.reason, required_roles=exc.required_roles)
+
+
+def _invalid(exc: InvalidAction) -> Problem:
+    return Problem(422, "Invalid request", detail="Some fields are missing or invalid.", errors=exc.errors)
+
+
+def _changed_meanwhile(_exc: work_orders.ConcurrentChange) -> Problem:
+    return Problem(409, "Conflict", detail="The work order changed meanwhile; read it again and retry.")
+
+
+def _not_found(exc: work_orders.WorkOrderNotFound) -> Problem:
+    return Problem(404, "Not Found", detail=f"No work order {exc.args[0]!r} within your scope.")
+
+
+PROBLEMS: ProblemMap = {
+    IllegalTransition: _illegal,
+    ActionRefused: _refused,
+    InvalidAction: _invalid,
+    work_orders.ConcurrentChange: _changed_meanwhile,
+    work_orders.WorkOrderNotFound: _not_found,
+}
+"""How the refusals of an action are answered: 409 for the status or a change meanwhile, 403 for the role, 422 for the values."""
