@@ -12,9 +12,10 @@ from dispatch.domain.decide import Facts
 from dispatch.domain.opening import Opening, open_work_order
 from dispatch.domain.sla import DEFAULT_POLICY
 from propcare_shared.calendar import WorkingCalendar
+from propcare_shared.tenancy import Tenancy
 from tests.dispatch.factories import CORRIDOR_LIGHT, MONDAY_MORNING
 
-NS01 = {"group_id": "G1", "region_id": "R1", "estate_id": "NS01"}
+NS01 = Tenancy(group_id="G1", region_id="R1", estate_id="NS01")
 ENGINEERS = (StaffMember("eng-1", "engineering", "handler"), StaffMember("eng-2", "engineering", "handler"))
 
 

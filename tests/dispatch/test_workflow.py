@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from dispatch.domain import timers
-from dispatch.domain.workflow import ACTIONS, OPEN_STATUSES, STATUSES, IllegalTransition, allowed_actions, apply, missing_or_invalid
+from dispatch.domain.workflow import ACTIONS, OPEN_STATUSES, IllegalTransition, allowed_actions, apply, missing_or_invalid
+from propcare_shared.vocabulary import STATUSES
 
 EXPECTED_ALLOWED = {
     "received": ["cancel"],

@@ -30,13 +30,14 @@ from typing import Any
 
 from dispatch.domain import timers
 from dispatch.domain.escalation import ASSIGNEE, ESCALATION_ROLES
-from dispatch.domain.work_order import TimelineEntry, WorkOrder, event_data, tenancy, timeline_entry
+from dispatch.domain.work_order import TimelineEntry, WorkOrder, event_data, timeline_entry
 from dispatch.domain.workflow import MAX_ESCALATION_LEVEL
 from dispatch.metrics import record_targets
 from dispatch.store import DispatchStore
 from dispatch.work_orders import ConcurrentChange
 from propcare_shared.context import ServiceContext
 from propcare_shared.events.outbox import Transaction
+from propcare_shared.tenancy import Tenancy
 from propcare_shared.worker import PeriodicLoop
 
 log = logging.getLogger(__name__)
@@ -113,7 +114,7 @@ def escalate(tx: Transaction, *, store: DispatchStore, complaint_id: str, now: d
         event_type = ALERT_EVENTS.get(alert.step.kind)
         if event_type is None:
             continue
-        tx.emit(event_type, data=_alert_data(updated, alert, at=now), correlation_id=complaint_id, **tenancy(updated))
+        tx.emit(event_type, data=_alert_data(updated, alert, at=now), correlation_id=complaint_id, tenancy=Tenancy.of(updated))
         entries.append(_timeline(updated, alert, at=now, action=event_type.replace(".", "_")))
     if escalated:
         top = next(alert for alert in alerts if alert.step.level == level)
@@ -123,7 +124,7 @@ def escalate(tx: Transaction, *, store: DispatchStore, complaint_id: str, now: d
             data=event_data(updated, action="escalate", at=now, note=note),
             correlation_id=complaint_id,
             seq=order["seq"] + 1,
-            **tenancy(updated),
+            tenancy=Tenancy.of(updated),
         )
         entries.append(_timeline(updated, top, at=now, action="escalate", note=note))
     store.work_orders.append_timeline(entries, session=session)

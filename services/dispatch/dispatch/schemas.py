@@ -9,14 +9,14 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
-from dispatch.domain.assignment import DEPARTMENTS, STAFF_ROLES
+from dispatch.domain.assignment import STAFF_ROLES
 from dispatch.domain.classify import CATEGORIES, TIERS
 from dispatch.domain.sla import CLOCKS, MAX_DURATION, TARGETS, Target, parse_duration
-from dispatch.domain.workflow import ACTIONS, STATUSES, missing_or_invalid
+from dispatch.domain.workflow import ACTIONS, missing_or_invalid
 from propcare_shared.fields import UtcDateTime
 from propcare_shared.http.pagination import PageArgs
+from propcare_shared.vocabulary import CHANNELS, DEPARTMENTS, STATUSES
 
-CHANNELS = ("app", "wechat", "web", "phone", "front_desk", "grid_visit", "owners_committee", "email", "gov_hotline", "open311")
 DEADLINE_STATES = ("pending", "met", "breached", "paused")
 ID = validate.Length(min=1, max=64)
 

@@ -26,11 +26,12 @@ from dispatch.domain import timers
 from dispatch.domain.classify import classify
 from dispatch.domain.decide import POLICY, ROUTING, STAFF, Actor, Emission, Facts, decide, facts_needed
 from dispatch.domain.opening import HISTORY_WINDOW, open_work_order
-from dispatch.domain.work_order import WorkOrder, tenancy
+from dispatch.domain.work_order import WorkOrder
 from dispatch.domain.workflow import Transition
 from dispatch.store import DispatchStore
 from propcare_shared.events.envelope import Event
 from propcare_shared.events.outbox import Transaction
+from propcare_shared.tenancy import Tenancy
 
 
 class WorkOrderNotFound(Exception):
@@ -66,7 +67,7 @@ def household_filter(data: Mapping[str, Any]) -> dict[str, Any] | None:
 
 def estate_of(store: DispatchStore, order: Mapping[str, Any], *, session: Any = None) -> dict[str, Any]:
     """Return the estate copy of an order's estate, or what the order itself knows of it."""
-    return store.directory.estate(order["estate_id"], session=session) or {"estate_id": order["estate_id"], **tenancy(order)}
+    return store.directory.estate(order["estate_id"], session=session) or Tenancy.of(order).fields()
 
 
 def load_facts(
@@ -113,14 +114,14 @@ def create_from_complaint(tx: Transaction, *, store: DispatchStore, event: Event
         return None
     if not event.estate_id:
         raise UnplacedComplaint(complaint_id)
-    placed = {"group_id": event.group_id, "region_id": event.region_id, "estate_id": event.estate_id}
+    placed = event.tenancy
     text = "\n".join(part for part in (data.get("description"), data.get("demand")) if part)
     classification = classify(text, channel=data.get("channel"), category_hint=data.get("category_hint"))
     household_repeats, building_repeats = _repeats(
         store, data, estate_id=event.estate_id, subcategory=classification.subcategory, session=session
     )
-    estate = estate_of(store, placed, session=session)
-    facts = load_facts(store, placed, needs=frozenset({ROUTING, POLICY}), estate=estate, session=session)
+    estate = estate_of(store, placed.fields(), session=session)
+    facts = load_facts(store, placed.fields(), needs=frozenset({ROUTING, POLICY}), estate=estate, session=session)
     opening = open_work_order(
         complaint=data,
         tenancy=placed,
@@ -153,9 +154,9 @@ def _repeats(store: DispatchStore, data: Mapping[str, Any], *, estate_id: str, s
     return household_repeats, building_repeats
 
 
-def _emit(tx: Transaction, events: Iterable[Emission], *, complaint_id: str, tenancy: Mapping[str, Any]) -> None:
+def _emit(tx: Transaction, events: Iterable[Emission], *, complaint_id: str, tenancy: Tenancy) -> None:
     for emission in events:
-        tx.emit(emission.event_type, data=emission.data, correlation_id=complaint_id, seq=emission.seq, **tenancy)
+        tx.emit(emission.event_type, data=emission.data, correlation_id=complaint_id, seq=emission.seq, tenancy=tenancy)
 
 
 def act(
@@ -198,7 +199,7 @@ def act(
     if updated is None:
         raise ConcurrentChange(complaint_id)
     store.work_orders.append_timeline([decision.timeline], session=session)
-    _emit(tx, decision.events, complaint_id=complaint_id, tenancy=tenancy(updated))
+    _emit(tx, decision.events, complaint_id=complaint_id, tenancy=Tenancy.of(updated))
     return Change(
         order=updated,
         transition=decision.transition,

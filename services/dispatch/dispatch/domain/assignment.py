@@ -14,10 +14,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from dispatch.domain import taxonomy
 from dispatch.domain.classify import department_for
 
-DEPARTMENTS = taxonomy.DEPARTMENTS
 STAFF_ROLES = ("handler", "supervisor", "manager", "agent", "grid_owner", "regional_ops")
 GRID_OWNER_CATEGORIES = frozenset({"community", "service"})
 

@@ -26,6 +26,7 @@ from dispatch.domain.classify import Classification, tier_with_history
 from dispatch.domain.decide import Emission, Facts
 from dispatch.domain.sla import DEFAULT_TIMEZONE, compute_deadlines
 from dispatch.domain.work_order import TimelineEntry, WorkOrder, event_data, timeline_entry
+from propcare_shared.tenancy import Tenancy
 
 HISTORY_WINDOW = timedelta(days=30)
 """How far back a household's or a building's earlier complaints count towards the tier."""
@@ -43,7 +44,7 @@ class Opening:
 def open_work_order(
     *,
     complaint: Mapping[str, Any],
-    tenancy: Mapping[str, str | None],
+    tenancy: Tenancy,
     classification: Classification,
     household_repeats: int,
     building_repeats: int,
@@ -74,9 +75,9 @@ def open_work_order(
     order: WorkOrder = {
         "_id": complaint_id,
         "ticket_no": complaint["ticket_no"],
-        "group_id": tenancy.get("group_id"),
-        "region_id": tenancy.get("region_id"),
-        "estate_id": str(tenancy["estate_id"]),
+        "group_id": tenancy.group_id,
+        "region_id": tenancy.region_id,
+        "estate_id": str(tenancy.estate_id),
         "building": complaint.get("building"),
         "unit": complaint.get("unit"),
         "room": complaint.get("room"),

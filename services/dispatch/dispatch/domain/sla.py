@@ -32,14 +32,12 @@ import isodate
 
 from propcare_shared.calendar import WorkingCalendar
 from propcare_shared.clock import isoformat_z
+from propcare_shared.vocabulary import DEFAULT_TIMEZONE, TARGETS, TIERS
 
-TARGETS = ("response", "onsite", "plan", "resolve", "follow_up")
-TIERS = ("emergency", "important", "complex", "general")
 CLOCKS = ("calendar", "working_days")
 DEADLINE_TARGETS = tuple(target for target in TARGETS if target != "follow_up")
 """The targets that start at receipt; ``follow_up`` starts when the complaint is resolved."""
 
-DEFAULT_TIMEZONE = "Asia/Shanghai"
 END_OF_WORKING_DAY = time(23, 59, 59)
 
 Clock = Literal["calendar", "working_days"]

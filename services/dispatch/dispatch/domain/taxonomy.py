@@ -1,7 +1,8 @@
 """The complaint taxonomy of SPEC §4 and the vocabulary the classifier reads it with.
 
 The taxonomy is code: the category → subcategory table and the default department of each
-subcategory. The vocabulary is data, in ``data/*.json`` (package data), read once at import:
+subcategory (tiers and departments are the shared vocabulary's, ``propcare_shared.vocabulary``).
+The vocabulary the classifier reads is data, in ``data/*.json`` (package data), read once at import:
 
 - ``topics.json``: terms per subcategory, with a weight each (``{"zh": {subcategory: [{"weight",
   "terms"}]}, "en": ...}``); a key that is a category (``fees``, ``facility``) holds evidence for the
@@ -57,8 +58,6 @@ CATEGORIES: dict[str, tuple[str, ...]] = {
     "community": ("parking", "noise", "pets", "renovation", "neighbour", "encroachment"),
     "other": ("suggestion", "inquiry", "praise"),
 }
-TIERS: tuple[str, ...] = ("emergency", "important", "complex", "general")
-DEPARTMENTS: tuple[str, ...] = ("engineering", "security", "environment", "finance", "customer_service", "management")
 
 CATEGORY_DEPARTMENT: dict[str, str] = {
     "facility": "engineering",

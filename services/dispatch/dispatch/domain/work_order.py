@@ -110,11 +110,6 @@ def changed(order: WorkOrder, changes: WorkOrderChanges) -> WorkOrder:
     return {**order, **changes}
 
 
-def tenancy(order: Mapping[str, Any]) -> dict[str, Any]:
-    """Return the envelope's tenancy ids of an order."""
-    return {"group_id": order.get("group_id"), "region_id": order.get("region_id"), "estate_id": order.get("estate_id")}
-
-
 def timeline_entry(
     *,
     complaint_id: str,

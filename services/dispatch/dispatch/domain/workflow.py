@@ -18,9 +18,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from dispatch.domain.classify import CATEGORIES, TIERS, is_valid_subcategory
+from propcare_shared.vocabulary import OPEN_STATUSES
 
-STATUSES = ("received", "classified", "assigned", "responded", "in_progress", "on_hold", "resolved", "closed", "cancelled")
-OPEN_STATUSES = ("classified", "assigned", "responded", "in_progress", "on_hold")
 ACTIVE_STATUSES = ("assigned", "responded", "in_progress")
 FINAL_STATUSES = ("closed", "cancelled")
 ACTIONS = (

@@ -8,9 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from dispatch.domain import taxonomy
+from propcare_shared.vocabulary import TIERS
 
 CATEGORIES: dict[str, tuple[str, ...]] = taxonomy.CATEGORIES
-TIERS: tuple[str, ...] = taxonomy.TIERS
 TIER_RANK = {tier: rank for rank, tier in enumerate(TIERS)}
 
 
