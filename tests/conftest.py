@@ -79,7 +79,6 @@ def make_settings(mongodb_url: str, rabbitmq_url: str) -> Iterator:
             event_exchange=exchange,
             queue_prefix=prefix,
             jwt_secret="test-secret-for-propcare-tests-0123456789",
-            hotline_secret="test-hotline-secret",
             retry_delays=(0.2, 0.4, 0.8),
             max_attempts=3,
             outbox_poll_interval=0.2,
@@ -96,11 +95,11 @@ def make_settings(mongodb_url: str, rabbitmq_url: str) -> Iterator:
 
 @pytest.fixture
 def open_context() -> Iterator[Callable[..., ServiceContext]]:
-    """Open service contexts with their indexes; drop their databases and close them afterwards."""
+    """Open service contexts with their indexes and, when given, the service's own config; drop their databases afterwards."""
     opened: list[ServiceContext] = []
 
-    def open_(settings: Settings, *, indexes: Iterable[IndexSpec] = (), clock: Clock = utcnow) -> ServiceContext:
-        context = ServiceContext.open(settings, clock=clock)
+    def open_(settings: Settings, *, indexes: Iterable[IndexSpec] = (), clock: Clock = utcnow, config: Any = None) -> ServiceContext:
+        context = ServiceContext.open(settings, clock=clock, config=config)
         context.ensure_indexes(indexes)
         opened.append(context)
         return context

@@ -35,6 +35,7 @@ from propcare_shared.http.app import ServiceContext
 from propcare_shared.logs import configure_logging
 from propcare_shared.metrics import render_metrics
 from propcare_shared.mongo import connect
+from propcare_shared.service import definition_of
 from propcare_shared.settings import Settings
 from propcare_shared.worker import Worker
 
@@ -81,14 +82,16 @@ class LocalStack:
         return f"http://{host}:{self.port}"
 
     def settings_for(self, name: str, mongodb_url: str | None) -> Settings:
-        """Return a service's settings from the environment, pointed at this process's MongoDB and gateway."""
+        """Return a service's settings from the environment, pointed at this process's MongoDB."""
         settings = Settings.from_env(name, self.environ)
         changes: dict[str, Any] = {"port": self.port}
         if mongodb_url is not None and not self.environ.get(f"{name.upper()}_MONGODB_URL"):
             changes["mongodb_url"] = mongodb_url
-        if not self.environ.get("PUBLIC_BASE_URL"):
-            changes["public_base_url"] = self.base_url
         return settings.with_overrides(**changes)
+
+    def service_environ(self) -> dict[str, str]:
+        """Return the environment the services' own configs read: this one, with links to this gateway by default."""
+        return {"PUBLIC_BASE_URL": self.base_url, **{key: value for key, value in self.environ.items() if value}}
 
     def start(self) -> None:
         """Start mongod, the services and their workers, then the gateway and the demo loader."""
@@ -105,6 +108,7 @@ class LocalStack:
         for name in self.services:
             settings = self.settings_for(name, mongodb_url)
             context = ServiceContext.open(settings, client=client if settings.mongodb_url == shared_url else None)
+            definition_of(name).configure(context, self.service_environ())
             app = importlib.import_module(f"{name}.app").create_app(context)
             worker = importlib.import_module(f"{name}.worker").build_worker(context)
             self.running.append(RunningService(name=name, context=context, app=app, worker=worker))

@@ -16,11 +16,12 @@ from marshmallow import Schema, fields
 
 from propcare_shared.events.catalogue import CATALOGUE
 from propcare_shared.fields import UtcDateTime
+from propcare_shared.service import definition_of
 
 T = TypeVar("T")
 DOC = Path(__file__).resolve().parents[2] / "docs" / "EVENTS.md"
 
-# Who emits each family and who consumes it, from docs/PRODUCT.md §2 (the services' subscriptions follow it).
+# Who emits each family, from docs/PRODUCT.md §2; who consumes each type is read from the services' declared handlers.
 PRODUCERS = {
     "complaint.received": "intake",
     "complaint.updated_by_resident": "intake",
@@ -32,18 +33,17 @@ PRODUCERS = {
     "directory.": "intake",
     "hotspot.": "analytics",
 }
-CONSUMERS = {
-    "complaint.received": ("dispatch", "notification", "analytics"),
-    "complaint.updated_by_resident": ("notification", "analytics"),
-    "complaint.": ("intake", "notification", "survey (resolved, closed)", "analytics"),
-    "sla.": ("notification", "analytics"),
-    "survey.invited": ("notification", "analytics"),
-    "survey.": ("dispatch", "analytics"),
-    "campaign.": ("notification", "analytics"),
-    "notification.": ("analytics",),
-    "directory.": ("dispatch", "survey", "analytics"),
-    "hotspot.": ("analytics (its own read model)",),
-}
+SERVICES = ("intake", "dispatch", "notification", "survey", "analytics")
+
+
+def consumers_of(event_type: str) -> list[str]:
+    """Return the queues (``service.purpose``) that take an event type, from each service's declared handlers."""
+    return [
+        handles.consumer(service)
+        for service in SERVICES
+        for handles in definition_of(service).handlers
+        if event_type in handles.event_types
+    ]
 
 
 def _by_prefix(table: Mapping[str, T], event_type: str) -> T:
@@ -106,13 +106,14 @@ def render() -> str:
         "producer may add optional fields without a new version. Each consuming service has its own durable",
         "queues `<service>.<purpose>` with `.retry.<n>` and `.parked` beside them (docs/RELIABILITY.md).",
         "",
-        "Producers and consumers are those of docs/PRODUCT.md §2; analytics consumes every event.",
+        "Producers are those of docs/PRODUCT.md §2. Consumers are the queues each service declares",
+        "(`HANDLERS` in its `handlers.py`), read from the code when this file is generated.",
         "",
         "| type | schema | producer | consumers |",
         "|---|---|---|---|",
     ]
     for event_type, schema in sorted(CATALOGUE.items()):
-        consumers = ", ".join(_by_prefix(CONSUMERS, event_type))
+        consumers = ", ".join(f"`{queue}`" for queue in consumers_of(event_type)) or "none yet"
         lines.append(
             f"| `{event_type}` | [{schema.__name__}](#{schema.__name__.lower()}) | {_by_prefix(PRODUCERS, event_type)} | {consumers} |"
         )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from pymongo import ASCENDING, MongoClient
 from pymongo.database import Database
@@ -34,15 +34,19 @@ class ServiceContext:
     database: Database
     uow: UnitOfWork
     clock: Clock = utcnow
+    config: Any = None
+    """The service's own settings (its ``config.py``), beside the kernel's ``settings`` every process shares."""
     checks: dict[str, Callable[[], bool]] = field(default_factory=dict)
 
     @classmethod
-    def open(cls, settings: Settings, *, clock: Clock = utcnow, client: MongoClient | None = None) -> ServiceContext:
+    def open(
+        cls, settings: Settings, *, clock: Clock = utcnow, client: MongoClient | None = None, config: Any = None
+    ) -> ServiceContext:
         """Connect (lazily) to the service's own database."""
         client = client or connect(settings.mongodb_url, app_name=f"propcare-{settings.service}")
         database = client[settings.mongodb_database]
         uow = UnitOfWork(client=client, database=database, producer=settings.service, clock=clock)
-        context = cls(settings=settings, client=client, database=database, uow=uow, clock=clock)
+        context = cls(settings=settings, client=client, database=database, uow=uow, clock=clock, config=config)
         context.checks["mongodb"] = lambda: ping(client)
         return context
 

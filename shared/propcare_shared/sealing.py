@@ -18,6 +18,9 @@ from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
+# A key for laptops and tests only; every deployment sets PERSONAL_DATA_KEYS (docs/SECURITY.md).
+DEVELOPMENT_PERSONAL_DATA_KEY = "cHJvcGNhcmUtZGV2ZWxvcG1lbnQtb25seS1rZXktMDA="
+
 
 class UnreadableSeal(ValueError):
     """Raised for sealed text no configured key opens (a rotated-out key, or tampering)."""

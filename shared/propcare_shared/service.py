@@ -14,9 +14,10 @@ process (``python -m <service>.worker``) start it the same way for every service
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Sequence
+import os
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from propcare_shared.context import ServiceContext
 from propcare_shared.handling import Handles, subscriptions
@@ -47,12 +48,20 @@ class ServiceDefinition:
     """``(collection, index name)`` of earlier versions that ``indexes`` replaced: dropped at start."""
     handlers: Sequence[Handles] = ()
     loops: Callable[[ServiceContext], list[PeriodicLoop]] = no_loops
+    config: Callable[[Mapping[str, str]], Any] | None = None
+    """Reads the service's own settings (its ``config.py``) from an environment; kept on the context."""
+
+    def configure(self, context: ServiceContext, environ: Mapping[str, str] | None = None) -> ServiceContext:
+        """Give a context the service's own settings, read from ``environ`` (the process's), unless it has them."""
+        if context.config is None and self.config is not None:
+            context.config = self.config(os.environ if environ is None else environ)
+        return context
 
     def open_context(self) -> ServiceContext:
         """Open the service's context from the environment and ensure its indexes."""
         context = ServiceContext.open(Settings.from_env(self.name))
         context.ensure_indexes(self.indexes, retired=self.retired_indexes)
-        return context
+        return self.configure(context)
 
     def create_app(self, context: ServiceContext | None = None) -> Flask:
         """Build the web app on a context (by default one opened from the environment)."""
@@ -61,6 +70,7 @@ class ServiceDefinition:
         if context is None:
             context = ServiceContext.open(Settings.from_env(self.name))
         context.ensure_indexes(self.indexes, retired=self.retired_indexes)
+        self.configure(context)
         routes = importlib.import_module(self.routes)
         app, _ = create_service_app(context, title=self.title, blueprints=routes.BLUEPRINTS, problems=getattr(routes, "PROBLEMS", None))
         return app
@@ -71,9 +81,17 @@ class ServiceDefinition:
             context = self.open_context()
         else:
             context.ensure_indexes(self.indexes, retired=self.retired_indexes)  # idempotent writes rely on unique indexes
+            self.configure(context)
         return Worker(context=context, subscriptions=subscriptions(context, self.handlers), loops=self.loops(context))
 
     def run_worker(self) -> None:
         """Run the consumer process until SIGTERM or SIGINT: the ``main`` of ``<service>.worker``."""
         configure_logging(self.name, Settings.from_env(self.name).log_level)
         self.build_worker().run_forever()
+
+
+def definition_of(service: str) -> ServiceDefinition:
+    """Return the definition a service declares in ``<service>.service`` (tools and tests read queues from it)."""
+    module = importlib.import_module(f"{service}.service")
+    [definition] = [value for value in vars(module).values() if isinstance(value, ServiceDefinition)]
+    return definition

@@ -1,7 +1,9 @@
 """Settings read from the environment, with types and defaults.
 
-This module is the only place in Propcare that reads ``os.environ``; each service builds its
-``Settings`` once at start and passes it down. The table of variables is in docs/SETTINGS.md.
+``Settings`` holds what every Propcare process needs (its database, the broker, tokens, retries,
+logging, metrics, the rate-limit window); each service reads what only it needs in its own
+``config.py`` with the helpers here (``env_str``, ``env_int``, ...). The table of variables is in
+docs/SETTINGS.md.
 """
 
 from __future__ import annotations
@@ -14,8 +16,6 @@ from typing import Any
 DEFAULT_MONGODB_URL = "mongodb://127.0.0.1:27017/?replicaSet=rs0"
 DEFAULT_RABBITMQ_URL = "amqp://guest:guest@127.0.0.1:5672//"
 MEMORY_BROKER_URL = "memory://"
-# A Fernet key for laptops and tests only; every deployment sets PERSONAL_DATA_KEYS (docs/SECURITY.md).
-DEVELOPMENT_PERSONAL_DATA_KEY = "cHJvcGNhcmUtZGV2ZWxvcG1lbnQtb25seS1rZXktMDA="
 
 
 def env_str(environ: Mapping[str, str], name: str, default: str) -> str:
@@ -78,12 +78,7 @@ class Settings:
     jwt_issuer: str = ""
     jwt_audience: str = ""
     jwt_max_ttl: float = 24 * 3600.0
-    hotline_secret: str = field(default="dev-hotline-secret", repr=False)
-    personal_data_keys: tuple[str, ...] = field(default=(DEVELOPMENT_PERSONAL_DATA_KEY,), repr=False)
-    hotline_callback_url: str = ""
-    smtp_url: str = ""
     sla_scan_interval: float = 30.0
-    public_base_url: str = "http://127.0.0.1:8080"
     port: int = 8080
     log_level: str = "INFO"
     prefetch_count: int = 20
@@ -93,8 +88,6 @@ class Settings:
     outbox_poll_interval: float = 1.0
     shutdown_grace: float = 20.0
     metrics_port: int = 0
-    resident_limit_per_address: int = 30
-    resident_limit_per_phone: int = 5
     resident_limit_window: float = 600.0
     lookup_limit_per_address: int = 120
 
@@ -127,12 +120,7 @@ class Settings:
             jwt_issuer=env_str(env, "JWT_ISSUER", ""),
             jwt_audience=env_str(env, "JWT_AUDIENCE", ""),
             jwt_max_ttl=env_float(env, "JWT_MAX_TTL", 24 * 3600.0),
-            hotline_secret=env_str(env, "HOTLINE_SECRET", "dev-hotline-secret"),
-            personal_data_keys=env_strs(env, "PERSONAL_DATA_KEYS", (DEVELOPMENT_PERSONAL_DATA_KEY,)),
-            hotline_callback_url=env_str(env, "HOTLINE_CALLBACK_URL", ""),
-            smtp_url=env_str(env, "SMTP_URL", ""),
             sla_scan_interval=env_float(env, "SLA_SCAN_INTERVAL", 30.0),
-            public_base_url=env_str(env, "PUBLIC_BASE_URL", "http://127.0.0.1:8080"),
             port=env_int(env, "PORT", 8080),
             log_level=env_str(env, "LOG_LEVEL", "INFO"),
             prefetch_count=env_int(env, "PREFETCH_COUNT", 20),
@@ -142,8 +130,6 @@ class Settings:
             outbox_poll_interval=env_float(env, "OUTBOX_POLL_INTERVAL", 1.0),
             shutdown_grace=env_float(env, "SHUTDOWN_GRACE", 20.0),
             metrics_port=env_int(env, "METRICS_PORT", 0),
-            resident_limit_per_address=env_int(env, "RESIDENT_LIMIT_PER_ADDRESS", 30),
-            resident_limit_per_phone=env_int(env, "RESIDENT_LIMIT_PER_PHONE", 5),
             resident_limit_window=env_float(env, "RESIDENT_LIMIT_WINDOW", 600.0),
             lookup_limit_per_address=env_int(env, "LOOKUP_LIMIT_PER_ADDRESS", 120),
         )

@@ -21,6 +21,7 @@ from kombu import Connection
 
 from infra.local.mongod import free_port
 from propcare_shared.http.auth import issue_token
+from propcare_shared.service import definition_of
 from propcare_shared.testing import fetch_until, unique_name, wait_for
 from survey.tokens import sign_invitation
 
@@ -30,13 +31,8 @@ ROOT = Path(__file__).resolve().parents[2]
 SERVICES = ("intake", "dispatch", "notification", "survey", "analytics")
 SECRET = "e2e-secret-for-propcare-end-to-end-tests"
 # The consumer queues of each service's worker (its ``handlers.subscriptions``).
-CONSUMER_QUEUES = {
-    "intake": ("complaint-status",),
-    "dispatch": ("complaint-received", "survey-dissatisfied", "survey-completed", "estate-upserted"),
-    "notification": ("messages",),
-    "survey": ("complaint-resolved",),
-    "analytics": ("all-events",),
-}
+# Every queue each service declares: the platform is ready once each has a consumer.
+CONSUMER_QUEUES = {service: tuple(handles.purpose for handles in definition_of(service).handlers) for service in SERVICES}
 
 
 @dataclass

@@ -5,11 +5,15 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
+
 from infra.tools import event_catalogue, route_roles
 from propcare_shared.events.catalogue import CATALOGUE
+from propcare_shared.service import definition_of
 from propcare_shared.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
+SERVICES = ("intake", "dispatch", "notification", "survey", "analytics")
 
 
 class _RecordingEnviron(dict[str, str]):
@@ -46,6 +50,19 @@ def test_settings_doc_lists_every_variable_settings_reads() -> None:
     for name in environ.asked:
         shown = re.sub(r"^INTAKE_", "<SERVICE>_", name)
         assert f"`{shown}`" in documented, f"{shown} is read by Settings.from_env but not in docs/SETTINGS.md"
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_settings_doc_lists_every_variable_a_service_config_reads(service: str) -> None:
+    definition = definition_of(service)
+    if definition.config is None:
+        return
+    environ = _RecordingEnviron()
+    definition.config(environ)
+    readme = ROOT / "services" / service / "README.md"
+    documented = (ROOT / "docs" / "SETTINGS.md").read_text() + (readme.read_text() if readme.exists() else "")
+    for name in environ.asked:
+        assert f"`{name}`" in documented, f"{name} is read by {service}'s config but documented nowhere"
 
 
 def test_settings_doc_lists_the_gunicorn_variables() -> None:

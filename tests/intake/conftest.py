@@ -12,6 +12,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from intake.app import create_app
+from intake.config import IntakeConfig
 from intake.handlers import HANDLERS
 from intake.store import INDEXES, IntakeStore
 from propcare_shared.clock import FrozenClock
@@ -41,12 +42,14 @@ def clock() -> FrozenClock:
 
 @pytest.fixture
 def settings(make_settings: Callable[..., Settings]) -> Settings:
-    return make_settings("intake", purposes=PURPOSES, resident_limit_per_address=1000, resident_limit_per_phone=1000)
+    return make_settings("intake", purposes=PURPOSES)
 
 
 @pytest.fixture
 def context(open_context: Callable[..., ServiceContext], settings: Settings, clock: FrozenClock) -> ServiceContext:
-    return open_context(settings, indexes=INDEXES, clock=clock)
+    return open_context(
+        settings, indexes=INDEXES, clock=clock, config=IntakeConfig(resident_limit_per_address=1000, resident_limit_per_phone=1000)
+    )
 
 
 @pytest.fixture

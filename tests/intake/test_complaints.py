@@ -13,10 +13,11 @@ import pytest
 from flask.testing import FlaskClient
 
 from intake.app import create_app
+from intake.config import IntakeConfig
 from intake.store import INDEXES
 from propcare_shared.clock import FrozenClock
 from propcare_shared.context import ServiceContext
-from propcare_shared.sealing import Sealer
+from propcare_shared.sealing import DEVELOPMENT_PERSONAL_DATA_KEY, Sealer
 from propcare_shared.settings import Settings
 from propcare_shared.testing import bearer, outbox_events
 from tests.intake.conftest import ESTATE, complaint_body
@@ -52,7 +53,7 @@ def test_complaint_received_carries_what_dispatch_and_notification_need(
     data = event["data"]
     assert data["household_id"] == "NS01:3:2:1502" and data["household_type"] == "owner" and data["age_band"] == "65+"
     assert data["reporter_role"] == "owner" and "reporter" not in data
-    assert Sealer(settings.personal_data_keys).open(data["contact"]) == {"name": "王女士", "phone": "+8613800138000", "email": None}
+    assert Sealer([DEVELOPMENT_PERSONAL_DATA_KEY]).open(data["contact"]) == {"name": "王女士", "phone": "+8613800138000", "email": None}
     assert data["timezone"] == "Asia/Shanghai" and data["description"].startswith("3号楼")
 
 
@@ -148,8 +149,12 @@ def test_an_external_reference_files_a_complaint_once(client: FlaskClient, agent
 def test_residents_are_rate_limited_per_phone(
     make_settings: Callable[..., Settings], open_context: Callable[..., ServiceContext], clock: FrozenClock
 ) -> None:
-    settings = make_settings("intake", resident_limit_per_phone=2, resident_limit_per_address=100)
-    client = create_app(open_context(settings, indexes=INDEXES, clock=clock)).test_client()
+    settings = make_settings("intake")
+    client = create_app(
+        open_context(
+            settings, indexes=INDEXES, clock=clock, config=IntakeConfig(resident_limit_per_phone=2, resident_limit_per_address=100)
+        )
+    ).test_client()
     client.put("/api/v1/estates/NS01", json=ESTATE, headers=bearer(settings))
     statuses = [post(client, complaint_body()).status_code for _ in range(3)]
     limited = post(client, complaint_body())
@@ -163,8 +168,12 @@ def test_residents_are_rate_limited_per_phone(
 def test_residents_are_rate_limited_per_address_but_staff_are_not(
     make_settings: Callable[..., Settings], open_context: Callable[..., ServiceContext], clock: FrozenClock
 ) -> None:
-    settings = make_settings("intake", resident_limit_per_phone=100, resident_limit_per_address=2)
-    client = create_app(open_context(settings, indexes=INDEXES, clock=clock)).test_client()
+    settings = make_settings("intake")
+    client = create_app(
+        open_context(
+            settings, indexes=INDEXES, clock=clock, config=IntakeConfig(resident_limit_per_phone=100, resident_limit_per_address=2)
+        )
+    ).test_client()
     client.put("/api/v1/estates/NS01", json=ESTATE, headers=bearer(settings))
     phones = ["13800000001", "13800000002", "13800000003"]
     statuses = [post(client, complaint_body(reporter={"phone": phone})).status_code for phone in phones]
@@ -263,8 +272,10 @@ def test_reporter_phones_are_kept_in_e164_and_a_non_phone_is_refused_on_reporter
 def test_one_phone_written_three_ways_counts_once_for_the_resident_limit(
     make_settings: Callable[..., Settings], open_context: Callable[..., ServiceContext], clock: FrozenClock
 ) -> None:
-    settings = make_settings("intake", resident_limit_per_phone=2, resident_limit_per_address=100)
-    context = open_context(settings, indexes=INDEXES, clock=clock)
+    settings = make_settings("intake")
+    context = open_context(
+        settings, indexes=INDEXES, clock=clock, config=IntakeConfig(resident_limit_per_phone=2, resident_limit_per_address=100)
+    )
     client = create_app(context).test_client()
     client.put("/api/v1/estates/NS01", json=ESTATE, headers=bearer(settings))
     phones = ("+8613800138000", "86-13800138000", "13800138000")
@@ -276,8 +287,10 @@ def test_one_phone_written_three_ways_counts_once_for_the_resident_limit(
 def test_tracking_lookups_are_rate_limited_per_client_address(
     make_settings: Callable[..., Settings], open_context: Callable[..., ServiceContext], clock: FrozenClock
 ) -> None:
-    settings = make_settings("intake", lookup_limit_per_address=3, resident_limit_per_address=100)
-    client = create_app(open_context(settings, indexes=INDEXES, clock=clock)).test_client()
+    settings = make_settings("intake", lookup_limit_per_address=3)
+    client = create_app(
+        open_context(settings, indexes=INDEXES, clock=clock, config=IntakeConfig(resident_limit_per_address=100))
+    ).test_client()
     client.put("/api/v1/estates/NS01", json=ESTATE, headers=bearer(settings))
     created = post(client, complaint_body()).get_json()
     statuses = [client.get(f"/api/v1/track/{token}").status_code for token in (created["tracking_token"], "guess-1", "guess-2")]

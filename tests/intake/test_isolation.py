@@ -13,6 +13,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from intake.app import create_app
+from intake.config import IntakeConfig
 from intake.store import INDEXES
 from propcare_shared.clock import FrozenClock
 from propcare_shared.context import ServiceContext
@@ -248,8 +249,12 @@ def test_a_resident_from_another_address_with_the_same_key_gets_their_own_compla
 def test_a_rate_limited_resident_gets_no_replay(
     make_settings: Callable[..., Settings], open_context: Callable[..., ServiceContext], clock: FrozenClock
 ) -> None:
-    settings = make_settings("intake", resident_limit_per_phone=1, resident_limit_per_address=100)
-    client = create_app(open_context(settings, indexes=INDEXES, clock=clock)).test_client()
+    settings = make_settings("intake")
+    client = create_app(
+        open_context(
+            settings, indexes=INDEXES, clock=clock, config=IntakeConfig(resident_limit_per_phone=1, resident_limit_per_address=100)
+        )
+    ).test_client()
     client.put("/api/v1/estates/NS01", json=ESTATE, headers=bearer(settings))
     key = {"Idempotency-Key": "k-3"}
     assert client.post("/api/v1/complaints", json=complaint_body(), headers=key).status_code == 201

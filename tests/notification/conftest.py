@@ -43,7 +43,7 @@ def settings(make_settings: Callable[..., Settings]) -> Settings:
 
 @pytest.fixture
 def context(open_context: Callable[..., ServiceContext], settings: Settings, clock: FrozenClock) -> ServiceContext:
-    return open_context(settings, indexes=INDEXES, clock=clock)
+    return open_context(settings, indexes=INDEXES, clock=clock, config=FAST)
 
 
 @pytest.fixture

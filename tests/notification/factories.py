@@ -8,8 +8,7 @@ from typing import Any
 from propcare_shared.context import ServiceContext
 from propcare_shared.events.envelope import Event, new_event
 from propcare_shared.mongo import new_id
-from propcare_shared.sealing import Sealer
-from propcare_shared.settings import DEVELOPMENT_PERSONAL_DATA_KEY
+from propcare_shared.sealing import DEVELOPMENT_PERSONAL_DATA_KEY, Sealer
 from propcare_shared.tenancy import Tenancy
 
 # Monday 23 November 2026, 10:00 in Shanghai.

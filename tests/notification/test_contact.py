@@ -9,6 +9,7 @@ from collections.abc import Callable
 
 import pytest
 
+from notification.config import NotifyConfig
 from notification.dispatcher import Dispatcher
 from notification.domain.contact import INVALID_PHONE, UNREADABLE
 from notification.handlers import HANDLERS
@@ -17,8 +18,8 @@ from propcare_shared.clock import FrozenClock
 from propcare_shared.context import ServiceContext
 from propcare_shared.events.envelope import Event
 from propcare_shared.handling import subscriptions
-from propcare_shared.sealing import Sealer, new_key
-from propcare_shared.settings import DEVELOPMENT_PERSONAL_DATA_KEY, Settings
+from propcare_shared.sealing import DEVELOPMENT_PERSONAL_DATA_KEY, Sealer, new_key
+from propcare_shared.settings import Settings
 from tests.notification.factories import EMAIL, NAME, PHONE, PHONE_E164, received_event, work_order_event
 
 
@@ -51,8 +52,9 @@ def test_a_rotated_key_list_opens_a_contact_sealed_before_the_rotation(
     open_context: Callable[..., ServiceContext], make_settings: Callable[..., Settings], clock: FrozenClock
 ) -> None:
     new = new_key()
-    settings = make_settings("notification", personal_data_keys=(new, DEVELOPMENT_PERSONAL_DATA_KEY))
-    context = open_context(settings, indexes=INDEXES, clock=clock)
+    settings = make_settings("notification")
+    rotated = NotifyConfig(personal_data_keys=(new, DEVELOPMENT_PERSONAL_DATA_KEY))
+    context = open_context(settings, indexes=INDEXES, clock=clock, config=rotated)
     store = NotificationStore(context.database, clock=clock)
     [subscription] = subscriptions(context, HANDLERS)
     handler = subscription.handler

@@ -20,11 +20,13 @@ from propcare_shared.mongo import new_id
 from propcare_shared.settings import Settings
 from propcare_shared.testing import outbox_events
 from survey.app import create_app
+from survey.config import SurveyConfig
 from survey.handlers import HANDLERS
 from survey.store import INDEXES, SurveyStore
 
 # Monday 23 November 2026, 10:00 in Shanghai.
 MONDAY_MORNING = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
+CONFIG = SurveyConfig(public_base_url="https://propcare.example.cn", follow_up_interval=0.2)
 PURPOSES = ("complaint-resolved",)
 SATISFIED = {"solved": True, "scores": {"result": 5, "speed": 4, "attitude": 5}, "comment": "师傅很负责"}
 
@@ -74,12 +76,12 @@ def clock() -> FrozenClock:
 
 @pytest.fixture
 def settings(make_settings: Callable[..., Settings]) -> Settings:
-    return make_settings("survey", purposes=PURPOSES, public_base_url="https://propcare.example.cn")
+    return make_settings("survey", purposes=PURPOSES)
 
 
 @pytest.fixture
 def context(open_context: Callable[..., ServiceContext], settings: Settings, clock: FrozenClock) -> ServiceContext:
-    return open_context(settings, indexes=INDEXES, clock=clock)
+    return open_context(settings, indexes=INDEXES, clock=clock, config=CONFIG)
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from propcare_shared.settings import Settings
 from propcare_shared.testing import bearer, outbox_events
 from survey.app import create_app
 from survey.store import INDEXES
-from tests.survey.conftest import SATISFIED
+from tests.survey.conftest import CONFIG, SATISFIED
 
 PHONE_ANSWER = {**SATISFIED, "channel": "phone"}
 
@@ -184,8 +184,8 @@ def test_a_residents_idempotency_key_belongs_to_their_address(
 @pytest.fixture
 def limited_app(open_context: Callable[..., ServiceContext], make_settings: Callable[..., Settings], clock: FrozenClock) -> Flask:
     """Survey with three token lookups per client address and window."""
-    settings = make_settings("survey", public_base_url="https://propcare.example.cn", lookup_limit_per_address=3)
-    return create_app(open_context(settings, indexes=INDEXES, clock=clock))
+    settings = make_settings("survey", lookup_limit_per_address=3)
+    return create_app(open_context(settings, indexes=INDEXES, clock=clock, config=CONFIG))
 
 
 @pytest.mark.parametrize(

@@ -16,7 +16,7 @@ from propcare_shared.testing import wait_for
 from propcare_shared.worker import Worker
 from survey.service import periodic_loops
 from survey.worker import build_worker
-from tests.survey.conftest import resolved_event
+from tests.survey.conftest import CONFIG, resolved_event
 
 
 @pytest.fixture
@@ -41,7 +41,7 @@ def test_the_worker_wires_the_resolve_handler_and_the_follow_up_pass(context: Se
     [subscription] = worker.subscriptions
     assert (subscription.purpose, tuple(subscription.event_types)) == ("complaint-resolved", ("complaint.resolved",))
     [loop] = periodic_loops(context)
-    assert (loop.name, loop.interval) == ("survey-follow-ups", settings.sla_scan_interval)
+    assert (loop.name, loop.interval) == ("survey-follow-ups", CONFIG.follow_up_interval)
     assert [loop.name for loop in worker.loops] == ["survey-follow-ups"]
 
 

@@ -24,6 +24,7 @@ from flask_smorest import Blueprint
 
 from intake import complaints
 from intake.attachments import MAX_PER_COMPLAINT, AttachmentRefused, accept_upload, refused_when_full
+from intake.config import config_of
 from intake.domain.households import UnusableImport, decode_import, parse_import
 from intake.domain.tickets import token_digest
 from intake.schemas import (
@@ -225,11 +226,11 @@ def _estate_of_complaint(store: IntakeStore, estate_id: str, principal: Principa
 
 def _limit_resident(*, phone: str) -> None:
     """Refuse with 429 a resident who posted too often from one address or with one phone (E.164)."""
-    settings = current_context().settings
+    config = config_of(current_context())
     enforce(
         {
-            hashed("resident-address", request.remote_addr or "unknown"): settings.resident_limit_per_address,
-            hashed("resident-phone", phone): settings.resident_limit_per_phone,
+            hashed("resident-address", request.remote_addr or "unknown"): config.resident_limit_per_address,
+            hashed("resident-phone", phone): config.resident_limit_per_phone,
         },
         detail=RESIDENT_LIMIT_DETAIL,
     )
@@ -254,7 +255,7 @@ def post_complaint(values: dict[str, Any]) -> Response:
 
 def _receive(store: IntakeStore, *, estate: dict[str, Any], values: dict[str, Any], actor_id: str | None) -> Response:
     context = current_context()
-    sealer = Sealer(context.settings.personal_data_keys)
+    sealer = Sealer(config_of(context).personal_data_keys)
     received = context.uow.run(
         lambda tx: complaints.receive(tx, store=store, estate=estate, values=values, now=context.clock(), actor_id=actor_id, sealer=sealer)
     )

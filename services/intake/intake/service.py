@@ -6,10 +6,17 @@ relays its outbox (``complaint.received``, ``directory.*``).
 
 from __future__ import annotations
 
+from intake.config import IntakeConfig
 from intake.handlers import HANDLERS
 from intake.store import INDEXES, RETIRED_INDEXES
 from propcare_shared.service import ServiceDefinition
 
 INTAKE = ServiceDefinition(
-    name="intake", title="Propcare intake", routes="intake.routes", indexes=INDEXES, retired_indexes=RETIRED_INDEXES, handlers=HANDLERS
+    name="intake",
+    title="Propcare intake",
+    routes="intake.routes",
+    indexes=INDEXES,
+    retired_indexes=RETIRED_INDEXES,
+    handlers=HANDLERS,
+    config=IntakeConfig.from_env,
 )

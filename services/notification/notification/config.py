@@ -1,8 +1,9 @@
 """Notification's own settings: provider URLs and credentials, the retry schedule, the dispatch loop.
 
-The shared ``Settings`` carries what every service knows (``SMTP_URL`` among them); this module reads
-the variables only notification uses, through ``propcare_shared.settings`` helpers, from an environ
-mapping (the process environment when none is given). With no provider URL set, every channel
+The shared ``Settings`` carries what every process knows; this module reads the variables only
+notification uses (``SMTP_URL``, ``PERSONAL_DATA_KEYS`` and the ``NOTIFY_*`` ones), through
+``propcare_shared.settings`` helpers, from an environ mapping (the process environment when none is
+given). The service keeps it on its context (``ServiceContext.config``). With no provider URL set, every channel
 goes to the log provider: the development default ``make run`` uses. The variables are listed in
 services/notification/README.md.
 """
@@ -14,7 +15,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from propcare_shared.settings import env_float, env_floats, env_int, env_str
+from propcare_shared.context import ServiceContext
+from propcare_shared.sealing import DEVELOPMENT_PERSONAL_DATA_KEY
+from propcare_shared.settings import env_float, env_floats, env_int, env_str, env_strs
 
 DEFAULT_RETRY_DELAYS = (60.0, 300.0, 1800.0)
 DEFAULT_EMAIL_FROM = "Propcare <noreply@propcare.local>"
@@ -24,6 +27,8 @@ DEFAULT_EMAIL_FROM = "Propcare <noreply@propcare.local>"
 class NotifyConfig:
     """Where each channel's gateway is and how sending is retried."""
 
+    smtp_url: str = field(default="", repr=False)
+    personal_data_keys: tuple[str, ...] = field(default=(DEVELOPMENT_PERSONAL_DATA_KEY,), repr=False)
     push_url: str = ""
     sms_url: str = ""
     wechat_url: str = ""
@@ -53,6 +58,8 @@ class NotifyConfig:
         """Read notification's variables from ``environ`` (the process environment by default)."""
         env = os.environ if environ is None else environ
         return cls(
+            smtp_url=env_str(env, "SMTP_URL", ""),
+            personal_data_keys=env_strs(env, "PERSONAL_DATA_KEYS", (DEVELOPMENT_PERSONAL_DATA_KEY,)),
             push_url=env_str(env, "NOTIFY_PUSH_URL", ""),
             sms_url=env_str(env, "NOTIFY_SMS_URL", ""),
             wechat_url=env_str(env, "NOTIFY_WECHAT_URL", ""),
@@ -67,3 +74,10 @@ class NotifyConfig:
             send_lease=env_float(env, "NOTIFY_SEND_LEASE", 120.0),
             batch_size=env_int(env, "NOTIFY_BATCH_SIZE", 100),
         )
+
+
+def config_of(context: ServiceContext) -> NotifyConfig:
+    """Return notification's settings kept on its context."""
+    config = context.config
+    assert isinstance(config, NotifyConfig), "notification's context is configured by NOTIFICATION (notification.service)"
+    return config

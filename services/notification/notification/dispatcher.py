@@ -49,7 +49,7 @@ class Dispatcher:
     @classmethod
     def configured(cls, context: ServiceContext, *, config: NotifyConfig, providers: Providers | None = None) -> Dispatcher:
         """Build the dispatcher of a context with the configured providers (or the given ones)."""
-        providers = providers or Providers.configured(config=config, smtp_url=context.settings.smtp_url)
+        providers = providers or Providers.configured(config=config, smtp_url=config.smtp_url)
         store = NotificationStore(context.database, clock=context.clock)
         return cls(context=context, store=store, providers=providers, config=config)
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from notification import metrics
+from notification.config import config_of
 from notification.messages import record
 from notification.store import SKIPPED, NotificationStore
 from propcare_shared.context import ServiceContext
@@ -40,7 +41,7 @@ EVENT_TYPES = (
 def on_event(context: ServiceContext, tx: Transaction, event: Event) -> list[dict[str, Any]]:
     """Record the messages an event asks for; return them."""
     store = NotificationStore(context.database, clock=context.clock)
-    sealer = Sealer(context.settings.personal_data_keys)
+    sealer = Sealer(config_of(context).personal_data_keys)
     return record(tx, store=store, event=event, now=context.clock(), sealer=sealer)
 
 

@@ -1,14 +1,14 @@
 """Notification, declared once: its indexes, routes, handler and the dispatch loop (``propcare_shared.service``).
 
 The dispatch loop runs every ``NOTIFY_DISPATCH_INTERVAL`` seconds (``config.NotifyConfig``, read
-from the environment when the worker is built) and sends what the handler recorded, through the
+from the environment and kept on the context) and sends what the handler recorded, through the
 providers the configuration names (the log provider for any channel without one). Tests and the
 one-process runner give the loops their own configuration and providers with ``periodic_loops``.
 """
 
 from __future__ import annotations
 
-from notification.config import NotifyConfig
+from notification.config import NotifyConfig, config_of
 from notification.dispatcher import Dispatcher
 from notification.handlers import HANDLERS
 from notification.providers import Providers
@@ -22,7 +22,7 @@ def periodic_loops(
     context: ServiceContext, *, config: NotifyConfig | None = None, providers: Providers | None = None
 ) -> list[PeriodicLoop]:
     """Return the loops the worker runs beside its consumer: the dispatch loop that sends due messages."""
-    config = config or NotifyConfig.from_env()
+    config = config or config_of(context)
     dispatcher = Dispatcher.configured(context, config=config, providers=providers)
     return [PeriodicLoop("notification-dispatch", config.dispatch_interval, dispatcher.dispatch_due)]
 
@@ -34,4 +34,5 @@ NOTIFICATION = ServiceDefinition(
     indexes=INDEXES,
     handlers=HANDLERS,
     loops=periodic_loops,
+    config=NotifyConfig.from_env,
 )

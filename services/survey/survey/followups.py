@@ -21,10 +21,11 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from propcare_shared.context import ServiceContext
 from propcare_shared.events.envelope import Event
 from propcare_shared.events.outbox import Transaction
 from propcare_shared.mongo import new_id
-from propcare_shared.settings import Settings
+from survey.config import config_of
 from survey.domain.followup import EXPIRES_AFTER, FOLLOW_UP, REMIND_AFTER, answer_event_type, is_satisfied
 from survey.store import SurveyStore
 from survey.tokens import sign_invitation, survey_link
@@ -47,12 +48,14 @@ def tenancy(document: Mapping[str, Any]) -> dict[str, Any]:
     return {"group_id": document.get("group_id"), "region_id": document.get("region_id"), "estate_id": document.get("estate_id")}
 
 
-def link_of(settings: Settings, invitation_id: str) -> str:
+def link_of(context: ServiceContext, invitation_id: str) -> str:
     """Return the resident's link to an invitation."""
-    return survey_link(public_base_url=settings.public_base_url, token=sign_invitation(settings.jwt_secret, invitation_id))
+    return survey_link(
+        public_base_url=config_of(context).public_base_url, token=sign_invitation(context.settings.jwt_secret, invitation_id)
+    )
 
 
-def invite(tx: Transaction, *, store: SurveyStore, settings: Settings, event: Event, now: datetime) -> dict[str, Any] | None:
+def invite(tx: Transaction, *, store: SurveyStore, context: ServiceContext, event: Event, now: datetime) -> dict[str, Any] | None:
     """Make the follow-up invitation of a resolve; ``None`` when this resolve, or a later one, has one already.
 
     A resolve that arrives after a later one (a late redelivery) invites nobody: the later
@@ -83,17 +86,17 @@ def invite(tx: Transaction, *, store: SurveyStore, settings: Settings, event: Ev
         "answered_at": None,
     }
     store.insert_invitation(invitation, session=tx.session)
-    _emit_invited(tx, settings=settings, invitation=invitation, reminder=False)
+    _emit_invited(tx, context=context, invitation=invitation, reminder=False)
     return invitation
 
 
-def _emit_invited(tx: Transaction, *, settings: Settings, invitation: Mapping[str, Any], reminder: bool) -> None:
+def _emit_invited(tx: Transaction, *, context: ServiceContext, invitation: Mapping[str, Any], reminder: bool) -> None:
     tx.emit(
         "survey.invited",
         data={
             "invitation_id": invitation["_id"],
             "kind": invitation["kind"],
-            "link": link_of(settings, invitation["_id"]),
+            "link": link_of(context, invitation["_id"]),
             "expires_at": invitation["expires_at"],
             "channel": invitation.get("channel"),
             "complaint_id": invitation.get("complaint_id"),
@@ -160,12 +163,12 @@ def answer(
     return response
 
 
-def remind(tx: Transaction, *, store: SurveyStore, settings: Settings, invitation_id: str, now: datetime) -> bool:
+def remind(tx: Transaction, *, store: SurveyStore, context: ServiceContext, invitation_id: str, now: datetime) -> bool:
     """Remind a resident once of a pending invitation; tell whether this call did."""
     invitation = store.mark_reminded(invitation_id, at=now, session=tx.session)
     if invitation is None:
         return False
-    _emit_invited(tx, settings=settings, invitation=invitation, reminder=True)
+    _emit_invited(tx, context=context, invitation=invitation, reminder=True)
     return True
 
 

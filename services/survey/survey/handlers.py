@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 def on_complaint_resolved(context: ServiceContext, tx: Transaction, event: Event) -> dict[str, Any] | None:
     """Invite the resident to the follow-up survey of a resolved complaint."""
     store = SurveyStore(context.database, clock=context.clock)
-    return followups.invite(tx, store=store, settings=context.settings, event=event, now=context.clock())
+    return followups.invite(tx, store=store, context=context, event=event, now=context.clock())
 
 
 def _log_invitation(_context: ServiceContext, event: Event, invitation: dict[str, Any] | None) -> None:

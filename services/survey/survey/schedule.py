@@ -22,9 +22,7 @@ def follow_up_pass(context: ServiceContext) -> tuple[int, int]:
     now = context.clock()
 
     def remind(invitation_id: str) -> bool:
-        return bool(
-            context.uow.run(lambda tx: followups.remind(tx, store=store, settings=context.settings, invitation_id=invitation_id, now=now))
-        )
+        return bool(context.uow.run(lambda tx: followups.remind(tx, store=store, context=context, invitation_id=invitation_id, now=now)))
 
     def expire(invitation_id: str) -> bool:
         return bool(context.uow.run(lambda tx: followups.expire(tx, store=store, invitation_id=invitation_id, now=now)))
