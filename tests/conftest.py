@@ -83,7 +83,6 @@ def make_settings(mongodb_url: str, rabbitmq_url: str) -> Iterator:
             max_attempts=3,
             outbox_poll_interval=0.2,
             confirm_timeout=5.0,
-            sla_scan_interval=0.2,
         ).with_overrides(**overrides)
         made.append((settings, list(purposes)))
         return settings

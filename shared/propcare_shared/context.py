@@ -39,9 +39,7 @@ class ServiceContext:
     checks: dict[str, Callable[[], bool]] = field(default_factory=dict)
 
     @classmethod
-    def open(
-        cls, settings: Settings, *, clock: Clock = utcnow, client: MongoClient | None = None, config: Any = None
-    ) -> ServiceContext:
+    def open(cls, settings: Settings, *, clock: Clock = utcnow, client: MongoClient | None = None, config: Any = None) -> ServiceContext:
         """Connect (lazily) to the service's own database."""
         client = client or connect(settings.mongodb_url, app_name=f"propcare-{settings.service}")
         database = client[settings.mongodb_database]

@@ -78,7 +78,6 @@ class Settings:
     jwt_issuer: str = ""
     jwt_audience: str = ""
     jwt_max_ttl: float = 24 * 3600.0
-    sla_scan_interval: float = 30.0
     port: int = 8080
     log_level: str = "INFO"
     prefetch_count: int = 20
@@ -120,7 +119,6 @@ class Settings:
             jwt_issuer=env_str(env, "JWT_ISSUER", ""),
             jwt_audience=env_str(env, "JWT_AUDIENCE", ""),
             jwt_max_ttl=env_float(env, "JWT_MAX_TTL", 24 * 3600.0),
-            sla_scan_interval=env_float(env, "SLA_SCAN_INTERVAL", 30.0),
             port=env_int(env, "PORT", 8080),
             log_level=env_str(env, "LOG_LEVEL", "INFO"),
             prefetch_count=env_int(env, "PREFETCH_COUNT", 20),

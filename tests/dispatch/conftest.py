@@ -11,12 +11,15 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from dispatch.app import create_app
+from dispatch.config import DispatchConfig
 from dispatch.store import INDEXES, DispatchStore
 from dispatch.work_orders import create_from_complaint
 from propcare_shared.clock import FrozenClock
 from propcare_shared.context import ServiceContext
 from propcare_shared.settings import Settings
 from tests.dispatch.factories import MONDAY_MORNING, PURPOSES, received_event
+
+CONFIG = DispatchConfig(sla_scan_interval=0.2)
 
 
 @pytest.fixture
@@ -31,7 +34,7 @@ def settings(make_settings: Callable[..., Settings]) -> Settings:
 
 @pytest.fixture
 def context(open_context: Callable[..., ServiceContext], settings: Settings, clock: FrozenClock) -> ServiceContext:
-    return open_context(settings, indexes=INDEXES, clock=clock)
+    return open_context(settings, indexes=INDEXES, clock=clock, config=CONFIG)
 
 
 @pytest.fixture

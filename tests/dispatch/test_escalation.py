@@ -23,6 +23,7 @@ from propcare_shared.context import ServiceContext
 from propcare_shared.settings import Settings
 from propcare_shared.testing import wait_for
 from propcare_shared.worker import Worker
+from tests.dispatch.conftest import CONFIG
 from tests.dispatch.factories import LIFT_TRAPPED, MONDAY_MORNING
 
 # A general complaint received Monday 02:00Z: response due 24 h later, so 80% falls at 19 h 12 min,
@@ -379,7 +380,7 @@ def test_a_restarted_scanner_after_a_partial_run_fires_only_what_was_left(
 
 def test_the_worker_runs_the_scanner_every_sla_scan_interval(context: ServiceContext, settings: Settings) -> None:
     [loop] = periodic_loops(context)
-    assert (loop.name, loop.interval) == ("sla-scanner", settings.sla_scan_interval)
+    assert (loop.name, loop.interval) == ("sla-scanner", CONFIG.sla_scan_interval)
 
 
 def test_the_worker_publishes_a_breach_on_the_bus_once(
@@ -395,7 +396,7 @@ def test_the_worker_publishes_a_breach_on_the_bus_once(
     clock.now = BREACH_AT
     wait_for(lambda: any(body["type"] == "sla.breached" for body in read()), timeout=15, message="sla.breached on the bus")
     wait_for(lambda: context.database.outbox.count_documents({"published_at": None}) == 0, timeout=15, message="outbox drained")
-    threading.Event().wait(4 * settings.sla_scan_interval)
+    threading.Event().wait(4 * CONFIG.sla_scan_interval)
     received = read()
     assert sorted(body["type"] for body in received) == ["sla.breached", "sla.warning"]
     assert {body["data"]["complaint_id"] for body in received} == {order["_id"]}

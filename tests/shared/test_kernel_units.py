@@ -15,8 +15,8 @@ from propcare_shared.settings import Settings
 
 
 def test_settings_read_types_and_defaults() -> None:
-    settings = Settings.from_env("dispatch", {"SLA_SCAN_INTERVAL": "2.5", "PORT": "9000", "RETRY_DELAYS": "1,2"})
-    assert settings.sla_scan_interval == 2.5
+    settings = Settings.from_env("dispatch", {"OUTBOX_POLL_INTERVAL": "2.5", "PORT": "9000", "RETRY_DELAYS": "1,2"})
+    assert settings.outbox_poll_interval == 2.5
     assert settings.port == 9000
     assert settings.retry_delays == (1.0, 2.0)
     assert settings.mongodb_database == "propcare_dispatch"

@@ -19,7 +19,7 @@ from propcare_shared.testing import bearer, outbox_events
 from survey.schedule import follow_up_pass
 from survey.store import SurveyStore
 from survey.tokens import invitation_of, sign_invitation
-from tests.survey.conftest import MONDAY_MORNING, SATISFIED, resolved_event
+from tests.survey.conftest import CONFIG, MONDAY_MORNING, SATISFIED, resolved_event
 
 
 def answer(client: FlaskClient, token: str, body: dict[str, Any] = SATISFIED) -> Any:
@@ -208,7 +208,7 @@ def test_two_passes_at_once_remind_and_expire_each_invitation_once(
     clock: FrozenClock,
 ) -> None:
     complaints = [invite()["complaint_id"] for _ in range(20)]
-    other = open_context(settings, clock=clock)  # a second worker process on the same database
+    other = open_context(settings, clock=clock, config=CONFIG)  # a second worker process on the same database
 
     def race() -> None:
         barrier = threading.Barrier(2)

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from dispatch.config import config_of
 from dispatch.domain import timers
 from dispatch.domain.escalation import ASSIGNEE, ESCALATION_ROLES
 from dispatch.domain.work_order import TimelineEntry, WorkOrder, event_data, timeline_entry
@@ -208,4 +209,4 @@ class EscalationScanner:
 
 def scanner_loop(context: ServiceContext) -> PeriodicLoop:
     """Return the scanner as a worker loop running every ``SLA_SCAN_INTERVAL`` seconds."""
-    return PeriodicLoop("sla-scanner", context.settings.sla_scan_interval, EscalationScanner(context=context).scan)
+    return PeriodicLoop("sla-scanner", config_of(context).sla_scan_interval, EscalationScanner(context=context).scan)

@@ -6,6 +6,7 @@ fires once however many scanners run (``dispatch.escalation``).
 
 from __future__ import annotations
 
+from dispatch.config import DispatchConfig
 from dispatch.escalation import scanner_loop
 from dispatch.handlers import HANDLERS
 from dispatch.store import INDEXES
@@ -20,5 +21,11 @@ def periodic_loops(context: ServiceContext) -> list[PeriodicLoop]:
 
 
 DISPATCH = ServiceDefinition(
-    name="dispatch", title="Propcare dispatch", routes="dispatch.api", indexes=INDEXES, handlers=HANDLERS, loops=periodic_loops
+    name="dispatch",
+    title="Propcare dispatch",
+    routes="dispatch.api",
+    indexes=INDEXES,
+    handlers=HANDLERS,
+    loops=periodic_loops,
+    config=DispatchConfig.from_env,
 )

@@ -1,0 +1,32 @@
+"""Dispatch's own settings: how often the SLA escalation scanner looks for steps that fell due.
+
+Read once from the environment through ``propcare_shared.settings`` helpers and kept on the service's
+context (``ServiceContext.config``); docs/SETTINGS.md lists the variables.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from propcare_shared.context import ServiceContext
+from propcare_shared.settings import env_float
+
+
+@dataclass(frozen=True)
+class DispatchConfig:
+    """The escalation scanner's interval."""
+
+    sla_scan_interval: float = 30.0
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str]) -> DispatchConfig:
+        """Read dispatch's variables from an environment."""
+        return cls(sla_scan_interval=env_float(environ, "SLA_SCAN_INTERVAL", 30.0))
+
+
+def config_of(context: ServiceContext) -> DispatchConfig:
+    """Return dispatch's settings kept on its context."""
+    config = context.config
+    assert isinstance(config, DispatchConfig), "dispatch's context is configured by DISPATCH (dispatch.service)"
+    return config
