@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -82,3 +83,29 @@ def test_ci_runs_make_test() -> None:
     script = (ROOT / ".ci" / "run").read_text()
     assert script.startswith("#!/usr/bin/env bash\n")
     assert "set -euo pipefail" in script and re.search(r"^make test$", script, re.MULTILINE)
+
+
+def test_every_code_path_the_docs_cite_exists() -> None:
+    documents = [*(ROOT / "docs").glob("*.md"), ROOT / "README.md", *ROOT.glob("services/*/README.md")]
+    missing = {
+        f"{document.relative_to(ROOT)}: {path}"
+        for document in documents
+        for path in re.findall(r"`((?:services|shared|infra|tests|k8s)/[\w/.\-]+)`", document.read_text())
+        if not (ROOT / path.rstrip("/")).exists()
+    }
+    assert not missing, sorted(missing)
+
+
+def test_nothing_in_the_repository_cites_a_file_outside_it() -> None:
+    tracked = [
+        ROOT / name for name in subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
+    ]
+    outside = re.compile(r"\.\./shared|(?<![\w/])SPEC\.md|(?<![\w/])API\.md|seeds/\d")
+    citing = [
+        str(path.relative_to(ROOT))
+        for path in tracked
+        if path.suffix in {".py", ".md", ".yml", ".yaml", ".toml", ".conf", ".j2"}
+        and path.is_file()
+        and outside.search(path.read_text(errors="ignore"))
+    ]
+    assert not citing, citing

@@ -1,4 +1,4 @@
-"""Dispatch's SLA metrics (the API contract's Metrics; SPEC.md §10).
+"""Dispatch's SLA metrics (the API contract's Metrics; docs/PRODUCT.md §12).
 
 ``region`` is always the region within its group, ``G1/R1`` (``propcare_shared.tenancy.region_key``):
 region ids are chosen by each group, so two groups' ``R1`` are two label values and never add up.

@@ -1,4 +1,4 @@
-"""marshmallow schemas of dispatch's HTTP API (API.md, Directory, Work orders, SLA policies and calendars)."""
+"""marshmallow schemas of dispatch's HTTP API (docs/API.md, Directory, Work orders, SLA policies and calendars)."""
 
 from __future__ import annotations
 
@@ -103,7 +103,7 @@ class ActionIn(Schema):
 
     @validates_schema(skip_on_field_errors=True)
     def check_action_fields(self, values: dict[str, Any], **_: Any) -> None:
-        """Refuse an action without the fields it needs (SPEC.md §3, API.md)."""
+        """Refuse an action without the fields it needs (docs/PRODUCT.md §4, docs/API.md)."""
         errors = missing_or_invalid(values["action"], values)
         if errors:
             raise ValidationError(errors)
@@ -145,7 +145,7 @@ class WorkOrderSummary(Schema):
 
 
 class WorkOrderOut(WorkOrderSummary):
-    """A work order with its last 200 timeline entries (API.md)."""
+    """A work order with its last 200 timeline entries (docs/API.md)."""
 
     timeline = fields.List(fields.Nested(TimelineEntryOut))
 

@@ -36,7 +36,7 @@ orders = Blueprint(
 
 
 def work_order_view(order: Mapping[str, Any], *, now: datetime, timeline: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-    """Return the API.md shape of a work order; each target's state as a reader sees it now."""
+    """Return the docs/API.md shape of a work order; each target's state as a reader sees it now."""
     view = {
         "complaint_id": order["_id"],
         **{

@@ -1,4 +1,4 @@
-"""Who handles a work order: the department from the subcategory, then a person (SPEC.md §4, §2).
+"""Who handles a work order: the department from the subcategory, then a person (docs/PRODUCT.md §6, §3).
 
 Pure: the caller passes the estate's staff, grids and the open work orders per person. The rules,
 first match wins:

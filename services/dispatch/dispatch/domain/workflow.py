@@ -1,4 +1,4 @@
-"""The work-order state machine of SPEC.md §3: which action is allowed in which status, what it needs,
+"""The work-order state machine of docs/PRODUCT.md §4: which action is allowed in which status, what it needs,
 where it leads, which SLA targets it meets and which events it emits.
 
 Pure: plain values in, plain values out. Invariants:
