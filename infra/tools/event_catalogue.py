@@ -32,6 +32,8 @@ PRODUCERS = {
     "notification.": "notification",
     "directory.": "intake",
     "hotspot.": "analytics",
+    "hotline.callback_updated": "notification",
+    "hotline.": "intake",
 }
 SERVICES = ("intake", "dispatch", "notification", "survey", "analytics")
 

@@ -44,6 +44,7 @@ class ComplaintReceived(EventData):
     contact = fields.String(allow_none=True, load_default=None, metadata={"description": "sealed {name, phone, email}"})
     hotline_ticket_id = fields.String(allow_none=True, load_default=None)
     hotline_deadline = UtcDateTime(allow_none=True, load_default=None)
+    urgent = fields.Boolean(load_default=False, metadata={"description": "a transfer the hotline marked urgent: the top tier's clock"})
 
 
 class ComplaintUpdatedByResident(EventData):
@@ -176,6 +177,39 @@ class HotspotDetected(EventData):
     complaint_ids = fields.List(fields.String(), load_default=list)
 
 
+class HotlineActed(EventData):
+    """What the property company did with a 12345 transfer: signed for it, returned it, asked for more time."""
+
+    hotline_ticket_id = fields.String(required=True)
+    complaint_id = fields.String(allow_none=True, load_default=None)
+    at = UtcDateTime(required=True)
+    actor_id = fields.String(allow_none=True, load_default=None)
+    reason = fields.String(allow_none=True, load_default=None)
+    until = UtcDateTime(allow_none=True, load_default=None, metadata={"description": "extension_requested: the new date"})
+
+
+class HotlineSatisfaction(EventData):
+    """The hotline's own follow-up call (回访) result for a transfer."""
+
+    hotline_ticket_id = fields.String(required=True)
+    complaint_id = fields.String(required=True)
+    result = fields.String(required=True, metadata={"description": "satisfied, basically_satisfied or dissatisfied"})
+    comment = fields.String(allow_none=True, load_default=None)
+    at = UtcDateTime(required=True)
+
+
+class HotlineCallbackUpdated(EventData):
+    """The delivery state of one callback to the hotline (notification tells intake, which lists it)."""
+
+    hotline_ticket_id = fields.String(required=True)
+    callback_id = fields.String(required=True)
+    event = fields.String(required=True, metadata={"description": "accepted, returned, extension_requested, progress or completed"})
+    state = fields.String(required=True, metadata={"description": "pending, delivered or failing"})
+    attempts = fields.Integer(load_default=0)
+    last_error = fields.String(allow_none=True, load_default=None)
+    at = UtcDateTime(required=True)
+
+
 WORK_ORDER_EVENTS = (
     "complaint.classified",
     "complaint.assigned",
@@ -211,6 +245,11 @@ CATALOGUE: dict[str, type[EventData]] = {
     "directory.estate.upserted": EstateUpserted,
     "directory.households.imported": HouseholdsImported,
     "hotspot.detected": HotspotDetected,
+    "hotline.accepted": HotlineActed,
+    "hotline.returned": HotlineActed,
+    "hotline.extension_requested": HotlineActed,
+    "hotline.satisfaction_reported": HotlineSatisfaction,
+    "hotline.callback_updated": HotlineCallbackUpdated,
 }
 
 
