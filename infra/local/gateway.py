@@ -40,7 +40,7 @@ ROUTES: tuple[Route, ...] = (
     *(
         Route(re.compile(_prefix(prefix)), service)
         for service, prefixes in {
-            "intake": ("/api/v1/complaints", "/api/v1/track", "/api/v1/estates", "/api/v1/hotline", "/open311", "/r/"),
+            "intake": ("/api/v1/complaints", "/api/v1/track", "/api/v1/estates", "/api/v1/hotline", "/api/v1/open311", "/open311", "/r/"),
             "dispatch": ("/api/v1/work-orders", "/api/v1/classify", "/api/v1/sla", "/api/v1/sla-policies", "/api/v1/calendars"),
             "notification": ("/api/v1/notifications", "/api/v1/templates"),
             "survey": ("/api/v1/surveys", "/api/v1/questionnaires", "/api/v1/campaigns", "/s/"),

@@ -19,6 +19,7 @@ EXPECTED_ROUTES: tuple[tuple[str, str | None], ...] = (
     ("/api/v1/estates/NS01/staffing-report", "intake"),
     ("/api/v1/hotline/transfers", "intake"),
     ("/api/v1/hotline/transfers/12345-20261122-000123/accept", "intake"),
+    ("/api/v1/open311/keys", "intake"),
     ("/open311/v2/discovery.json", "intake"),
     ("/open311/v2/requests.json", "intake"),
     ("/r/tok123", "intake"),
