@@ -102,3 +102,12 @@ def test_a_kept_mongod_data_folder_starts_again_on_another_port(tmp_path) -> Non
             client.kept.things.insert_one({"_id": 2})
     finally:
         second.stop()
+
+
+def test_the_vocabulary_names_every_subcategory_of_the_taxonomy() -> None:
+    from dispatch.domain.taxonomy import CATEGORIES
+    from propcare_shared.vocabulary import SUBCATEGORIES
+
+    assert {code: category for code, (category, _, _) in SUBCATEGORIES.items()} == {
+        sub: category for category, subs in CATEGORIES.items() for sub in subs
+    }
