@@ -15,7 +15,7 @@ from propcare_shared.sealing import Sealer, new_key
 
 # Monday 23 November 2026, 10:00 in Shanghai: a working day, far from holidays.
 MONDAY_MORNING = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
-PURPOSES = ("complaint-received", "survey-dissatisfied", "survey-completed", "estate-upserted")
+PURPOSES = ("complaint-received", "survey-dissatisfied", "survey-completed", "hotline-returned", "hotline-satisfaction", "estate-upserted")
 LIFT_TRAPPED = "3号楼2单元电梯困人，里面有老人"
 CORRIDOR_LIGHT = "楼道的灯坏了，晚上很黑"
 # Intake seals the reporter's contact for notification; dispatch is never given a key to open it.

@@ -24,6 +24,7 @@ from dispatch.domain.decide import (
     InvalidAction,
     decide,
     facts_needed,
+    follow_up_action,
 )
 from dispatch.domain.escalation import escalation_thresholds
 from dispatch.domain.sla import DEFAULT_POLICY
@@ -359,3 +360,29 @@ def test_every_action_of_the_state_machine_has_one_decision() -> None:
 )
 def test_only_the_facts_an_action_needs_are_read(order: WorkOrder, action: str, values: dict[str, Any], needed: set[str]) -> None:
     assert facts_needed(order=order, action=action, values=values) == needed
+
+
+@pytest.mark.parametrize(
+    ("status", "satisfied", "action"),
+    [
+        ("resolved", False, "reopen"),
+        ("closed", False, "reopen"),
+        ("assigned", False, None),
+        ("cancelled", False, None),
+        ("resolved", True, "close"),
+        ("closed", True, None),
+        ("in_progress", True, None),
+    ],
+)
+def test_a_follow_up_answer_reopens_a_finished_order_closes_a_resolved_one_and_asks_nothing_else(
+    status: str, satisfied: bool, action: str | None
+) -> None:
+    assert follow_up_action(status=status, satisfied=satisfied) == action
+
+
+def test_reclassify_of_a_hotline_order_keeps_the_hotlines_earlier_resolve_deadline() -> None:
+    hotline_deadline = MONDAY_MORNING + timedelta(days=2)
+    order = work_order(hotline=True, hotline_ticket_id="12345-1", hotline_deadline=hotline_deadline)
+    decision = act(order, "reclassify", facts=POLICY_ONLY, category="facility", subcategory="water", tier="complex")
+    assert decision.changes["deadlines"]["resolve"]["due_at"] == hotline_deadline
+    assert decision.changes["deadlines"]["response"]["due_at"] == MONDAY_MORNING + timedelta(hours=24)

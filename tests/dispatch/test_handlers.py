@@ -207,6 +207,140 @@ def test_auto_closed_survey_closes_with_the_follow_up_missed(
     assert closed["deadlines"]["follow_up"]["met_at"] is None
 
 
+def hotline_event(event_type: str, order: dict[str, Any], *, clock: FrozenClock, **data: Any) -> Event:
+    """Return a hotline event as intake emits it for the transfer of a work order."""
+    return new_event(
+        event_type,
+        producer="intake",
+        data={"hotline_ticket_id": "12345-20261123-000001", "complaint_id": order["_id"], "at": clock(), **data},
+        correlation_id=order["_id"],
+        group_id="G1",
+        region_id="R1",
+        estate_id="NS01",
+    )
+
+
+def hotline_order(store: DispatchStore, intake_bus: EventBus, **data: Any) -> dict[str, Any]:
+    event = received_event(channel="gov_hotline", hotline_ticket_id="12345-20261123-000001", **data)
+    intake_bus.publish(event)
+    return wait_for_order(store, event.data["complaint_id"], status="assigned")
+
+
+def resolve(context: ServiceContext, store: DispatchStore, order: dict[str, Any], clock: FrozenClock) -> None:
+    context.uow.run(
+        lambda tx: work_orders.act(
+            tx,
+            store=store,
+            complaint_id=order["_id"],
+            action="resolve",
+            values={"note": "lamp replaced"},
+            actor_id=order["assignee_id"],
+            at=clock(),
+        )
+    )
+
+
+def handled(context: ServiceContext, event: Event) -> bool:
+    return context.database.inbox.count_documents({"event_id": event.id}) == 1
+
+
+def test_an_urgent_transfer_is_an_emergency_whose_resolve_is_the_hotlines_deadline(
+    worker: Worker, intake_bus: EventBus, store: DispatchStore, staff: None, clock: FrozenClock
+) -> None:
+    reply_deadline = clock() + timedelta(hours=6)
+    order = hotline_order(store, intake_bus, hotline_deadline=reply_deadline, urgent=True)
+    assert (order["tier"], order["tier_reason"], order["hotline"], order["hotline_ticket_id"]) == (
+        "emergency",
+        "hotline_urgent",
+        True,
+        "12345-20261123-000001",
+    )
+    assert order["deadlines"]["response"]["due_at"] == clock() + timedelta(minutes=15)
+    assert order["deadlines"]["resolve"]["due_at"] == reply_deadline
+
+
+def test_a_hotline_return_cancels_the_order_once_with_its_reason_and_returner(
+    worker: Worker, intake_bus: EventBus, context: ServiceContext, store: DispatchStore, staff: None, clock: FrozenClock
+) -> None:
+    order = hotline_order(store, intake_bus)
+    clock.advance(timedelta(hours=1))
+    returned = hotline_event("hotline.returned", order, clock=clock, actor_id="cs-1", reason="不属于本物业管辖范围")
+    same_fact_new_id = hotline_event("hotline.returned", order, clock=clock, actor_id="cs-1", reason="不属于本物业管辖范围")
+    for message in (returned, returned, same_fact_new_id):
+        intake_bus.publish(message)
+    cancelled = wait_for_order(store, order["_id"], status="cancelled")
+    wait_for(lambda: handled(context, same_fact_new_id), timeout=15, message="second return handled")
+    assert (cancelled["cancel_reason"], cancelled["cancelled_at"]) == ("不属于本物业管辖范围", clock())
+    assert [e["type"] for e in outbox_events(context.database, order["_id"])].count("complaint.cancelled") == 1
+    [entry] = [entry for entry in store.work_orders.timeline(order["_id"]) if entry["action"] == "cancel"]
+    assert (entry["actor_id"], entry["details"]["reason"]) == ("cs-1", "不属于本物业管辖范围")
+    assert "12345" in entry["note"]
+
+
+def test_a_hotline_return_of_a_resolved_order_is_logged_and_acked_not_retried(
+    worker: Worker, intake_bus: EventBus, context: ServiceContext, store: DispatchStore, staff: None, clock: FrozenClock
+) -> None:
+    order = hotline_order(store, intake_bus)
+    resolve(context, store, order, clock)
+    returned = hotline_event("hotline.returned", order, clock=clock, actor_id="cs-1", reason="wrong estate")
+    intake_bus.publish(returned)
+    wait_for(lambda: handled(context, returned), timeout=15, message="return acknowledged")
+    assert store.work_orders.work_order(order["_id"])["status"] == "resolved"
+    assert [e["type"] for e in outbox_events(context.database, order["_id"])][-1] == "complaint.resolved"
+
+
+def test_the_hotlines_dissatisfied_follow_up_reopens_with_its_comment_on_the_timeline(
+    worker: Worker, intake_bus: EventBus, context: ServiceContext, store: DispatchStore, staff: None, clock: FrozenClock
+) -> None:
+    order = hotline_order(store, intake_bus)
+    resolve(context, store, order, clock)
+    clock.advance(timedelta(hours=5))
+    answer = hotline_event("hotline.satisfaction_reported", order, clock=clock, result="dissatisfied", comment="灯还是不亮")
+    intake_bus.publish(answer)
+    intake_bus.publish(answer)
+    reopened = wait_for_order(store, order["_id"], status="assigned", repeat_count=1)
+    assert reopened["assignee_id"] == order["assignee_id"]
+    assert (reopened["deadlines"]["follow_up"]["state"], reopened["deadlines"]["follow_up"]["met_at"]) == ("met", clock())
+    [entry] = [entry for entry in store.work_orders.timeline(order["_id"]) if entry["action"] == "reopen"]
+    assert "灯还是不亮" in entry["note"] and "dissatisfied" in entry["note"]
+    types = [e["type"] for e in outbox_events(context.database, order["_id"])]
+    assert types == ["complaint.classified", "complaint.assigned", "complaint.resolved", "complaint.reopened"]
+
+
+@pytest.mark.parametrize("result", ["satisfied", "basically_satisfied"])
+def test_the_hotlines_satisfied_follow_up_closes_a_resolved_order_with_the_follow_up_met(
+    result: str,
+    worker: Worker,
+    intake_bus: EventBus,
+    context: ServiceContext,
+    store: DispatchStore,
+    staff: None,
+    clock: FrozenClock,
+) -> None:
+    order = hotline_order(store, intake_bus)
+    resolve(context, store, order, clock)
+    clock.advance(timedelta(hours=3))
+    intake_bus.publish(hotline_event("hotline.satisfaction_reported", order, clock=clock, result=result))
+    closed = wait_for_order(store, order["_id"], status="closed")
+    assert (closed["deadlines"]["follow_up"]["state"], closed["deadlines"]["follow_up"]["met_at"]) == ("met", clock())
+    assert [e["type"] for e in outbox_events(context.database, order["_id"])][-1] == "complaint.closed"
+
+
+def test_the_hotlines_follow_up_of_an_order_still_open_changes_nothing(
+    worker: Worker, intake_bus: EventBus, context: ServiceContext, store: DispatchStore, staff: None, clock: FrozenClock
+) -> None:
+    order = hotline_order(store, intake_bus)
+    answers = [
+        hotline_event("hotline.satisfaction_reported", order, clock=clock, result="dissatisfied", comment="没人来"),
+        hotline_event("hotline.satisfaction_reported", order, clock=clock, result="satisfied"),
+    ]
+    for answer in answers:
+        intake_bus.publish(answer)
+    wait_for(lambda: all(handled(context, answer) for answer in answers), timeout=15, message="answers acknowledged")
+    assert store.work_orders.work_order(order["_id"])["seq"] == order["seq"]
+    assert [entry["action"] for entry in store.work_orders.timeline(order["_id"])] == ["classify", "assign"]
+
+
 def test_estate_upserted_keeps_a_copy(worker: Worker, intake_bus: EventBus, store: DispatchStore) -> None:
     event = new_event(
         "directory.estate.upserted",

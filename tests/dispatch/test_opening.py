@@ -91,3 +91,31 @@ def test_a_hotline_complaint_is_marked_and_its_deadline_constrains_resolve() -> 
     order = opened(channel="gov_hotline", hotline_deadline=hotline_deadline).order
     assert order["hotline"] is True
     assert order["deadlines"]["resolve"]["due_at"] == hotline_deadline
+
+
+def test_a_transfer_keeps_its_hotline_ticket_id_and_a_later_hotline_deadline_leaves_resolve_to_the_policy() -> None:
+    order = opened(
+        channel="gov_hotline", hotline_ticket_id="12345-20261123-000001", hotline_deadline=MONDAY_MORNING + timedelta(days=30)
+    ).order
+    assert (order["hotline"], order["hotline_ticket_id"]) == (True, "12345-20261123-000001")
+    assert order["deadlines"]["resolve"]["due_at"] == MONDAY_MORNING + timedelta(days=3, hours=13, minutes=59, seconds=59)
+
+
+def test_an_urgent_transfer_runs_on_the_emergency_clock_with_the_hotline_deadline_as_resolve() -> None:
+    hotline_deadline = MONDAY_MORNING + timedelta(hours=12)
+    opening = opened(channel="gov_hotline", hotline_ticket_id="12345-1", hotline_deadline=hotline_deadline, urgent=True, household=1)
+    order = opening.order
+    assert (order["tier"], order["tier_reason"]) == ("emergency", "hotline_urgent")
+    assert {target: entry["due_at"] for target, entry in order["deadlines"].items()} == {
+        "response": MONDAY_MORNING + timedelta(minutes=15),
+        "onsite": MONDAY_MORNING + timedelta(minutes=30),
+        "plan": MONDAY_MORNING + timedelta(hours=24),
+        "resolve": hotline_deadline,
+    }
+    assert opening.timeline[0]["details"]["tier_reason"] == "hotline_urgent"
+    assert opening.events[0].data["tier"] == "emergency"
+
+
+def test_a_transfer_not_marked_urgent_keeps_the_classifiers_tier() -> None:
+    order = opened(channel="gov_hotline", hotline_ticket_id="12345-2", urgent=False).order
+    assert (order["tier"], order["tier_reason"]) == ("general", None)

@@ -12,11 +12,19 @@ no longer resolved), so a fact arriving twice under two event ids is harmless to
   met at the answer).
 - ``survey-completed`` (``survey.completed``, satisfied) → close a resolved order (follow-up met, or
   missed when the survey closed for lack of an answer).
+- ``hotline-returned`` (``hotline.returned``, 退单) → cancel the transfer's order with the return's
+  reason, by the staff member who returned it; an order closed or cancelled already is left alone;
+  an order not made yet is retried (the return overtook ``complaint.received``), then parked.
+- ``hotline-satisfaction`` (``hotline.satisfaction_reported``, the hotline's own 回访) →
+  ``dissatisfied`` reopens a resolved or closed order (重办) with the hotline's comment on the
+  timeline; ``satisfied`` or ``basically_satisfied`` closes a resolved one; follow-up met at the
+  answer, as the survey's answer does (``work_orders.answer_follow_up``).
 - ``estate-upserted`` (``directory.estate.upserted``) → the local copy of the estate, by the kernel's
   one algorithm (``propcare_shared.directory.keeps_estates``).
 
-A survey's answer that finds its order moved on meanwhile (an illegal transition) is ignored and
-logged; the action raised before writing anything, so the inbox marker commits alone.
+An answer (a survey's, a hotline's return or follow-up) that finds its order moved on meanwhile (an
+illegal transition) is ignored and logged, never retried: the action raised before writing anything,
+so the inbox marker commits alone.
 """
 
 from __future__ import annotations
@@ -25,7 +33,7 @@ import logging
 from collections.abc import Callable
 
 from dispatch import work_orders
-from dispatch.domain.workflow import IllegalTransition
+from dispatch.domain.workflow import FINAL_STATUSES, IllegalTransition
 from dispatch.metrics import record_targets
 from dispatch.store import DispatchStore
 from propcare_shared.context import ServiceContext
@@ -35,6 +43,11 @@ from propcare_shared.events.outbox import Transaction
 from propcare_shared.handling import Handles
 
 log = logging.getLogger(__name__)
+
+HOTLINE_RETURNED = "returned to the 12345 hotline"
+"""The start of a returned transfer's timeline note, and its reason when the return gave none."""
+HOTLINE_RESULTS = {"satisfied": True, "basically_satisfied": True, "dissatisfied": False}
+"""The hotline's follow-up results, each read as satisfied or not."""
 
 
 def on_complaint_received(context: ServiceContext, tx: Transaction, event: Event) -> work_orders.Change | None:
@@ -63,20 +76,18 @@ def _log_creation(_context: ServiceContext, event: Event, change: work_orders.Ch
 def on_survey_dissatisfied(context: ServiceContext, tx: Transaction, event: Event) -> work_orders.Change | None:
     """Reopen a resolved or closed complaint whose resident is not satisfied."""
     complaint_id: str = event.data.get("complaint_id") or ""
-    store = DispatchStore(context.database, clock=context.clock)
-    order = store.work_orders.work_order(complaint_id, session=tx.session) if complaint_id else None
-    if order is None or order["status"] not in {"resolved", "closed"}:
+    if not complaint_id:
         return None
+    store = DispatchStore(context.database, clock=context.clock)
     return _answer(
-        lambda: work_orders.act(
+        lambda: work_orders.answer_follow_up(
             tx,
             store=store,
             complaint_id=complaint_id,
-            action="reopen",
-            values={"note": "survey: not satisfied"},
-            actor_id=None,
+            satisfied=False,
+            note="survey: not satisfied",
             at=context.clock(),
-            follow_up_at=event.data["answered_at"],
+            answered_at=event.data["answered_at"],
         ),
         event,
     )
@@ -88,31 +99,85 @@ def on_survey_completed(context: ServiceContext, tx: Transaction, event: Event) 
     if not event.data.get("satisfied") or not complaint_id:
         return None
     store = DispatchStore(context.database, clock=context.clock)
-    order = store.work_orders.work_order(complaint_id, session=tx.session)
-    if order is None or order["status"] != "resolved":
-        return None
     auto_closed = bool(event.data.get("auto_closed"))
     return _answer(
-        lambda: work_orders.act(
+        lambda: work_orders.answer_follow_up(
             tx,
             store=store,
             complaint_id=complaint_id,
-            action="close",
-            values={"note": "survey: no answer, closed" if auto_closed else "survey: satisfied"},
-            actor_id=None,
+            satisfied=True,
+            note="survey: no answer, closed" if auto_closed else "survey: satisfied",
             at=context.clock(),
-            follow_up_at=None if auto_closed else event.data["answered_at"],
-            follow_up_missed=auto_closed,
+            answered_at=event.data["answered_at"],
+            unanswered=auto_closed,
         ),
         event,
     )
 
 
-def _answer(change: Callable[[], work_orders.Change], event: Event) -> work_orders.Change | None:
+def on_hotline_returned(context: ServiceContext, tx: Transaction, event: Event) -> work_orders.Change | None:
+    """Cancel the work order of a transfer returned to the hotline (退单), with its reason; None when it is over already."""
+    complaint_id = event.data.get("complaint_id")
+    if not complaint_id:
+        log.info("hotline return without a complaint", extra={"hotline_ticket_id": event.data.get("hotline_ticket_id")})
+        return None
+    store = DispatchStore(context.database, clock=context.clock)
+    order = store.work_orders.work_order(complaint_id, session=tx.session)
+    if order is None:
+        # The return may overtake the complaint.received that makes the order: retried, then parked.
+        raise work_orders.WorkOrderNotFound(complaint_id)
+    if order["status"] in FINAL_STATUSES:
+        return None
+    reason = event.data.get("reason") or HOTLINE_RETURNED
+    return _answer(
+        lambda: work_orders.act(
+            tx,
+            store=store,
+            complaint_id=complaint_id,
+            action="cancel",
+            values={"note": f"{HOTLINE_RETURNED}: {reason}", "reason": reason},
+            actor_id=event.data.get("actor_id"),
+            at=event.data.get("at") or context.clock(),
+        ),
+        event,
+    )
+
+
+def on_hotline_satisfaction(context: ServiceContext, tx: Transaction, event: Event) -> work_orders.Change | None:
+    """Reopen (重办) a transfer's work order the hotline's caller is dissatisfied with; close a resolved one they are satisfied with."""
+    complaint_id = event.data.get("complaint_id")
+    result = event.data.get("result")
+    if not complaint_id or result not in HOTLINE_RESULTS:
+        log.warning("hotline satisfaction ignored", extra={"complaint_id": complaint_id, "result": result})
+        return None
+    comment = event.data.get("comment")
+    note = f"12345 follow-up: {result}" + (f": {comment}" if comment else "")
+    store = DispatchStore(context.database, clock=context.clock)
+    change = _answer(
+        lambda: work_orders.answer_follow_up(
+            tx,
+            store=store,
+            complaint_id=complaint_id,
+            satisfied=HOTLINE_RESULTS[result],
+            note=note,
+            at=context.clock(),
+            answered_at=event.data["at"],
+        ),
+        event,
+    )
+    if change is None:
+        log.info("hotline satisfaction asks nothing of the work order", extra={"complaint_id": complaint_id, "result": result})
+    return change
+
+
+def _answer(change: Callable[[], work_orders.Change | None], event: Event) -> work_orders.Change | None:
     try:
         return change()
     except IllegalTransition as exc:
-        log.info("survey answer ignored", extra={"complaint_id": event.data.get("complaint_id"), "status": exc.status})
+        log.info(
+            "answer ignored: the work order moved on",
+            extra={"complaint_id": event.data.get("complaint_id"), "event_type": event.type, "status": exc.status},
+        )
         return None
 
 
@@ -125,6 +190,8 @@ HANDLERS = (
     Handles("complaint-received", ("complaint.received",), on_complaint_received, after=_log_creation),
     Handles("survey-dissatisfied", ("survey.dissatisfied",), on_survey_dissatisfied, after=_record_targets),
     Handles("survey-completed", ("survey.completed",), on_survey_completed, after=_record_targets),
+    Handles("hotline-returned", ("hotline.returned",), on_hotline_returned),
+    Handles("hotline-satisfaction", ("hotline.satisfaction_reported",), on_hotline_satisfaction, after=_record_targets),
     keeps_estates(),
 )
 """Dispatch's consumer queues, each with the one function that handles its events."""

@@ -10,6 +10,8 @@ anything is written; an order changed between its read and its write raises ``Co
 - ``seq`` on the order is the complaint's event counter: intake's ``complaint.received`` is 1 (or the
   seq it carried), so the first dispatch event is the next one; each change advances it by the
   number of events it emits.
+- A follow-up answer (the survey's or the 12345 hotline's) goes through ``answer_follow_up``: the
+  pure ``follow_up_action`` picks reopen or close from the order as read, or nothing.
 - A work order is made once per complaint, classified, tiered with the household's and the
   building's complaints of the last 30 days, routed and timed; ``complaint.classified`` then, when
   someone could be assigned, ``complaint.assigned``.
@@ -24,7 +26,7 @@ from typing import Any
 
 from dispatch.domain import timers
 from dispatch.domain.classify import classify
-from dispatch.domain.decide import POLICY, ROUTING, STAFF, Actor, Emission, Facts, decide, facts_needed
+from dispatch.domain.decide import POLICY, ROUTING, STAFF, Actor, Emission, Facts, decide, facts_needed, follow_up_action
 from dispatch.domain.opening import HISTORY_WINDOW, open_work_order
 from dispatch.domain.work_order import WorkOrder
 from dispatch.domain.workflow import Transition
@@ -205,4 +207,37 @@ def act(
         transition=decision.transition,
         targets=list(decision.targets),
         events=[emission.event_type for emission in decision.events],
+    )
+
+
+def answer_follow_up(
+    tx: Transaction,
+    *,
+    store: DispatchStore,
+    complaint_id: str,
+    satisfied: bool,
+    note: str,
+    at: datetime,
+    answered_at: datetime | None,
+    unanswered: bool = False,
+) -> Change | None:
+    """Reopen an order whose follow-up answer is not satisfied, close a resolved one that is; None when its status asks nothing.
+
+    ``answered_at`` meets the follow-up target at the answer; ``unanswered`` marks it missed (a
+    survey closed for lack of an answer). The order is acted on by nobody in person (``actor_id`` None).
+    """
+    order = store.work_orders.work_order(complaint_id, session=tx.session)
+    action = None if order is None else follow_up_action(status=order["status"], satisfied=satisfied)
+    if action is None:
+        return None
+    return act(
+        tx,
+        store=store,
+        complaint_id=complaint_id,
+        action=action,
+        values={"note": note},
+        actor_id=None,
+        at=at,
+        follow_up_at=None if unanswered else answered_at,
+        follow_up_missed=unanswered,
     )

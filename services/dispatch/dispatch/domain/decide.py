@@ -15,6 +15,9 @@ Choices, one small function per action (``ACTIONS``):
   meets the follow-up (回访) target, or the survey's answer does (``Facts.follow_up_answered_at``);
   a survey closed because nobody answered leaves it missed (``Facts.follow_up_unanswered``);
 - ``resolve`` starts the follow-up target from the time of resolution;
+- a follow-up answer (the survey's, or the 12345 hotline's own 回访) reopens a resolved or closed
+  order when the answer is not satisfied and closes a resolved one when it is; in any other status
+  it asks nothing (``follow_up_action``);
 - a reopen keeps the assignee (routes again only when there is none, and stays ``classified`` when
   nobody can be assigned), counts a repeat, and gives the ``response`` and ``resolve`` targets new
   deadlines from the time of the reopen; targets already met otherwise stay met;
@@ -172,6 +175,19 @@ def facts_needed(*, order: WorkOrder, action: str, values: Mapping[str, Any]) ->
     if action == "reopen":
         return frozenset({POLICY, ROUTING} if unassigned else {POLICY})
     return frozenset()
+
+
+FOLLOW_UP_REOPENS = frozenset({"resolved", "closed"})
+"""The statuses a dissatisfied follow-up answer reopens (重办)."""
+FOLLOW_UP_CLOSES = frozenset({"resolved"})
+"""The statuses a satisfied follow-up answer closes."""
+
+
+def follow_up_action(*, status: str, satisfied: bool) -> str | None:
+    """Return the action a follow-up answer takes on an order in a status (``reopen`` or ``close``), or None when it asks nothing."""
+    if satisfied:
+        return "close" if status in FOLLOW_UP_CLOSES else None
+    return "reopen" if status in FOLLOW_UP_REOPENS else None
 
 
 def decide(*, order: WorkOrder, action: str, values: Mapping[str, Any], facts: Facts, at: datetime, actor: Actor | None = None) -> Decision:

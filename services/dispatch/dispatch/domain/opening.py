@@ -6,7 +6,9 @@ of its estate in; an ``Opening`` out. The caller (``dispatch.work_orders.create_
 reads those, stores the order and its timeline, and emits the events in one unit of work.
 
 - The tier is the classifier's, raised to at least ``important`` for a household's second or a
-  building's third complaint of the subcategory in 30 days (``tier_with_history``).
+  building's third complaint of the subcategory in 30 days (``tier_with_history``). A 12345 transfer
+  the hotline marked ``urgent`` runs on the top tier's clock: ``emergency``, ``tier_reason``
+  ``hotline_urgent`` (``tier_for``).
 - Deadlines run from the time of receipt, in the complaint's time zone (else the estate's, else
   ``DEFAULT_TIMEZONE``); a hotline deadline constrains ``resolve`` (``dispatch.domain.sla``).
 - The order is ``classified``, and ``assigned`` when someone could be assigned
@@ -27,9 +29,14 @@ from dispatch.domain.decide import Emission, Facts
 from dispatch.domain.sla import DEFAULT_TIMEZONE, compute_deadlines
 from dispatch.domain.work_order import TimelineEntry, WorkOrder, event_data, timeline_entry
 from propcare_shared.tenancy import Tenancy
+from propcare_shared.vocabulary import TIERS
 
 HISTORY_WINDOW = timedelta(days=30)
 """How far back a household's or a building's earlier complaints count towards the tier."""
+TOP_TIER = TIERS[0]
+"""The tier whose clock an urgent hotline transfer runs on."""
+HOTLINE_URGENT = "hotline_urgent"
+"""The ``tier_reason`` of a transfer the hotline marked urgent."""
 
 
 @dataclass(frozen=True)
@@ -39,6 +46,17 @@ class Opening:
     order: WorkOrder
     timeline: tuple[TimelineEntry, ...]
     events: tuple[Emission, ...]
+
+
+def tier_for(
+    complaint: Mapping[str, Any], *, classified_tier: str, household_repeats: int, building_repeats: int
+) -> tuple[str, str | None]:
+    """Return a received complaint's tier and why it was raised: the top tier for an urgent transfer, else with its history."""
+    if complaint.get("urgent"):
+        return TOP_TIER, HOTLINE_URGENT
+    return tier_with_history(
+        classified_tier, household_same_subcategory_30d=household_repeats, building_same_subcategory_30d=building_repeats
+    )
 
 
 def open_work_order(
@@ -56,8 +74,8 @@ def open_work_order(
     """Return the work order of a received complaint with its timeline entries and events."""
     complaint_id: str = complaint["complaint_id"]
     received_at: datetime = complaint["received_at"]
-    tier, tier_reason = tier_with_history(
-        classification.tier, household_same_subcategory_30d=household_repeats, building_same_subcategory_30d=building_repeats
+    tier, tier_reason = tier_for(
+        complaint, classified_tier=classification.tier, household_repeats=household_repeats, building_repeats=building_repeats
     )
     timezone = complaint.get("timezone") or estate_timezone or DEFAULT_TIMEZONE
     policy, calendar = facts.policy_and_calendar()
@@ -96,6 +114,7 @@ def open_work_order(
         "matched": list(classification.matched),
         "escalation_level": 0,
         "hotline": bool(complaint.get("hotline_ticket_id")) or complaint["channel"] == "gov_hotline",
+        "hotline_ticket_id": complaint.get("hotline_ticket_id"),
         "hotline_deadline": complaint.get("hotline_deadline"),
         "first_responder_id": complaint.get("first_responder_id"),
         "received_at": received_at,

@@ -45,6 +45,7 @@ class WorkOrder(TypedDict):
     matched: list[str]
     escalation_level: int
     hotline: bool
+    hotline_ticket_id: NotRequired[str | None]
     hotline_deadline: datetime | None
     first_responder_id: str | None
     received_at: datetime
