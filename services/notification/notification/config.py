@@ -1,7 +1,8 @@
 """Notification's own settings: provider URLs and credentials, the retry schedule, the dispatch loop.
 
 The shared ``Settings`` carries what every process knows; this module reads the variables only
-notification uses (``SMTP_URL``, ``PERSONAL_DATA_KEYS`` and the ``NOTIFY_*`` ones), through
+notification uses (``SMTP_URL``, ``PERSONAL_DATA_KEYS``, ``HOTLINE_SECRET``, ``HOTLINE_CALLBACK_URL``
+and the ``NOTIFY_*`` ones), through
 ``propcare_shared.settings`` helpers, from an environ mapping (the process environment when none is
 given). The service keeps it on its context (``ServiceContext.config``). With no provider URL set, every channel
 goes to the log provider: the development default ``make run`` uses. The variables are listed in
@@ -21,6 +22,7 @@ from propcare_shared.settings import env_float, env_floats, env_int, env_str, en
 
 DEFAULT_RETRY_DELAYS = (60.0, 300.0, 1800.0)
 DEFAULT_EMAIL_FROM = "Propcare <noreply@propcare.local>"
+DEVELOPMENT_HOTLINE_SECRET = "development-only-hotline-secret-change-me"
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,8 @@ class NotifyConfig:
     dispatch_interval: float = 1.0
     send_lease: float = 120.0
     batch_size: int = 100
+    hotline_secret: str = field(default=DEVELOPMENT_HOTLINE_SECRET, repr=False)
+    hotline_callback_url: str = ""
 
     def __post_init__(self) -> None:
         if not self.retry_delays:
@@ -73,6 +77,8 @@ class NotifyConfig:
             dispatch_interval=env_float(env, "NOTIFY_DISPATCH_INTERVAL", 1.0),
             send_lease=env_float(env, "NOTIFY_SEND_LEASE", 120.0),
             batch_size=env_int(env, "NOTIFY_BATCH_SIZE", 100),
+            hotline_secret=env_str(env, "HOTLINE_SECRET", DEVELOPMENT_HOTLINE_SECRET),
+            hotline_callback_url=env_str(env, "HOTLINE_CALLBACK_URL", ""),
         )
 
 

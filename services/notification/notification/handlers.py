@@ -4,8 +4,9 @@ Queue ``messages``: one queue, so the broker's order holds between ``complaint.r
 events dispatch derives from it. The kernel runs the handler in a unit of work with the inbox
 (``propcare_shared.handling``): the messages, the call tasks and the inbox marker commit together, so
 a redelivered event raises ``AlreadyHandled`` (counted as a duplicate and acknowledged) and records
-nothing twice. Nothing is sent here: the worker's dispatch loop sends what was recorded
-(``dispatcher``).
+nothing twice. The same unit of work records the callbacks owed to the 12345 hotline
+(``hotline_callbacks``). Nothing is sent here: the worker's dispatch loop sends what was recorded
+(``dispatcher``), and its hotline loop the callbacks (``hotline_sender``).
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from typing import Any
 
 from notification import metrics
 from notification.config import config_of
+from notification.hotline_callbacks import record_callback
+from notification.hotline_store import CallbackStore
 from notification.messages import record
 from notification.store import SKIPPED, NotificationStore
 from propcare_shared.context import ServiceContext
@@ -35,14 +38,23 @@ EVENT_TYPES = (
     "sla.warning",
     "sla.breached",
     "survey.invited",
+    "complaint.plan_submitted",
+    "complaint.progress_updated",
+    "hotline.accepted",
+    "hotline.returned",
+    "hotline.extension_requested",
 )
 
 
 def on_event(context: ServiceContext, tx: Transaction, event: Event) -> list[dict[str, Any]]:
-    """Record the messages an event asks for; return them."""
+    """Record the messages and the hotline callback an event asks for; return the messages."""
     store = NotificationStore(context.database, clock=context.clock)
-    sealer = Sealer(config_of(context).personal_data_keys)
-    return record(tx, store=store, event=event, now=context.clock(), sealer=sealer)
+    config = config_of(context)
+    now = context.clock()
+    recorded = record(tx, store=store, event=event, now=now, sealer=Sealer(config.personal_data_keys))
+    callbacks = CallbackStore(context.database)
+    record_callback(tx, contacts=store, callbacks=callbacks, event=event, now=now, callback_url=config.hotline_callback_url)
+    return recorded
 
 
 def _count_skipped(_context: ServiceContext, _event: Event, recorded: list[dict[str, Any]]) -> None:

@@ -11,6 +11,9 @@
   complaint (reassign, reclassify) records an ``assigned`` message.
 - ``complaint.responded|on_hold|resumed|resolved|reopened`` record a progress message.
 - ``survey.invited`` records the invitation or the reminder.
+- A complaint transferred by the 12345 hotline (its ``complaint.received`` carried
+  ``hotline_ticket_id``, kept on the contact) gets no resident message: the hotline answers its
+  caller from our callbacks (``hotline_callbacks``).
 - ``sla.warning``, ``sla.breached`` and ``complaint.escalated`` record staff alerts, one per role or
   staff id addressed.
 
@@ -86,6 +89,7 @@ def _contact(event: Event, now: datetime, sealer: Sealer) -> dict[str, Any]:
         "email": details.email,
         "contact_problem": details.problem,
         "reporter_role": data.get("reporter_role"),
+        "hotline_ticket_id": data.get("hotline_ticket_id"),
         "tier": None,
         **_tenancy(event, None).fields(),
         "received_at": data["received_at"],
@@ -159,6 +163,9 @@ def _resident_message(
     dedupe_key: str,
     now: datetime,
 ) -> list[dict[str, Any]]:
+    if contact.get("hotline_ticket_id"):
+        # The caller of a 12345 transfer is answered by the hotline, from our callbacks (hotline_callbacks).
+        return []
     tier = event.data.get("tier") or contact.get("tier")
     timezone = contact.get("timezone")
     route = channels.resident_route(

@@ -14,6 +14,9 @@ Collections:
   recorded once however many events ask for it (one acknowledgement per complaint).
 - ``attempts``: one document per delivery attempt: message id, provider, status, error, time.
 - ``call_tasks``: a call an agent owes the resident beside a written message (书面+口头).
+- ``hotline_callbacks`` and ``hotline_tickets``: the callbacks owed to the 12345 hotline and each
+  ticket's callback counter, read and written by ``hotline_store`` (the one other module that touches
+  MongoDB), which claims callbacks with this module's lease (``claim_leased``, ``finish_leased``).
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from typing import Any
 
 from pymongo import ASCENDING, DESCENDING, ReturnDocument
 from pymongo.client_session import ClientSession
+from pymongo.collection import Collection
 from pymongo.database import Database
 
 from propcare_shared.clock import Clock, utcnow
@@ -34,6 +38,8 @@ CONTACTS = "contacts"
 MESSAGES = "messages"
 ATTEMPTS = "attempts"
 CALL_TASKS = "call_tasks"
+HOTLINE_CALLBACKS = "hotline_callbacks"
+HOTLINE_TICKETS = "hotline_tickets"
 
 QUEUED = "queued"
 SENDING = "sending"
@@ -58,7 +64,40 @@ INDEXES: list[IndexSpec] = [
     IndexSpec(ATTEMPTS, [("message_id", ASCENDING), ("at", ASCENDING)]),
     IndexSpec(CALL_TASKS, [("message_id", ASCENDING)], {"unique": True}),
     IndexSpec(CALL_TASKS, [("complaint_id", ASCENDING)]),
+    IndexSpec(HOTLINE_CALLBACKS, [("hotline_ticket_id", ASCENDING), ("sequence", ASCENDING)], {"unique": True}),
+    IndexSpec(HOTLINE_CALLBACKS, [("status", ASCENDING), ("hotline_ticket_id", ASCENDING), ("sequence", ASCENDING)]),
+    IndexSpec(HOTLINE_CALLBACKS, [("complaint_id", ASCENDING)]),
 ]
+
+
+def claim_leased(
+    collection: Collection,
+    *,
+    due: Mapping[str, Any],
+    now: datetime,
+    lease_until: datetime,
+    owner: str,
+    match: Mapping[str, Any] | None = None,
+) -> dict[str, Any] | None:
+    """Atomically take one document that is ``due`` (or whose sender's lease ran out) for sending, under a lease to ``owner``."""
+    return collection.find_one_and_update(
+        {**(match or {}), "$or": [dict(due), {"status": SENDING, "lease_until": {"$lt": now}}]},
+        {"$set": {"status": SENDING, "lease_until": lease_until, "claimed_by": owner, "updated_at": now}},
+        sort=[("not_before", ASCENDING)],
+        return_document=ReturnDocument.AFTER,
+    )
+
+
+def finish_leased(
+    collection: Collection, document_id: str, *, owner: str, changes: Mapping[str, Any], session: ClientSession | None = None
+) -> bool:
+    """Store an attempt's outcome on a document still claimed by ``owner``; False if the claim was lost."""
+    result = collection.update_one(
+        {"_id": document_id, "status": SENDING, "claimed_by": owner},
+        {"$set": {**changes, "lease_until": None, "claimed_by": None}, "$inc": {"attempts": 1}},
+        session=session,
+    )
+    return result.modified_count == 1
 
 
 class NotificationStore:
@@ -101,26 +140,12 @@ class NotificationStore:
 
     def claim_due(self, *, now: datetime, lease_until: datetime, owner: str) -> dict[str, Any] | None:
         """Atomically take one due message (or one whose sender's lease ran out) for sending."""
-        return self.database[MESSAGES].find_one_and_update(
-            {
-                "$or": [
-                    {"status": {"$in": list(DUE_STATUSES)}, "not_before": {"$lte": now}},
-                    {"status": SENDING, "lease_until": {"$lt": now}},
-                ]
-            },
-            {"$set": {"status": SENDING, "lease_until": lease_until, "claimed_by": owner, "updated_at": now}},
-            sort=[("not_before", ASCENDING)],
-            return_document=ReturnDocument.AFTER,
-        )
+        due = {"status": {"$in": list(DUE_STATUSES)}, "not_before": {"$lte": now}}
+        return claim_leased(self.database[MESSAGES], due=due, now=now, lease_until=lease_until, owner=owner)
 
     def finish_attempt(self, message_id: str, *, owner: str, changes: Mapping[str, Any], session: ClientSession | None = None) -> bool:
         """Store an attempt's outcome on a message still claimed by ``owner``; False if the claim was lost."""
-        result = self.database[MESSAGES].update_one(
-            {"_id": message_id, "status": SENDING, "claimed_by": owner},
-            {"$set": {**changes, "lease_until": None, "claimed_by": None}, "$inc": {"attempts": 1}},
-            session=session,
-        )
-        return result.modified_count == 1
+        return finish_leased(self.database[MESSAGES], message_id, owner=owner, changes=changes, session=session)
 
     def insert_attempt(self, attempt: Mapping[str, Any], *, session: ClientSession | None = None) -> None:
         """Log one delivery attempt."""

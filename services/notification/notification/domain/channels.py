@@ -5,7 +5,9 @@ Residents are answered on the channel they complained on:
 - ``app`` → app push, ``wechat`` → a WeChat message (both gateways know the resident by phone);
 - ``phone`` → an SMS and a call task for an agent;
 - ``email`` → an e-mail (an SMS when no address is known);
-- ``gov_hotline`` → the hotline's callback, which a later issue builds: recorded as skipped with the reason;
+- ``gov_hotline`` → the hotline's callbacks: a transfer's resident gets no message here
+  (``messages``), and a ``gov_hotline`` complaint without a hotline ticket (typed in by staff) has no
+  callback to answer through, so its messages are recorded as skipped with the reason;
 - every other channel (web, front_desk, grid_visit, owners_committee, open311) → an SMS when a phone is known.
 Important and emergency complaints also get a call task: written and verbal feedback (书面+口头).
 A message that cannot be delivered (no address) is recorded as skipped, never silently dropped, with
@@ -33,7 +35,7 @@ STAFF = "staff"
 DELIVERY_CHANNELS = (APP_PUSH, WECHAT, SMS, EMAIL, HOTLINE, STAFF)
 
 VERBAL_FEEDBACK_TIERS = frozenset({"important", "emergency"})
-HOTLINE_SKIP_REASON = "hotline callback not built yet: the 12345 reply is sent by the hotline integration"
+HOTLINE_SKIP_REASON = "a gov_hotline complaint without a hotline ticket id: no hotline callback can answer it"
 NO_PHONE_REASON = "no phone number is known for this complaint"
 ESCALATION_ROLES = {0: "supervisor", 1: "supervisor", 2: "manager", 3: "regional_ops"}
 
