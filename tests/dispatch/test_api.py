@@ -9,12 +9,14 @@ from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
+from prometheus_client import REGISTRY
 
 from dispatch.app import create_app
 from propcare_shared.clock import FrozenClock, isoformat_z
 from propcare_shared.context import ServiceContext
 from propcare_shared.settings import Settings
 from propcare_shared.testing import bearer, outbox_events
+from propcare_shared.vocabulary import CHANNELS, TIERS
 from tests.dispatch.factories import LIFT_TRAPPED
 
 WORK_ORDER_KEYS = {
@@ -277,8 +279,8 @@ def test_late_resolve_is_breached_and_counted(
     stored = context.database.work_orders.find_one({"_id": order["_id"]})
     assert stored["deadlines"]["resolve"]["breached"] is True
     metrics = client.get("/metrics").get_data(as_text=True)
-    assert 'complaint_targets_total{outcome="breached",region="G1/R1",target="resolve",tier="general"}' in metrics
-    assert 'complaint_target_seconds_bucket{le="259200.0",region="G1/R1",target="resolve",tier="general"}' in metrics
+    assert 'complaint_targets_total{channel="app",outcome="breached",region="G1/R1",target="resolve",tier="general"}' in metrics
+    assert 'complaint_target_seconds_bucket{channel="app",le="259200.0",region="G1/R1",target="resolve",tier="general"}' in metrics
 
 
 def test_illegal_action_is_409_with_the_allowed_actions_and_changes_nothing(
@@ -481,10 +483,36 @@ def test_metrics_show_open_and_overdue_per_tier_and_region_within_its_group(
     make_work_order(text=LIFT_TRAPPED, building="5")
     clock.advance(timedelta(minutes=20))
     metrics = client.get("/metrics").get_data(as_text=True)
-    assert 'complaints_open{region="G1/R1",tier="general"} 1.0' in metrics
-    assert 'complaints_open{region="G1/R1",tier="emergency"} 1.0' in metrics
-    assert 'complaints_overdue{region="G1/R1",tier="emergency"} 1.0' in metrics
-    assert 'complaints_overdue{region="G1/R2",tier="general"} 0.0' in metrics
+    assert 'complaints_open{channel="app",region="G1/R1",tier="general"} 1.0' in metrics
+    assert 'complaints_open{channel="app",region="G1/R1",tier="emergency"} 1.0' in metrics
+    assert 'complaints_overdue{channel="app",region="G1/R1",tier="emergency"} 1.0' in metrics
+    assert 'complaints_overdue{channel="app",region="G1/R2",tier="general"} 0.0' in metrics
+
+
+def test_a_hotline_complaints_met_target_and_open_count_carry_the_gov_hotline_channel(
+    client: FlaskClient, settings: Settings, staff: None, make_work_order: Callable[..., dict[str, Any]], clock: FrozenClock
+) -> None:
+    hotline = make_work_order(channel="gov_hotline", hotline_ticket_id="12345-20261123-000001")
+    make_work_order(building="7")
+    labels = {"target": "response", "tier": "general", "region": "G1/R1", "channel": "gov_hotline", "outcome": "met"}
+    app_labels = {**labels, "channel": "app"}
+    before, app_before = (REGISTRY.get_sample_value("complaint_targets_total", found) or 0.0 for found in (labels, app_labels))
+    metrics = client.get("/metrics").get_data(as_text=True)
+    assert 'complaints_open{channel="gov_hotline",region="G1/R1",tier="general"} 1.0' in metrics
+    assert 'complaints_open{channel="app",region="G1/R1",tier="general"} 1.0' in metrics
+    clock.advance(timedelta(hours=1))
+    assert act(client, settings, hotline["_id"], {"action": "respond"}).status_code == 200
+    assert REGISTRY.get_sample_value("complaint_targets_total", labels) == before + 1
+    assert (REGISTRY.get_sample_value("complaint_targets_total", app_labels) or 0.0) == app_before
+    seconds = {"target": "response", "tier": "general", "region": "G1/R1", "channel": "gov_hotline", "le": "3600.0"}
+    assert (REGISTRY.get_sample_value("complaint_target_seconds_bucket", seconds) or 0.0) >= 1
+
+
+def test_the_open_gauges_show_0_for_every_tier_and_channel_of_a_known_region(client: FlaskClient, estates: dict[str, Any]) -> None:
+    metrics = client.get("/metrics").get_data(as_text=True)
+    for channel in CHANNELS:
+        for tier in TIERS:
+            assert f'complaints_open{{channel="{channel}",region="G1/R2",tier="{tier}"}} 0.0' in metrics
 
 
 def test_sla_preview_gives_the_deadlines_of_a_tier(client: FlaskClient, settings: Settings, estates: dict[str, Any]) -> None:
@@ -524,7 +552,7 @@ def test_under_multiprocess_metrics_the_gauges_come_once_from_mongodb(
     monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
     metrics = create_app(context).test_client().get("/metrics").get_data(as_text=True)
     assert metrics.count("# TYPE complaints_open gauge") == 1
-    assert 'complaints_open{region="G1/R1",tier="general"} 1.0' in metrics
+    assert 'complaints_open{channel="app",region="G1/R1",tier="general"} 1.0' in metrics
 
 
 def test_openapi_documents_the_dispatch_paths(client: FlaskClient) -> None:

@@ -82,8 +82,8 @@ def kinds(context: ServiceContext, complaint_id: str) -> list[tuple[str, str | N
     return sorted(found[1:] for found in alerts(context, complaint_id))
 
 
-def breaches_counted(*, target: str, tier: str) -> float:
-    labels = {"target": target, "tier": tier, "region": "G1/R1", "outcome": "breached"}
+def breaches_counted(*, target: str, tier: str, channel: str = "app") -> float:
+    labels = {"target": target, "tier": tier, "region": "G1/R1", "channel": channel, "outcome": "breached"}
     return REGISTRY.get_sample_value("complaint_targets_total", labels) or 0.0
 
 
@@ -218,11 +218,47 @@ def test_hotline_complaint_breach_escalates_straight_to_level_3(
     make_work_order: Callable[..., dict[str, Any]],
     clock: FrozenClock,
 ) -> None:
-    hotline = make_work_order(channel="gov_hotline", hotline_ticket_id="12345-20261123-000001")
+    hotline = make_work_order(
+        channel="gov_hotline", hotline_ticket_id="12345-20261123-000001", hotline_deadline=MONDAY_MORNING + timedelta(days=2)
+    )
     assert (hotline["tier"], hotline["hotline"]) == ("general", True)
+    counted = breaches_counted(target="response", tier="general", channel="gov_hotline")
+    clock.now = DUE
+    scanner.scan()
+    assert kinds(context, hotline["_id"]) == [("sla.warning", "response", 0)]
     clock.now = BREACH_AT
     scanner.scan()
-    assert [level for _, kind, _, level in alerts(context, hotline["_id"]) if kind == "complaint.escalated"] == [3]
+    scanner.scan()
+    assert kinds(context, hotline["_id"]) == [
+        ("complaint.escalated", None, 3),
+        ("sla.breached", "response", 1),
+        ("sla.warning", "response", 0),
+    ]
+    stored = context.database.work_orders.find_one({"_id": hotline["_id"]})
+    assert (stored["escalation_level"], stored["deadlines"]["response"]["levels"]) == (3, [1, 2, 3])
+    assert breaches_counted(target="response", tier="general", channel="gov_hotline") == counted + 1
+
+
+def test_a_transfer_whose_reply_deadline_has_passed_is_overdue_and_at_level_3_on_the_first_scan(
+    context: ServiceContext,
+    scanner: EscalationScanner,
+    staff: None,
+    make_work_order: Callable[..., dict[str, Any]],
+    clock: FrozenClock,
+) -> None:
+    late = make_work_order(
+        channel="gov_hotline", hotline_ticket_id="12345-20261120-000009", hotline_deadline=MONDAY_MORNING - timedelta(hours=1)
+    )
+    assert late["deadlines"]["resolve"]["due_at"] == MONDAY_MORNING - timedelta(hours=1)
+    counted = breaches_counted(target="resolve", tier="general", channel="gov_hotline")
+    scanner.scan()
+    assert kinds(context, late["_id"]) == [
+        ("complaint.escalated", None, 3),
+        ("sla.breached", "resolve", 1),
+        ("sla.warning", "resolve", 0),
+    ]
+    assert context.database.work_orders.find_one({"_id": late["_id"]})["escalation_level"] == 3
+    assert breaches_counted(target="resolve", tier="general", channel="gov_hotline") == counted + 1
 
 
 def test_a_target_met_in_time_never_breaches(

@@ -294,12 +294,12 @@ def test_two_groups_r1_are_two_metric_regions(
     make_work_order(text=LIFT_TRAPPED, estate_id="OT01", region_id="R1", group_id="G2")
     g2_general = make_work_order(estate_id="OT01", region_id="R1", group_id="G2", building="9")
     metrics = client.get("/metrics").get_data(as_text=True)
-    assert 'complaints_open{region="G1/R1",tier="emergency"} 1.0' in metrics
-    assert 'complaints_open{region="G2/R1",tier="emergency"} 1.0' in metrics
-    assert 'complaints_open{region="G2/R1",tier="general"} 1.0' in metrics
+    assert 'complaints_open{channel="app",region="G1/R1",tier="emergency"} 1.0' in metrics
+    assert 'complaints_open{channel="app",region="G2/R1",tier="emergency"} 1.0' in metrics
+    assert 'complaints_open{channel="app",region="G2/R1",tier="general"} 1.0' in metrics
     assert 'region="R1"' not in metrics
 
-    labels = {"target": "response", "tier": "general", "region": "G2/R1", "outcome": "met"}
+    labels = {"target": "response", "tier": "general", "region": "G2/R1", "channel": "app", "outcome": "met"}
     before = REGISTRY.get_sample_value("complaint_targets_total", labels) or 0.0
     clock.advance(timedelta(hours=1))
     g2_handler = bearer(settings, role="handler", sub="ot-eng", group_id="G2", estates=["OT01"])

@@ -144,7 +144,7 @@ class WorkOrderStore:
         return paginate(self.database[WORK_ORDERS], query, limit=limit, cursor=cursor)
 
     def open_and_overdue(self, *, now: datetime) -> list[dict[str, Any]]:
-        """Return open and overdue work-order counts per tier and region within its group (``G1/R1``)."""
+        """Return open and overdue work-order counts per tier, region within its group (``G1/R1``) and channel."""
         overdue = {
             "$or": [
                 {
@@ -161,7 +161,7 @@ class WorkOrderStore:
             {"$match": {"status": {"$in": list(OPEN_STATUSES)}}},
             {
                 "$group": {
-                    "_id": {"tier": "$tier", "group_id": "$group_id", "region_id": "$region_id"},
+                    "_id": {"tier": "$tier", "group_id": "$group_id", "region_id": "$region_id", "channel": "$channel"},
                     "open": {"$sum": 1},
                     "overdue": {"$sum": {"$cond": [overdue, 1, 0]}},
                 }
@@ -171,6 +171,7 @@ class WorkOrderStore:
             {
                 "tier": row["_id"].get("tier"),
                 "region": region_key(row["_id"].get("group_id"), row["_id"].get("region_id")),
+                "channel": row["_id"].get("channel"),
                 "open": row["open"],
                 "overdue": row["overdue"],
             }
