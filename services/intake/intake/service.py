@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from intake.config import IntakeConfig
 from intake.handlers import HANDLERS
+from intake.open311.store import INDEXES as OPEN311_INDEXES
 from intake.store import INDEXES, RETIRED_INDEXES
 from propcare_shared.service import ServiceDefinition
 
@@ -15,7 +16,7 @@ INTAKE = ServiceDefinition(
     name="intake",
     title="Propcare intake",
     routes="intake.routes",
-    indexes=INDEXES,
+    indexes=[*INDEXES, *OPEN311_INDEXES],
     retired_indexes=RETIRED_INDEXES,
     handlers=HANDLERS,
     config=IntakeConfig.from_env,
