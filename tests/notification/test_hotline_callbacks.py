@@ -19,6 +19,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
+from prometheus_client import REGISTRY
 
 from notification.config import NotifyConfig
 from notification.domain.hotline import NO_URL_ERROR
@@ -288,6 +289,7 @@ def test_each_state_change_is_told_to_intake_through_the_outbox(
 def test_a_failing_callback_backs_off_to_a_cap_and_is_never_given_up(
     receiver: Receiver, handle: Callable[[Event], bool], context: ServiceContext, callbacks: CallbackStore, clock: FrozenClock
 ) -> None:
+    before = REGISTRY.get_sample_value("notifications_total", {"channel": "hotline", "outcome": "retry"}) or 0.0
     receiver.always_failing.add("12345-DOWN")
     received = transfer("12345-DOWN")
     handle(received)
@@ -303,6 +305,7 @@ def test_a_failing_callback_backs_off_to_a_cap_and_is_never_given_up(
         clock.advance(callback["not_before"] - clock())
     assert waits == [timedelta(seconds=s) for s in (60, 300, 300, 300, 300)]
     assert (callback["status"], callback["attempts"]) == ("failing", 5)
+    assert REGISTRY.get_sample_value("notifications_total", {"channel": "hotline", "outcome": "retry"}) == before + 5
 
     receiver.always_failing.clear()
     assert drain(sender) == 1
@@ -393,6 +396,26 @@ def test_a_wrong_secret_is_refused_by_the_hotline_and_retried(
     assert HotlineSender.configured(context, config=hotline_config(receiver, hotline_secret="wrong", retry_scale=1.0)).send_due() == 1
     [callback] = callbacks.callbacks_of("12345-FORGED")
     assert callback["last_error"] == "HTTP 401 Unauthorized" and receiver.bad_signatures == 1 and receiver.accepted == []
+
+
+def test_two_senders_at_once_keep_each_ticket_in_order_and_send_each_callback_once(
+    receiver: Receiver, handle: Callable[[Event], bool], context: ServiceContext, callbacks: CallbackStore
+) -> None:
+    tickets = [f"12345-PAIR-{n}" for n in range(3)]
+    for ticket in tickets:
+        for event in loop(transfer(ticket)):
+            handle(event)
+    senders = [HotlineSender.configured(context, config=hotline_config(receiver)) for _ in range(2)]
+    threads = [threading.Thread(target=drain, args=(sender,), kwargs={"passes": 50}) for sender in senders]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    for ticket in tickets:
+        assert receiver.events(ticket) == ["accepted", "progress", "progress", "completed"]
+    assert receiver.out_of_order == [] and receiver.bad_signatures == 0
+    assert all(count == 2 for count in receiver.attempts.values()), "each refused once, then accepted once"
 
 
 # restarts ----------------------------------------------------------------------------------------

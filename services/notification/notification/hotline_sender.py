@@ -31,8 +31,10 @@ from typing import Any
 
 import requests
 
+from notification import metrics
 from notification.config import NotifyConfig
 from notification.domain import hotline, schedule
+from notification.domain.channels import HOTLINE
 from notification.hotline_callbacks import emit_updated
 from notification.hotline_store import CallbackStore
 from notification.providers import ProviderResult
@@ -105,7 +107,9 @@ class HotlineSender:
         recorded = self.context.uow.run(lambda tx: self._record(tx, callback, result))
         if not recorded:
             log.warning("hotline callback claim lost before the attempt was recorded", extra={"callback_id": callback["_id"]})
-        elif not result.ok:
+            return
+        metrics.count(HOTLINE, "sent" if result.ok else "retry")
+        if not result.ok:
             log.warning(
                 "hotline callback attempt failed",
                 extra={"callback_id": callback["_id"], "attempt": callback["attempts"] + 1, "error": result.error},

@@ -22,10 +22,11 @@ from pymongo import ASCENDING, ReturnDocument
 from pymongo.client_session import ClientSession
 from pymongo.database import Database
 
-from notification.domain.hotline import DELIVERED, FAILING, PENDING, SENDING
+from notification.domain.hotline import FAILING, PENDING, SENDING
 from notification.store import HOTLINE_CALLBACKS, HOTLINE_TICKETS, claim_leased, finish_leased
 
 CANDIDATES = 20
+UNDELIVERED = (PENDING, SENDING, FAILING)
 
 
 class CallbackStore:
@@ -67,7 +68,7 @@ class CallbackStore:
 
     def _due_heads(self, now: datetime) -> list[dict[str, Any]]:
         pipeline: list[dict[str, Any]] = [
-            {"$match": {"status": {"$ne": DELIVERED}}},
+            {"$match": {"status": {"$in": list(UNDELIVERED)}}},
             {"$sort": {"hotline_ticket_id": ASCENDING, "sequence": ASCENDING}},
             {"$group": {"_id": "$hotline_ticket_id", "head": {"$first": "$$ROOT"}}},
             {"$replaceRoot": {"newRoot": "$head"}},

@@ -1,7 +1,9 @@
 """Notification's metric: ``notifications_total{channel,outcome}`` (docs/API.md, Metrics).
 
 ``outcome`` is ``sent``, ``failed`` (given up after the last attempt), ``retry`` (an attempt failed,
-another is scheduled) or ``skipped`` (recorded but not deliverable, e.g. no phone or the hotline).
+another is scheduled) or ``skipped`` (recorded but not deliverable, e.g. no phone). The 12345
+hotline's callbacks count under ``channel="hotline"`` as ``sent`` or ``retry`` (never ``failed``: they
+are never given up).
 ``channel`` is the delivery channel (six values): labels stay bounded, never a recipient.
 """
 
