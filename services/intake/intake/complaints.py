@@ -28,6 +28,8 @@ from propcare_shared.tenancy import Tenancy
 from propcare_shared.vocabulary import DEFAULT_TIMEZONE
 
 RECEIVED_SEQ = 1
+HOTLINE_FIELDS = ("hotline_ticket_id", "hotline_deadline", "urgent")
+"""What a 12345 transfer adds to a complaint and its ``complaint.received`` (``intake.hotline``)."""
 
 
 @dataclass(frozen=True)
@@ -88,6 +90,7 @@ def receive(
     }
     if values.get("external_ref"):
         complaint["external_ref"] = values["external_ref"]
+    complaint.update({key: values[key] for key in HOTLINE_FIELDS if values.get(key) is not None})
     store.insert_complaint(complaint, session=tx.session)
     event = tx.emit(
         "complaint.received",
@@ -111,6 +114,7 @@ def receive(
             "language": complaint["language"],
             "reporter_role": complaint["reporter"].get("role"),
             "contact": sealer.seal({key: complaint["reporter"].get(key) for key in ("name", "phone", "email")}),
+            **{key: values[key] for key in HOTLINE_FIELDS if values.get(key) is not None},
         },
         correlation_id=complaint["_id"],
         seq=RECEIVED_SEQ,

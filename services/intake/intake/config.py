@@ -1,4 +1,4 @@
-"""Intake's own settings: the resident rate limits and the keys that seal contacts on the bus.
+"""Intake's own settings: the resident rate limits, the keys that seal contacts on the bus, the hotline's secret.
 
 Read once from the environment through ``propcare_shared.settings`` helpers and kept on the service's
 context (``ServiceContext.config``); docs/SETTINGS.md lists the variables.
@@ -11,16 +11,20 @@ from dataclasses import dataclass, field
 
 from propcare_shared.context import ServiceContext
 from propcare_shared.sealing import DEVELOPMENT_PERSONAL_DATA_KEY
-from propcare_shared.settings import env_int, env_strs
+from propcare_shared.settings import env_int, env_str, env_strs
+
+DEVELOPMENT_HOTLINE_SECRET = "development-only-hotline-secret-change-me"  # laptops and tests only, as notification's
 
 
 @dataclass(frozen=True)
 class IntakeConfig:
-    """How often residents may file, and how their contacts are sealed."""
+    """How often residents may file, how their contacts are sealed, how the 12345 hotline signs and who triages its transfers."""
 
     resident_limit_per_address: int = 30
     resident_limit_per_phone: int = 5
     personal_data_keys: tuple[str, ...] = field(default=(DEVELOPMENT_PERSONAL_DATA_KEY,), repr=False)
+    hotline_secret: str = field(default=DEVELOPMENT_HOTLINE_SECRET, repr=False)
+    hotline_triage_group: str = ""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> IntakeConfig:
@@ -29,6 +33,8 @@ class IntakeConfig:
             resident_limit_per_address=env_int(environ, "RESIDENT_LIMIT_PER_ADDRESS", 30),
             resident_limit_per_phone=env_int(environ, "RESIDENT_LIMIT_PER_PHONE", 5),
             personal_data_keys=env_strs(environ, "PERSONAL_DATA_KEYS", (DEVELOPMENT_PERSONAL_DATA_KEY,)),
+            hotline_secret=env_str(environ, "HOTLINE_SECRET", DEVELOPMENT_HOTLINE_SECRET),
+            hotline_triage_group=env_str(environ, "HOTLINE_TRIAGE_GROUP", ""),
         )
 
 

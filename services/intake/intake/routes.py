@@ -27,6 +27,7 @@ from intake.attachments import MAX_PER_COMPLAINT, AttachmentRefused, accept_uplo
 from intake.config import config_of
 from intake.domain.households import UnusableImport, decode_import, parse_import
 from intake.domain.tickets import token_digest
+from intake.hotline_api import hotline_api
 from intake.open311.routes import BLUEPRINTS as OPEN311_BLUEPRINTS
 from intake.schemas import (
     AttachmentOut,
@@ -68,7 +69,7 @@ RESIDENT_LIMIT_DETAIL = "Too many complaints from here in a short time; please c
 estates = Blueprint("estates", __name__, url_prefix="/api/v1/estates", description="The directory: estates and their households.")
 complaints_api = Blueprint("complaints", __name__, url_prefix="/api/v1/complaints", description="Complaints as received, and their status.")
 track = Blueprint("track", __name__, url_prefix="/api/v1/track", description="A resident's view of their complaint, by tracking token.")
-BLUEPRINTS = (estates, complaints_api, track, *OPEN311_BLUEPRINTS)
+BLUEPRINTS = (estates, complaints_api, track, hotline_api, *OPEN311_BLUEPRINTS)
 
 
 # the domain's refusals ---------------------------------------------------------------------------

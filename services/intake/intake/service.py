@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from intake.config import IntakeConfig
 from intake.handlers import HANDLERS
+from intake.hotline import HOTLINE_HANDLERS
+from intake.hotline_store import HOTLINE_INDEXES
 from intake.open311.store import INDEXES as OPEN311_INDEXES
 from intake.store import INDEXES, RETIRED_INDEXES
 from propcare_shared.service import ServiceDefinition
@@ -16,8 +18,8 @@ INTAKE = ServiceDefinition(
     name="intake",
     title="Propcare intake",
     routes="intake.routes",
-    indexes=[*INDEXES, *OPEN311_INDEXES],
+    indexes=[*INDEXES, *HOTLINE_INDEXES, *OPEN311_INDEXES],
     retired_indexes=RETIRED_INDEXES,
-    handlers=HANDLERS,
+    handlers=(*HANDLERS, *HOTLINE_HANDLERS),
     config=IntakeConfig.from_env,
 )
