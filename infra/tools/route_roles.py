@@ -43,10 +43,19 @@ PUBLIC: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/surveys/<token>/responses"): "the signed survey token is the resident's credential (rate-limited per address)",
     ("GET", "/s/<token>"): "the resident's survey page; the signed token is the credential",
     ("POST", "/s/<token>"): "the resident's survey form; the signed token is the credential",
+    ("POST", "/api/v1/hotline/transfers"): "signed by the 12345 hotline (HMAC-SHA256 with `HOTLINE_SECRET`, 300 s window; docs/HOTLINE.md)",
+    ("POST", "/api/v1/hotline/transfers/<hotline_ticket_id>/satisfaction"): "signed by the 12345 hotline like a transfer",
+    ("GET", "/open311/v2/discovery.json"): "Open311 discovery, the same for everyone",
+    ("GET", "/open311/v2/services.json"): "Open311 service list (our subcategories), the same for everyone",
+    ("GET", "/open311/v2/services/<service_code>.json"): "Open311 service definition, the same for everyone",
+    ("POST", "/open311/v2/requests.json"): "an Open311 client with an `api_key` that covers the estate (docs/OPEN311.md)",
+    ("GET", "/open311/v2/requests.json"): "Open311 public reads: no reporter's name, phone or e-mail",
+    ("GET", "/open311/v2/requests/<service_request_id>.json"): "Open311 public read: no reporter's name, phone or e-mail",
 }
 # Where the view narrows the roles further, per action or per record: (method, rule) → how.
 NARROWED: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/work-orders/<complaint_id>/actions"): "each action has its own roles: the next table",
+    ("POST", "/api/v1/hotline/transfers/<hotline_ticket_id>/return"): "`group_admin` only for a transfer still in triage",
 }
 
 

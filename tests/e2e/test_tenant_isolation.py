@@ -27,6 +27,8 @@ are still called (with forged tokens) and must leak and change nothing.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import time
 from collections.abc import Iterator
@@ -52,6 +54,19 @@ REPORTER = {"name": "王女士", "phone": "13800138000", "role": "owner"}
 HANDLER = "g1-handler-7"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 BOUNDARY = "propcare-isolation-boundary"
+HOTLINE_SECRET = "tenant-isolation-hotline-secret"
+CALLER = {"name": "赵先生", "phone": "13700137000"}
+TRANSFER = {
+    "hotline_ticket_id": "12345-20261129-000777",
+    "transferred_at": "2026-11-29T01:00:00Z",
+    "caller": CALLER,
+    "estate_code": VICTIM_ESTATE,
+    "address": "南山区南山花园3栋",
+    "content": "小区门口垃圾堆放三天无人清理",
+    "hotline_category": "环境卫生",
+    "urgency": "normal",
+    "reply_deadline": "2026-12-05T10:00:00Z",
+}
 
 # Public on purpose, each with its reason: the one allow-list docs/SECURITY.md is generated from.
 PUBLIC: dict[tuple[str, str], str] = {**route_roles.KERNEL_PUBLIC, **route_roles.PUBLIC}
@@ -112,6 +127,9 @@ class Victim:
     staff_complaint_id: str = ""
     invitation_id: str = ""
     message_id: str = ""
+    hotline_ticket_id: str = ""
+    open311_key_id: str = ""
+    open311_request_id: str = ""
     markers: set[str] = field(default_factory=set)
 
     def path_values(self) -> dict[str, list[str]]:
@@ -127,6 +145,10 @@ class Victim:
             "scope": [f"estate:{VICTIM_ESTATE}", f"region:{VICTIM_REGION}", f"group:{VICTIM_GROUP}"],
             "kind": ["complaint.assigned"],
             "filename": ["index.html"],
+            "hotline_ticket_id": [self.hotline_ticket_id],
+            "service_code": ["elevator"],
+            "service_request_id": [self.open311_request_id],
+            "key_id": [self.open311_key_id],
         }
 
     def query_variants(self) -> list[dict[str, str]]:
@@ -193,11 +215,21 @@ def write_body(method: str, rule: str, attacker_group: str) -> tuple[bytes, str]
             "channel": "phone",
         },
         ("POST", "/api/v1/surveys/<token>/responses"): {"solved": True, "scores": {"result": 5, "speed": 5, "attitude": 5}},
+        ("POST", "/api/v1/hotline/transfers"): TRANSFER,
+        ("POST", "/api/v1/hotline/transfers/<hotline_ticket_id>/accept"): {},
+        ("POST", "/api/v1/hotline/transfers/<hotline_ticket_id>/return"): {"reason": "不属于物业职责"},
+        ("POST", "/api/v1/hotline/transfers/<hotline_ticket_id>/extension"): {"reason": "需要更换设备", "until": "2026-12-20T10:00:00Z"},
+        ("POST", "/api/v1/hotline/transfers/<hotline_ticket_id>/estate"): {"estate_id": VICTIM_ESTATE},
+        ("POST", "/api/v1/hotline/transfers/<hotline_ticket_id>/satisfaction"): {"result": "dissatisfied", "comment": "没解决"},
+        ("POST", "/api/v1/open311/keys"): {"client_name": "冒名应用", "estate_ids": [VICTIM_ESTATE]},
     }
     if (method, rule) == ("POST", "/api/v1/estates/<estate_id>/households:import"):
         return b"building,unit,room,household_type\n3,2,1502,vacant\n", "text/csv"
     if (method, rule) == ("POST", "/api/v1/complaints/<complaint_id>/attachments"):
         return multipart_photo()
+    if (method, rule) == ("POST", "/open311/v2/requests.json"):
+        form = f"api_key=forged-key&jurisdiction_id={VICTIM_ESTATE}&service_code=elevator&description=lift+stuck&address_string=a"
+        return form.encode(), "application/x-www-form-urlencoded"
     if (method, rule) == ("POST", "/s/<token>"):
         return b"solved=true&result=5&speed=5&attitude=5", "application/x-www-form-urlencoded"
     assert (method, rule) in samples, f"{method} {rule} is a write route without a sample body in {__name__}.write_body: add one"
@@ -219,6 +251,7 @@ def stack(mongodb_url: str) -> Iterator[LocalStack]:
     environ = {
         "MONGODB_URL": mongodb_url,
         "JWT_SECRET": SECRET,
+        "HOTLINE_SECRET": HOTLINE_SECRET,
         "SLA_SCAN_INTERVAL": "3600",
         "OUTBOX_POLL_INTERVAL": "0.2",
         "RESIDENT_LIMIT_PER_ADDRESS": "100000",
@@ -314,6 +347,26 @@ def victim(stack: LocalStack) -> Victim:
         lambda kpis: bool(kpis) and kpis.get("volume", {}).get("total", 0) >= 2,
         message="analytics counted the victim's complaints",
     )
+    found.hotline_ticket_id = TRANSFER["hotline_ticket_id"]
+    raw = json.dumps(TRANSFER, ensure_ascii=False).encode()
+    stamp = str(int(time.time()))
+    signature = hmac.new(HOTLINE_SECRET.encode(), stamp.encode() + b"." + raw, hashlib.sha256).hexdigest()
+    hotline = {"X-Hotline-Timestamp": stamp, "X-Hotline-Signature": signature}
+    transfer = ok(intake.post("/api/v1/hotline/transfers", data=raw, content_type="application/json", headers=hotline), 201)
+    key = ok(intake.post("/api/v1/open311/keys", json={"client_name": "城市服务", "estate_ids": [VICTIM_ESTATE]}, headers=g1), 201)
+    found.open311_key_id = key["key_id"]
+    form = {
+        "api_key": key["api_key"],
+        "jurisdiction_id": VICTIM_ESTATE,
+        "service_code": "elevator",
+        "description": "5号楼电梯门关不上",
+        "address_string": "南山花园5栋",
+        "first_name": "王",
+        "last_name": "女士",
+        "phone": REPORTER["phone"],
+    }
+    [filed] = ok(intake.post("/open311/v2/requests.json", data=form), 201)
+    found.open311_request_id = filed["service_request_id"]
     for service in stack.running:
         wait_for(lambda service=service: service.context.database.outbox.count_documents({"published_at": None}) == 0, timeout=30)
     time.sleep(0.5)
@@ -331,6 +384,12 @@ def victim(stack: LocalStack) -> Victim:
         REPORTER["name"],
         REPORTER["phone"],
         "张工",
+        transfer["complaint_id"],
+        transfer["ticket_no"],
+        found.hotline_ticket_id,
+        CALLER["name"],
+        CALLER["phone"],
+        key["api_key"],
     }
     return found
 

@@ -25,7 +25,7 @@ from propcare_shared.testing import bearer
 # Sunday 22 November 2026, 23:30 in Shanghai (15:30 UTC): the local date differs from the UTC one
 # an hour later, which the ticket numbers must follow.
 LATE_SUNDAY = datetime(2026, 11, 22, 15, 30, tzinfo=UTC)
-PURPOSES = ("complaint-status",)
+PURPOSES = ("complaint-status", "hotline-callbacks")
 ESTATE = {"name": "南山花园", "code": "NS01", "region_id": "R1", "group_id": "G1", "timezone": "Asia/Shanghai"}
 HOUSEHOLDS_CSV = (
     "building,unit,room,household_type,age_band,resident_name,resident_phone\n"
