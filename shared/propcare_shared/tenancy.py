@@ -29,6 +29,14 @@ class Tenancy:
         """Return the three ids as document or envelope fields."""
         return {"group_id": self.group_id, "region_id": self.region_id, "estate_id": self.estate_id}
 
+    def completed_by(self, other: Tenancy) -> Tenancy:
+        """Return this tenancy with each id it lacks taken from ``other``."""
+        return Tenancy(
+            group_id=self.group_id or other.group_id,
+            region_id=self.region_id or other.region_id,
+            estate_id=self.estate_id or other.estate_id,
+        )
+
     @property
     def region_key(self) -> str | None:
         """Return the region's id within its group (``G1/R1``), or ``None`` without both."""

@@ -12,20 +12,8 @@ import pytest
 
 from dispatch.domain import timers, workflow
 from dispatch.domain.assignment import StaffMember
-from dispatch.domain.decide import (
-    ACTIONS,
-    POLICY,
-    ROUTING,
-    STAFF,
-    ActionRefused,
-    Actor,
-    Decision,
-    Facts,
-    InvalidAction,
-    decide,
-    facts_needed,
-    follow_up_action,
-)
+from dispatch.domain.decide import ACTIONS, POLICY, ROUTING, STAFF, decide, facts_needed, follow_up_action
+from dispatch.domain.decision import ActionRefused, Actor, Decision, Facts, InvalidAction
 from dispatch.domain.escalation import escalation_thresholds
 from dispatch.domain.sla import DEFAULT_POLICY
 from dispatch.domain.work_order import WorkOrder

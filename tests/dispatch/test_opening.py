@@ -8,7 +8,7 @@ from typing import Any
 
 from dispatch.domain.assignment import StaffMember
 from dispatch.domain.classify import classify
-from dispatch.domain.decide import Facts
+from dispatch.domain.decision import Facts
 from dispatch.domain.opening import Opening, open_work_order
 from dispatch.domain.sla import DEFAULT_POLICY
 from propcare_shared.calendar import WorkingCalendar

@@ -11,7 +11,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from dispatch import work_orders
-from dispatch.domain.decide import ActionRefused
+from dispatch.domain.decision import ActionRefused
 from dispatch.domain.roles import ACTION_ROLES, ownership_refusal, roles_acting_for_others, roles_for
 from dispatch.domain.workflow import ACTIONS
 from dispatch.store import DispatchStore

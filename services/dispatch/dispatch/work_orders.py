@@ -26,7 +26,8 @@ from typing import Any
 
 from dispatch.domain import timers
 from dispatch.domain.classify import classify
-from dispatch.domain.decide import POLICY, ROUTING, STAFF, Actor, Emission, Facts, decide, facts_needed, follow_up_action
+from dispatch.domain.decide import POLICY, ROUTING, STAFF, decide, facts_needed, follow_up_action
+from dispatch.domain.decision import Actor, Emission, Facts
 from dispatch.domain.opening import HISTORY_WINDOW, open_work_order
 from dispatch.domain.work_order import WorkOrder
 from dispatch.domain.workflow import Transition

@@ -91,9 +91,5 @@ def emit_updated(tx: Transaction, *, callback: Mapping[str, Any], at: datetime) 
 
 
 def _tenancy(event: Event, contact: Mapping[str, Any] | None) -> Tenancy:
-    known = Tenancy.of(contact or {})
-    return Tenancy(
-        group_id=event.group_id or known.group_id,
-        region_id=event.region_id or known.region_id,
-        estate_id=event.estate_id or known.estate_id,
-    )
+    """Return the event's group, region and estate, each taken from the complaint's contact where the event has none."""
+    return event.tenancy.completed_by(Tenancy.of(contact or {}))

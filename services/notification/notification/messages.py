@@ -145,12 +145,7 @@ def _survey_message(tx: Transaction, *, store: NotificationStore, event: Event, 
 
 def _tenancy(event: Event, contact: Mapping[str, Any] | None) -> Tenancy:
     """Return the event's group, region and estate, each taken from the complaint's contact where the event has none."""
-    known = Tenancy.of(contact or {})
-    return Tenancy(
-        group_id=event.group_id or known.group_id,
-        region_id=event.region_id or known.region_id,
-        estate_id=event.estate_id or known.estate_id,
-    )
+    return event.tenancy.completed_by(Tenancy.of(contact or {}))
 
 
 def _resident_message(

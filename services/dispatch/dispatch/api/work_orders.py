@@ -15,7 +15,7 @@ from flask import Response, jsonify
 from flask_smorest import Blueprint
 
 from dispatch import work_orders
-from dispatch.domain.decide import ActionRefused, InvalidAction
+from dispatch.domain.decision import ActionRefused, InvalidAction
 from dispatch.domain.roles import READERS, ownership_refusal, roles_acting_for_others, roles_for
 from dispatch.domain.timers import view_state
 from dispatch.domain.workflow import IllegalTransition

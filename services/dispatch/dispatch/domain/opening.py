@@ -25,7 +25,7 @@ from typing import Any
 
 from dispatch.domain import timers
 from dispatch.domain.classify import Classification, tier_with_history
-from dispatch.domain.decide import Emission, Facts
+from dispatch.domain.decision import Emission, Facts
 from dispatch.domain.sla import DEFAULT_TIMEZONE, compute_deadlines
 from dispatch.domain.work_order import TimelineEntry, WorkOrder, event_data, timeline_entry
 from propcare_shared.tenancy import Tenancy
