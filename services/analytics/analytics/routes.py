@@ -20,12 +20,14 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from flask import Response, jsonify
 from flask_smorest import Blueprint
 
-from analytics.domain import kpis
+from analytics import report_formats
+from analytics.domain import kpis, monthly
 from analytics.domain.hotspots import THRESHOLD, WINDOW_DAYS
 from analytics.domain.period import PeriodOutOfOrder, period
-from analytics.schemas import HotspotArgs, HotspotsOut, KpiArgs, KpisOut
+from analytics.schemas import HotspotArgs, HotspotsOut, KpiArgs, KpisOut, MonthlyReportArgs
 from analytics.store import AnalyticsStore
 from propcare_shared.context import current_context, current_store
 from propcare_shared.http.auth import STAFF_ROLES, authenticated, current_principal, require_scope
@@ -45,6 +47,8 @@ PROBLEMS: ProblemMap = {
     PeriodOutOfOrder: lambda _exc: Problem(
         422, "Invalid request", detail="The period ends before it starts.", errors={"from": ["Must not be after `to` (default: now)."]}
     ),
+    monthly.MonthMalformed: lambda exc: Problem(422, "Invalid request", detail=str(exc), errors={"month": ["Must be a month as YYYY-MM."]}),
+    monthly.MonthInFuture: lambda exc: Problem(422, "Invalid request", detail=str(exc), errors={"month": ["Must not be in the future."]}),
 }
 
 
@@ -107,3 +111,33 @@ def get_hotspots(args: dict[str, Any]) -> dict[str, Any]:
         "total": total,
         "items": items,
     }
+
+
+@analytics.route("/reports/monthly", methods=["GET"])
+@authenticated(roles=STAFF_ROLES)
+@analytics.arguments(MonthlyReportArgs, location="query")
+def get_monthly_report(args: dict[str, Any]) -> Response:
+    """Return the monthly review (复盘) of a scope as JSON, CSV or HTML: this month beside last month."""
+    store = current_store(AnalyticsStore)
+    now = current_context().clock()
+    query = authorized_query(store, args["scope"])
+    month = monthly.parse_month(args["month"], now=now)
+    previous = month.previous()
+    report = monthly.review(
+        scope=str(args["scope"]),
+        month=month,
+        this_facts=store.facts_received(query=query, start=month.start, end=month.end),
+        last_facts=store.facts_received(query=query, start=previous.start, end=previous.end),
+        now=now,
+    )
+    filename = f"monthly-review-{report['month']}"
+    if args["format"] == "csv":
+        return Response(
+            report_formats.to_csv(report),
+            mimetype="text/csv",
+            content_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{filename}.csv"'},
+        )
+    if args["format"] == "html":
+        return Response(report_formats.to_html(report), content_type="text/html; charset=utf-8")
+    return jsonify(report_formats.plain(report))

@@ -82,6 +82,18 @@ class HotspotArgs(Schema):
     limit = fields.Integer(load_default=20, validate=validate.Range(min=1, max=500))
 
 
+class MonthlyReportArgs(Schema):
+    """The query of ``GET /analytics/reports/monthly``."""
+
+    scope = ScopeField(required=True, metadata={"description": "estate:<id>, region:<id> or group:<id>"})
+    month = fields.String(
+        required=True,
+        validate=validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$", error="Must be a month as YYYY-MM."),
+        metadata={"description": "A calendar month in Asia/Shanghai, YYYY-MM; not in the future."},
+    )
+    format = fields.String(load_default="json", validate=validate.OneOf(("json", "csv", "html")))
+
+
 class TimeSummaryOut(Schema):
     """Durations in seconds: how many, mean, median and 90th percentile."""
 
