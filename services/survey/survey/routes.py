@@ -32,7 +32,10 @@ from propcare_shared.http.errors import Problem, ProblemMap
 from propcare_shared.http.idempotency import idempotent, replayable
 from propcare_shared.http.ratelimit import limit_lookups
 from survey import followups
+from survey.domain.questionnaires import InvalidQuestionnaire, QuestionnaireSuperseded
+from survey.domain.sampling import SamplingError
 from survey.metrics import SURVEY_RESPONSES
+from survey.questionnaire_routes import blueprint as questionnaires
 from survey.schemas import AnswerIn, AnswerOut, InvitationListArgs, InvitationPage, StaffAnswerIn
 from survey.store import SurveyStore
 from survey.tokens import invitation_of
@@ -62,7 +65,7 @@ NOTICES = {
 
 surveys = Blueprint("surveys", __name__, url_prefix="/api/v1/surveys", description="Follow-up surveys: invitations and answers.")
 pages = Blueprint("survey_pages", __name__, url_prefix="/s", description="The resident's survey page.")
-BLUEPRINTS = (surveys, pages)
+BLUEPRINTS = (surveys, pages, questionnaires)
 # People only: a machine client (role ``service``) neither records a resident's answer nor reads the links.
 SURVEY_STAFF_ROLES = tuple(role for role in STAFF_ROLES if role != "service")
 # Handlers are the people whose work the follow-up rates: they never record its answer.
@@ -75,6 +78,13 @@ PROBLEMS: ProblemMap = {
     followups.InvitationNotFound: lambda _: Problem(404, "Not Found", detail="No such survey invitation."),
     followups.AlreadyAnswered: lambda _: Problem(409, "Conflict", detail="This survey was answered already."),
     followups.InvitationClosed: lambda _: Problem(410, "Gone", detail="This survey has expired or was withdrawn."),
+    InvalidQuestionnaire: lambda error: Problem(422, "Invalid request", detail="The questionnaire breaks a rule.", errors=error.errors),
+    QuestionnaireSuperseded: lambda error: Problem(
+        409, "Conflict", detail="This questionnaire has a newer version; change that one.", latest_id=error.latest_id
+    ),
+    SamplingError: lambda error: Problem(
+        422, "Invalid request", detail="Some fields are missing or invalid.", errors={error.field: [error.message]}
+    ),
 }
 """How survey's domain refusals are answered (the kernel registers this table on the app)."""
 PAGE_STATUSES = {followups.InvitationNotFound: 404, followups.AlreadyAnswered: 409, followups.InvitationClosed: 410}

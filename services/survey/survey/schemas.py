@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from marshmallow import Schema, fields, validate
 
 from propcare_shared.fields import UtcDateTime
 from propcare_shared.http.pagination import PageArgs
+from survey.domain.questionnaires import COMPLAINT_HANDLING, OVERALL_SCORES, QUESTION_SCORES, RECOMMEND_SCORES, is_in_use
 
 SCORE = validate.Range(min=1, max=5)
 STATUSES = ("pending", "answered", "expired", "withdrawn")
@@ -80,4 +83,71 @@ class InvitationPage(Schema):
     """One page of invitations."""
 
     items = fields.List(fields.Nested(InvitationOut))
+    next_cursor = fields.String(allow_none=True)
+
+
+# questionnaires ------------------------------------------------------------------------------
+
+IDENTIFIER = validate.Regexp(r"^[a-z][a-z0-9_]{0,63}$", error="Lower-case letters, digits and _, starting with a letter; at most 64.")
+
+
+class Bilingual(Schema):
+    """A text in Simplified Chinese and English, both required."""
+
+    zh_CN = fields.String(data_key="zh-CN", required=True, validate=validate.Length(min=1, max=500))
+    en = fields.String(required=True, validate=validate.Length(min=1, max=500))
+
+
+class QuestionIn(Schema):
+    """A question scored 1 to 5."""
+
+    id = fields.String(required=True, validate=IDENTIFIER)
+    text = fields.Nested(Bilingual, required=True)
+    measures = fields.String(load_default=None, allow_none=True, validate=validate.OneOf([COMPLAINT_HANDLING]))
+
+
+class DimensionIn(Schema):
+    """A dimension of satisfaction and its questions."""
+
+    id = fields.String(required=True, validate=IDENTIFIER)
+    title = fields.Nested(Bilingual, required=True)
+    questions = fields.List(fields.Nested(QuestionIn), required=True, validate=validate.Length(max=50))
+
+
+class QuestionnaireIn(Schema):
+    """A questionnaire as created or replaced (``overall`` and ``recommend`` are implied)."""
+
+    title = fields.Nested(Bilingual, required=True)
+    dimensions = fields.List(fields.Nested(DimensionIn), required=True, validate=validate.Length(max=30))
+
+
+class QuestionnaireOut(Schema):
+    """A stored questionnaire, with its version and the scales of its answers."""
+
+    id = fields.String(attribute="_id")
+    group_id = fields.String()
+    version = fields.Integer()
+    previous_id = fields.String(allow_none=True, metadata={"description": "The version this one was made from; null for version 1."})
+    title = fields.Nested(Bilingual)
+    dimensions = fields.List(fields.Nested(DimensionIn))
+    scales = fields.Method("_scales", metadata={"description": "Each question 1-5, overall 1-10, recommend 0-10."})
+    in_use = fields.Method("_in_use", metadata={"description": "True once a campaign uses it: a change then makes a new version."})
+    created_at = UtcDateTime()
+    updated_at = UtcDateTime()
+
+    def _scales(self, questionnaire: dict[str, Any]) -> dict[str, list[int]]:
+        return {
+            "question": list(QUESTION_SCORES),
+            "overall": list(OVERALL_SCORES),
+            "recommend": list(RECOMMEND_SCORES),
+        }
+
+    def _in_use(self, questionnaire: dict[str, Any]) -> bool:
+        return is_in_use(questionnaire)
+
+
+class QuestionnairePage(Schema):
+    """One page of questionnaires."""
+
+    items = fields.List(fields.Nested(QuestionnaireOut))
     next_cursor = fields.String(allow_none=True)

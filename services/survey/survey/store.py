@@ -11,7 +11,11 @@ Collections:
   and the resolve event's ``seq``), with its channel, tenancy, times and status;
 - ``responses``: ``_id`` = invitation id (one response per invitation), the answer, its channel
   and, for an answer staff recorded, ``recorded_by`` (the token's ``sub``); the invitation keeps
-  the answer's ``answer_channel`` and ``recorded_by`` too, for the staff list.
+  the answer's ``answer_channel`` and ``recorded_by`` too, for the staff list;
+- ``questionnaires``: ``_id`` = questionnaire id; group-wide (``group_id``), with ``version``,
+  ``previous_id`` (unique: one successor per version) and ``used_by_campaigns``. An unused one is
+  replaced by a conditional update on ``used_by_campaigns`` being empty, so a campaign taking it up
+  meanwhile turns the change into a new version instead.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from propcare_shared.pagination import paginate
 
 INVITATIONS = "invitations"
 RESPONSES = "responses"
+QUESTIONNAIRES = "questionnaires"
 
 INDEXES: list[IndexSpec] = [
     IndexSpec(
@@ -42,6 +47,11 @@ INDEXES: list[IndexSpec] = [
     IndexSpec(INVITATIONS, [("group_id", ASCENDING), ("region_id", ASCENDING), ("_id", DESCENDING)]),
     IndexSpec(INVITATIONS, [("status", ASCENDING), ("expires_at", ASCENDING)]),
     IndexSpec(INVITATIONS, [("status", ASCENDING), ("reminded_at", ASCENDING), ("remind_at", ASCENDING)]),
+    IndexSpec(QUESTIONNAIRES, [("group_id", ASCENDING), ("_id", DESCENDING)]),
+    # One successor per version: two changes racing on a questionnaire in use make one new version, not two.
+    IndexSpec(
+        QUESTIONNAIRES, [("previous_id", ASCENDING)], {"unique": True, "partialFilterExpression": {"previous_id": {"$type": "string"}}}
+    ),
 ]
 
 
@@ -120,3 +130,36 @@ class SurveyStore:
     def list_invitations(self, *, query: Mapping[str, Any], limit: int, cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
         """Return one page of invitations, newest first."""
         return paginate(self.database[INVITATIONS], dict(query), limit=limit, cursor=cursor)
+
+    # questionnaires ----------------------------------------------------------------------------
+
+    def questionnaire(self, questionnaire_id: str) -> dict[str, Any] | None:
+        """Return a questionnaire, or ``None``."""
+        return self.database[QUESTIONNAIRES].find_one({"_id": questionnaire_id})
+
+    def insert_questionnaire(self, document: dict[str, Any]) -> None:
+        """Store a new questionnaire (or a new version: a second successor of one version is a ``DuplicateKeyError``)."""
+        self.database[QUESTIONNAIRES].insert_one(document)
+
+    def successor_of(self, questionnaire_id: str) -> dict[str, Any] | None:
+        """Return the version made from a questionnaire, or ``None`` when it is the latest."""
+        return self.database[QUESTIONNAIRES].find_one({"previous_id": questionnaire_id})
+
+    def replace_unused_questionnaire(self, questionnaire_id: str, *, content: Mapping[str, Any], now: datetime) -> dict[str, Any] | None:
+        """Replace an unused questionnaire's content; ``None`` when a campaign uses it (meanwhile) or it is gone."""
+        return self.database[QUESTIONNAIRES].find_one_and_update(
+            {"_id": questionnaire_id, "used_by_campaigns": {"$size": 0}},
+            {"$set": {**content, "updated_at": now}},
+            return_document=ReturnDocument.AFTER,
+        )
+
+    def mark_questionnaire_used(self, questionnaire_id: str, *, campaign_id: str, session: ClientSession | None = None) -> bool:
+        """Record that a campaign uses a questionnaire, so it is never changed in place again; ``False`` when it is gone."""
+        result = self.database[QUESTIONNAIRES].update_one(
+            {"_id": questionnaire_id}, {"$addToSet": {"used_by_campaigns": campaign_id}}, session=session
+        )
+        return result.matched_count == 1
+
+    def list_questionnaires(self, *, query: Mapping[str, Any], limit: int, cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
+        """Return one page of questionnaires, newest first."""
+        return paginate(self.database[QUESTIONNAIRES], dict(query), limit=limit, cursor=cursor)
