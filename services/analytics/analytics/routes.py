@@ -1,4 +1,4 @@
-"""Analytics' HTTP API (docs/API.md, Analytics): complaint KPIs and complaint hotspots of a scope.
+"""Analytics' HTTP API (docs/API.md, Analytics): complaint KPIs, complaint hotspots and the monthly review of a scope.
 
 Views parse with a schema, check the scope with the kernel's one rule (``require_scope``), read the
 read models through the store, compute with the pure domain and dump with a schema. The domain's
