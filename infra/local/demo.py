@@ -28,7 +28,7 @@ DEPARTMENTS = ("engineering", "security", "environment", "finance", "customer_se
 HOUSEHOLD_TYPES = ("owner", "owner", "tenant", "owner", "vacant")
 AGE_BANDS = ("18-35", "36-50", "51-65", "65+")
 TOKEN_TTL_SECONDS = 12 * 3600  # within JWT_MAX_TTL (24 h by default): tokens are short-lived everywhere
-STAFF_RETRY_SECONDS = 60.0
+STAFF_RETRY_SECONDS = 180.0  # dispatch learns an estate from intake's event; a loaded laptop may take a while
 
 
 @dataclass(frozen=True)

@@ -50,7 +50,7 @@ class LocalRun:
         return int((self.data_dir / "mongo" / "mongod.lock").read_text().strip())
 
 
-def _start(data_dir: Path, log_dir: Path) -> LocalRun:
+def _start(data_dir: Path, log_dir: Path, runs: list[LocalRun]) -> LocalRun:
     port = free_port()
     env = {key: value for key, value in os.environ.items() if key not in {"RABBITMQ_URL", "MONGODB_URL", "PUBLIC_BASE_URL"}}
     env.update(PORT=str(port), JWT_SECRET=SECRET, SLA_SCAN_INTERVAL="1", OUTBOX_POLL_INTERVAL="0.5", PYTHONUNBUFFERED="1")
@@ -60,6 +60,7 @@ def _start(data_dir: Path, log_dir: Path) -> LocalRun:
             [sys.executable, "-m", "infra.local.run", "--data-dir", str(data_dir)], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT
         )
     run = LocalRun(process=process, base=f"http://127.0.0.1:{port}", data_dir=data_dir, log=log)
+    runs.append(run)  # stopped by the fixture even when it never gets ready
 
     def demo_loaded() -> bool:
         assert process.poll() is None, f"the runner exited with {process.returncode}:\n{run.output()}"
@@ -161,8 +162,7 @@ def _act(base: str, complaint_id: str, action: str, actor_id: str, note: str) ->
 
 def test_one_process_mode_runs_a_complaint_end_to_end_and_stops_cleanly(runs: list[LocalRun], tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
-    run = _start(data_dir, tmp_path)
-    runs.append(run)
+    run = _start(data_dir, tmp_path, runs)
     base, session = run.base, _session()
 
     health = run.health()
@@ -243,8 +243,7 @@ def test_one_process_mode_runs_a_complaint_end_to_end_and_stops_cleanly(runs: li
     _stop(run, signal.SIGINT)
 
     # A second `make run` on the same data: the demo loads again (PUTs), the complaint is still there.
-    again = _start(data_dir, tmp_path)
-    runs.append(again)
+    again = _start(data_dir, tmp_path, runs)
     assert _ok(_session().get(f"{again.base}/api/v1/complaints/{complaint_id}", timeout=10))["id"] == complaint_id
     started = time.monotonic()
     _stop(again, signal.SIGTERM)
