@@ -55,6 +55,16 @@ HANDLER = "g1-handler-7"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 BOUNDARY = "propcare-isolation-boundary"
 HOTLINE_SECRET = "tenant-isolation-hotline-secret"
+QUESTIONNAIRE = {
+    "title": {"zh-CN": "满意度调查", "en": "Satisfaction survey"},
+    "dimensions": [
+        {
+            "id": "basic_services",
+            "title": {"zh-CN": "基础服务", "en": "Basic services"},
+            "questions": [{"id": "cleaning", "text": {"zh-CN": "保洁？", "en": "Cleaning?"}, "measures": None}],
+        }
+    ],
+}
 CALLER = {"name": "赵先生", "phone": "13700137000"}
 TRANSFER = {
     "hotline_ticket_id": "12345-20261129-000777",
@@ -130,6 +140,7 @@ class Victim:
     hotline_ticket_id: str = ""
     open311_key_id: str = ""
     open311_request_id: str = ""
+    questionnaire_id: str = ""
     markers: set[str] = field(default_factory=set)
 
     def path_values(self) -> dict[str, list[str]]:
@@ -149,6 +160,7 @@ class Victim:
             "service_code": ["elevator"],
             "service_request_id": [self.open311_request_id],
             "key_id": [self.open311_key_id],
+            "questionnaire_id": [self.questionnaire_id],
         }
 
     def query_variants(self) -> list[dict[str, str]]:
@@ -159,6 +171,7 @@ class Victim:
             {"complaint_id": self.complaint_id},
             {"estate_id": VICTIM_ESTATE, "tier": "general"},
             *({"scope": scope} for scope in scopes),
+            *({"scope": scope, "month": "2026-11"} for scope in scopes),
         ]
 
 
@@ -222,6 +235,8 @@ def write_body(method: str, rule: str, attacker_group: str) -> tuple[bytes, str]
         ("POST", "/api/v1/hotline/transfers/<hotline_ticket_id>/estate"): {"estate_id": VICTIM_ESTATE},
         ("POST", "/api/v1/hotline/transfers/<hotline_ticket_id>/satisfaction"): {"result": "dissatisfied", "comment": "没解决"},
         ("POST", "/api/v1/open311/keys"): {"client_name": "冒名应用", "estate_ids": [VICTIM_ESTATE]},
+        ("POST", "/api/v1/questionnaires"): QUESTIONNAIRE,
+        ("PUT", "/api/v1/questionnaires/<questionnaire_id>"): QUESTIONNAIRE,
     }
     if (method, rule) == ("POST", "/api/v1/estates/<estate_id>/households:import"):
         return b"building,unit,room,household_type\n3,2,1502,vacant\n", "text/csv"
@@ -367,6 +382,7 @@ def victim(stack: LocalStack) -> Victim:
     }
     [filed] = ok(intake.post("/open311/v2/requests.json", data=form), 201)
     found.open311_request_id = filed["service_request_id"]
+    found.questionnaire_id = ok(survey.post("/api/v1/questionnaires", json=QUESTIONNAIRE, headers=g1), 201)["id"]
     for service in stack.running:
         wait_for(lambda service=service: service.context.database.outbox.count_documents({"published_at": None}) == 0, timeout=30)
     time.sleep(0.5)

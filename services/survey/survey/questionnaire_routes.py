@@ -16,14 +16,15 @@ from flask import Response, jsonify, url_for
 from flask_smorest import Blueprint
 
 from propcare_shared.context import current_context, current_store
-from propcare_shared.http.auth import STAFF_ROLES, authenticated, current_principal, not_yours
+from propcare_shared.http.auth import STAFF_ROLES, authenticated, current_principal, group_query, require_in_group
 from propcare_shared.http.idempotency import replayable
 from propcare_shared.http.pagination import PageArgs
 from survey import questionnaires
 from survey.schemas import QuestionnaireIn, QuestionnaireOut, QuestionnairePage
 from survey.store import SurveyStore
 
-AUTHORS = ("manager", "regional_ops", "group_admin")
+AUTHORS = ("group_admin",)
+"""A questionnaire is the whole group's: only its group admin writes one (estate and region staff read it)."""
 
 blueprint = Blueprint(
     "questionnaires", __name__, url_prefix="/api/v1/questionnaires", description="Questionnaires of satisfaction campaigns."
@@ -40,10 +41,7 @@ def _answer(questionnaire: Mapping[str, Any], status: int) -> Response:
 
 def _visible(questionnaire_id: str) -> dict[str, Any]:
     """Return a questionnaire of the caller's group; 404 for another group's or none (the scope rule)."""
-    questionnaire = current_store(SurveyStore).questionnaire(questionnaire_id)
-    if questionnaire is None or questionnaire.get("group_id") != current_principal().group_id:
-        raise not_yours("questionnaire", questionnaire_id)
-    return questionnaire
+    return require_in_group(current_store(SurveyStore).questionnaire(questionnaire_id), what="questionnaire", identifier=questionnaire_id)
 
 
 @blueprint.route("", methods=["POST"])
@@ -94,7 +92,5 @@ def put_questionnaire(content: dict[str, Any], questionnaire_id: str) -> Respons
 @blueprint.response(200, QuestionnairePage)
 def list_questionnaires(args: dict[str, Any]) -> dict[str, Any]:
     """List the questionnaires of the caller's group, newest first (every version)."""
-    # Questionnaires are group-wide records: the group is the whole of the caller's scope for them.
-    query = {"group_id": current_principal().group_id}
-    items, next_cursor = current_store(SurveyStore).list_questionnaires(query=query, limit=args["limit"], cursor=args["cursor"])
+    items, next_cursor = current_store(SurveyStore).list_questionnaires(query=group_query(), limit=args["limit"], cursor=args["cursor"])
     return {"items": items, "next_cursor": next_cursor}

@@ -226,6 +226,18 @@ def require_visible(record: Mapping[str, Any] | None, *, what: str, identifier: 
     return dict(record)
 
 
+def require_in_group(record: Mapping[str, Any] | None, *, what: str, identifier: str) -> dict[str, Any]:
+    """Return a record that belongs to the caller's group as a whole (a questionnaire); 404 when missing or another group's."""
+    if record is None or record.get("group_id") != current_principal().group_id:
+        raise not_yours(what, identifier)
+    return dict(record)
+
+
+def group_query() -> dict[str, Any]:
+    """Return the filter of the records that belong to the caller's group as a whole, whatever their role."""
+    return {"group_id": current_principal().group_id}
+
+
 def require_scope(*, group_id: str | None, region_id: str | None, estate_id: str | None, what: str = "estate") -> None:
     """Refuse a record outside the caller's scope: 404 for another group's (or an unknown one), 403 within their group."""
     record = {"group_id": group_id, "region_id": region_id, "estate_id": estate_id}
