@@ -23,12 +23,12 @@ from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
-from pymongo import MongoClient
 
 from infra.local.mongod import free_port
-from infra.local.run import SERVICES, LocalStack
+from infra.local.run import LocalStack
 from propcare_shared.http.auth import issue_token
-from propcare_shared.testing import fetch_until, unique_name, wait_for
+from propcare_shared.testing import fetch_until, wait_for
+from tests.e2e.one_process import one_process_stack
 
 SECRET = "hotline-loop-jwt-secret-0123456789abcdef"
 HOTLINE_SECRET = "hotline-loop-hmac-secret"
@@ -100,7 +100,6 @@ def receiver() -> Iterator[tuple[Receiver, str]]:
 @pytest.fixture(scope="module")
 def stack(mongodb_url: str, receiver: tuple[Receiver, str]) -> Iterator[LocalStack]:
     environ = {
-        "MONGODB_URL": mongodb_url,
         "JWT_SECRET": SECRET,
         "HOTLINE_SECRET": HOTLINE_SECRET,
         "HOTLINE_CALLBACK_URL": receiver[1],
@@ -108,16 +107,9 @@ def stack(mongodb_url: str, receiver: tuple[Receiver, str]) -> Iterator[LocalSta
         "OUTBOX_POLL_INTERVAL": "0.2",
         "NOTIFY_DISPATCH_INTERVAL": "0.05",
         "NOTIFY_RETRY_SCALE": "0.001",
-        **{f"{name.upper()}_MONGODB_DATABASE": unique_name(f"loop_{name}_") for name in SERVICES},
     }
-    local = LocalStack(environ=environ, port=free_port(), demo=False)
-    local.start()
-    wait_for(lambda: local.health()[0], timeout=60, message="every service and consumer ready")
-    yield local
-    local.stop()
-    with MongoClient(mongodb_url) as client:
-        for service in local.running:
-            client.drop_database(service.context.settings.mongodb_database)
+    with one_process_stack(mongodb_url, environ, prefix="loop") as local:
+        yield local
 
 
 def client(stack: LocalStack, service: str) -> FlaskClient:

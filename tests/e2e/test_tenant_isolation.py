@@ -38,13 +38,12 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from pymongo import MongoClient
 
-from infra.local.mongod import free_port
 from infra.local.run import SERVICES, LocalStack
 from infra.tools import route_roles
 from propcare_shared.http.auth import issue_token
-from propcare_shared.testing import fetch_until, unique_name, wait_for
+from propcare_shared.testing import fetch_until, wait_for
+from tests.e2e.one_process import one_process_stack
 
 SECRET = "tenant-isolation-secret-0123456789abcdef"
 VICTIM_GROUP, VICTIM_REGION, VICTIM_ESTATE = "G1", "R1", "NS01"
@@ -264,7 +263,6 @@ def expand(rule: str, values: dict[str, list[str]]) -> list[str]:
 @pytest.fixture(scope="module")
 def stack(mongodb_url: str) -> Iterator[LocalStack]:
     environ = {
-        "MONGODB_URL": mongodb_url,
         "JWT_SECRET": SECRET,
         "HOTLINE_SECRET": HOTLINE_SECRET,
         "SLA_SCAN_INTERVAL": "3600",
@@ -272,16 +270,9 @@ def stack(mongodb_url: str) -> Iterator[LocalStack]:
         "RESIDENT_LIMIT_PER_ADDRESS": "100000",
         "RESIDENT_LIMIT_PER_PHONE": "100000",
         "LOOKUP_LIMIT_PER_ADDRESS": "100000",
-        **{f"{name.upper()}_MONGODB_DATABASE": unique_name(f"iso_{name}_") for name in SERVICES},
     }
-    local = LocalStack(environ=environ, port=free_port(), demo=False)
-    local.start()
-    wait_for(lambda: local.health()[0], timeout=60, message="every service and consumer ready")
-    yield local
-    local.stop()
-    with MongoClient(mongodb_url) as client:
-        for service in local.running:
-            client.drop_database(service.context.settings.mongodb_database)
+    with one_process_stack(mongodb_url, environ, prefix="iso") as local:
+        yield local
 
 
 def apps(stack: LocalStack) -> dict[str, Flask]:
