@@ -8,6 +8,26 @@ import pytest
 
 from intake.open311 import mapping
 
+# A service request's fields in the GeoReport v2 specification's order.
+REQUEST_FIELDS = (
+    "service_request_id",
+    "status",
+    "status_notes",
+    "service_name",
+    "service_code",
+    "description",
+    "agency_responsible",
+    "service_notice",
+    "requested_datetime",
+    "updated_datetime",
+    "expected_datetime",
+    "address",
+    "address_id",
+    "zipcode",
+    "lat",
+    "long",
+    "media_url",
+)
 COMPLAINT = {
     "_id": "674a0000000000000000aaaa",
     "ticket_no": "NS01-20261122-0007",
@@ -39,25 +59,7 @@ def test_a_request_is_closed_once_resolved_closed_or_cancelled(status: str, stat
 
 def test_a_complaint_as_a_request_names_the_standards_fields_and_nothing_of_the_reporter() -> None:
     view = mapping.request_view(COMPLAINT, FILED, locale="en")
-    assert list(view) == [
-        "service_request_id",
-        "status",
-        "status_notes",
-        "service_name",
-        "service_code",
-        "description",
-        "agency_responsible",
-        "service_notice",
-        "requested_datetime",
-        "updated_datetime",
-        "expected_datetime",
-        "address",
-        "address_id",
-        "zipcode",
-        "lat",
-        "long",
-        "media_url",
-    ]
+    assert list(view) == list(REQUEST_FIELDS)
     assert (view["service_code"], view["service_name"], view["agency_responsible"]) == ("water", "Water supply and drainage", "engineering")
     assert (view["expected_datetime"], view["updated_datetime"]) == ("2026-11-23T15:30:00.000Z", "2026-11-22T16:00:00.000Z")
     text = repr(view)
