@@ -1,7 +1,8 @@
 """The catalogue of event types: one data schema per type, declared once for every service.
 
 Events carry ids and what consumers need, nothing more. No name or phone travels in clear: the
-reporter's contact in ``complaint.received`` is ``contact``, sealed by intake with
+reporter's contact in ``complaint.received`` and a household's in ``directory.households.imported``
+is ``contact``, sealed by intake with
 ``PERSONAL_DATA_KEYS`` (``propcare_shared.sealing``) for notification, the only consumer given the
 keys; queues, parked messages and replays show only the sealed text. The reporter's role (owner,
 tenant, other) is not personal and travels in clear. docs/EVENTS.md lists the catalogue.
@@ -106,29 +107,55 @@ class SurveyInvited(EventData):
 
 
 class SurveyAnswered(EventData):
+    """A follow-up survey answered (or closed unanswered after its reminder); campaign answers are ``campaign.response_recorded``."""
+
     invitation_id = fields.String(required=True)
     kind = fields.String(required=True)
     channel = fields.String(allow_none=True, load_default=None)
     complaint_id = fields.String(allow_none=True, load_default=None)
-    campaign_id = fields.String(allow_none=True, load_default=None)
-    household_type = fields.String(allow_none=True, load_default=None)
-    age_band = fields.String(allow_none=True, load_default=None)
     solved = fields.Boolean(allow_none=True, load_default=None)
     scores = fields.Dict(keys=fields.String(), values=fields.Float(), load_default=dict)
-    overall = fields.Float(allow_none=True, load_default=None)
-    recommend = fields.Integer(allow_none=True, load_default=None)
     satisfied = fields.Boolean(required=True)
     answered_at = UtcDateTime(required=True)
     auto_closed = fields.Boolean(load_default=False)
 
 
+class QuestionnaireDimension(EventData):
+    """A dimension of a campaign's questionnaire: its id and its questions' ids (no texts)."""
+
+    id = fields.String(required=True)
+    questions = fields.List(fields.String(), required=True)
+
+
 class CampaignChanged(EventData):
+    """A satisfaction campaign started or closed: what analytics needs to read its answers, no household."""
+
     campaign_id = fields.String(required=True)
-    kind = fields.String(required=True)
+    kind = fields.String(required=True, metadata={"description": "regular, special or churn"})
     questionnaire_id = fields.String(allow_none=True, load_default=None)
     sample_size = fields.Integer(load_default=0)
+    strata = fields.List(fields.String(), load_default=list)
+    channels = fields.Dict(keys=fields.String(), values=fields.Integer(), load_default=dict, metadata={"description": "invitations per channel"})
+    dimensions = fields.List(fields.Nested(QuestionnaireDimension), load_default=list)
+    complaint_handling_question = fields.String(allow_none=True, load_default=None)
     opens_at = UtcDateTime(allow_none=True, load_default=None)
     closes_at = UtcDateTime(allow_none=True, load_default=None)
+    responded = fields.Integer(load_default=0, metadata={"description": "closed: the answers recorded"})
+
+
+class CampaignResponseRecorded(EventData):
+    """One campaign invitation answered, by any path; no household id, name, phone or comment."""
+
+    campaign_id = fields.String(required=True)
+    invitation_id = fields.String(required=True)
+    channel = fields.String(required=True, metadata={"description": "online, offline or phone"})
+    source = fields.String(required=True, metadata={"description": "online, staff or import"})
+    household_type = fields.String(allow_none=True, load_default=None)
+    age_band = fields.String(allow_none=True, load_default=None)
+    answers = fields.Dict(keys=fields.String(), values=fields.Integer(), load_default=dict, metadata={"description": "question id → 1-5"})
+    overall = fields.Integer(required=True, metadata={"description": "1-10"})
+    recommend = fields.Integer(required=True, metadata={"description": "0-10"})
+    answered_at = UtcDateTime(required=True)
 
 
 class NotificationOutcome(EventData):
@@ -157,10 +184,11 @@ class Household(EventData):
     room = fields.String(required=True)
     household_type = fields.String(required=True)
     age_band = fields.String(allow_none=True, load_default=None)
+    contact = fields.String(allow_none=True, load_default=None, metadata={"description": "sealed {name, phone}, for notification"})
 
 
 class HouseholdsImported(EventData):
-    """Households without their residents' names or phones."""
+    """Households; their residents' names and phones only sealed (``contact``), for notification."""
 
     households = fields.List(fields.Nested(Household), required=True)
 
@@ -240,6 +268,7 @@ CATALOGUE: dict[str, type[EventData]] = {
     "survey.dissatisfied": SurveyAnswered,
     "campaign.started": CampaignChanged,
     "campaign.closed": CampaignChanged,
+    "campaign.response_recorded": CampaignResponseRecorded,
     "notification.sent": NotificationOutcome,
     "notification.failed": NotificationOutcome,
     "directory.estate.upserted": EstateUpserted,
