@@ -11,7 +11,7 @@ LINT_STAMP := $(VENV)/.propcare-lint-installed
 RUFF_VERSION := 0.17.6
 MYPY_VERSION := 2.4.1
 
-.PHONY: help install browser run test lint bench lock clean
+.PHONY: help install browser prometheus run test lint bench lock clean
 
 help:
 	@echo "make run     start the five services, MongoDB and the gateway in one process (http://127.0.0.1:8080)"
@@ -38,10 +38,19 @@ browser:
 	@test -x $(CHROMIUM) || { test "$$(id -u)" = 0 && { $(APT_CHROMIUM) || { apt-get update -q >/dev/null && $(APT_CHROMIUM); }; }; } \
 		|| { echo "make test: the browser tests need Chromium at $(CHROMIUM); install it: apt-get install chromium" >&2; exit 1; }
 
+# Alert rules are unit-tested with promtool and every dashboard query is run against a real Prometheus:
+# Debian's `prometheus` package (both binaries). Installed here when missing and we may; else a clear stop.
+PROMETHEUS := /usr/bin/prometheus
+PROMTOOL := /usr/bin/promtool
+APT_PROMETHEUS := apt-get install -y -q --no-install-recommends prometheus >/dev/null
+prometheus:
+	@{ test -x $(PROMETHEUS) && test -x $(PROMTOOL); } || { test "$$(id -u)" = 0 && { $(APT_PROMETHEUS) || { apt-get update -q >/dev/null && $(APT_PROMETHEUS); }; }; } \
+		|| { echo "make test: the monitoring tests need $(PROMETHEUS) and $(PROMTOOL); install them: apt-get install prometheus" >&2; exit 1; }
+
 run: install
 	$(BIN)/python -m infra.local.run
 
-test: install browser
+test: install browser prometheus
 	@$(BIN)/python -m infra.tools.check_broker
 	$(BIN)/pytest
 
