@@ -25,7 +25,7 @@ from flask_smorest import Blueprint
 from intake import complaints
 from intake.attachments import MAX_PER_COMPLAINT, AttachmentRefused, accept_upload, refused_when_full
 from intake.config import config_of
-from intake.domain.households import UnusableImport, decode_import, parse_import
+from intake.domain.households import UnusableImport, decode_import, parse_import, published
 from intake.domain.tickets import token_digest
 from intake.hotline_api import hotline_api
 from intake.open311.routes import BLUEPRINTS as OPEN311_BLUEPRINTS
@@ -183,9 +183,10 @@ def get_estate(estate_id: str) -> dict[str, Any]:
 def import_households(estate_id: str) -> dict[str, Any]:
     """Create or update an estate's households from CSV or JSON lines; refused rows come back with reasons.
 
-    The households go out in ``directory.households.imported`` without names or phones.
+    The households go out in ``directory.households.imported`` with names and phones only sealed, for notification.
     """
     store = current_store(IntakeStore)
+    sealer = Sealer(config_of(current_context()).personal_data_keys)
     estate = _visible_estate(store, estate_id)
     if request.mimetype not in (*JSON_LINES_TYPES, "text/csv"):
         raise Problem(415, "Unsupported Media Type", detail="Send text/csv or application/x-ndjson.")
@@ -197,12 +198,7 @@ def import_households(estate_id: str) -> dict[str, Any]:
             chunk = parsed.rows[start : start + HOUSEHOLDS_PER_EVENT]
             tx.emit(
                 "directory.households.imported",
-                data={
-                    "households": [
-                        {key: row.get(key) for key in ("household_id", "building", "unit", "room", "household_type", "age_band")}
-                        for row in chunk
-                    ]
-                },
+                data={"households": [published(row, seal=sealer.seal) for row in chunk]},
                 tenancy=Tenancy.of(estate, estate_key="_id"),
             )
         return counts

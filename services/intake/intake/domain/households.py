@@ -7,6 +7,10 @@ an earlier one). Row numbers count data rows from 1 (the CSV header is not a row
 is kept in E.164; a row whose phone is not a phone number is refused with the reason. A file that
 cannot be read at all (not UTF-8, a CSV header without the required columns) raises
 ``UnusableImport``.
+
+On the bus (``published``) a household carries its address and type, and its resident's name and
+phone only sealed in ``contact`` for notification (which invites the household to satisfaction
+campaigns); a household without a phone has no contact (``None``), since a name alone reaches no one.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,6 +30,7 @@ HOUSEHOLD_TYPES = ("owner", "tenant", "vacant")
 AGE_BANDS = ("18-35", "36-50", "51-65", "65+")
 COLUMNS = ("building", "unit", "room", "household_type", "age_band", "resident_name", "resident_phone")
 PART = validate.Length(min=1, max=32)
+PUBLISHED_FIELDS = ("household_id", "building", "unit", "room", "household_type", "age_band")
 
 
 class HouseholdRow(Schema):
@@ -119,3 +124,10 @@ def parse_import(text: str, *, estate_id: str, json_lines: bool) -> ParsedImport
         by_household[row["household_id"]] = row
     parsed.rows = list(by_household.values())
     return parsed
+
+
+def published(row: Mapping[str, Any], *, seal: Callable[[Mapping[str, Any]], str]) -> dict[str, Any]:
+    """Return a household as ``directory.households.imported`` carries it: name and phone only sealed, no contact without a phone."""
+    phone = row.get("resident_phone")
+    contact = seal({"name": row.get("resident_name"), "phone": phone}) if phone else None
+    return {**{key: row.get(key) for key in PUBLISHED_FIELDS}, "contact": contact}
