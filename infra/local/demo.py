@@ -1,4 +1,5 @@
-"""The demo city: two estates of one region of one group, their households, staff and grids.
+"""The demo city: two estates of one region of one group, their households, staff and grids, and a
+satisfaction campaign with answers (``demo_campaign``).
 
 Loaded through the services' own HTTP APIs via the gateway, with PUTs and an idempotent import, so
 loading it again (a second ``make run``) changes nothing. Dispatch learns of an estate from
@@ -19,6 +20,8 @@ from typing import Any
 
 import requests
 
+from infra.local import demo_campaign
+from infra.local.demo_http import DemoLoadError, expect
 from propcare_shared.http.auth import issue_token
 
 GROUP_ID = "G1"
@@ -39,7 +42,7 @@ class DemoEstate:
     name: str
     buildings: tuple[str, ...]
     units: tuple[str, ...] = ("1", "2")
-    floors: tuple[int, ...] = (1, 5, 9, 15, 22)
+    floors: tuple[int, ...] = tuple(range(1, 23))
 
 
 ESTATES = (
@@ -53,7 +56,7 @@ def admin_token(secret: str) -> str:
     return issue_token(secret, sub="demo-admin", role="group_admin", group_id=GROUP_ID, ttl_seconds=TOKEN_TTL_SECONDS)
 
 
-def households(estate: DemoEstate, *, limit: int = 20) -> list[dict[str, str]]:
+def households(estate: DemoEstate, *, limit: int = 120) -> list[dict[str, str]]:
     """Return the estate's demo households: building, unit, room, household type and age band."""
     rows = []
     layout = ((building, unit, floor) for floor in estate.floors for unit in estate.units for building in estate.buildings)
@@ -126,10 +129,6 @@ def staff(estate: DemoEstate) -> dict[str, dict[str, Any]]:
     return people
 
 
-class DemoLoadError(RuntimeError):
-    """A demo request the services refused."""
-
-
 def load(base_url: str, *, token: str, stopping: threading.Event | None = None) -> None:
     """Load the demo city through the gateway; safe to run again."""
     stopping = stopping or threading.Event()
@@ -137,8 +136,8 @@ def load(base_url: str, *, token: str, stopping: threading.Event | None = None) 
     session.headers["Authorization"] = f"Bearer {token}"
     for estate in ESTATES:
         body = {"name": estate.name, "code": estate.estate_id, "region_id": REGION_ID, "group_id": GROUP_ID, "timezone": TIMEZONE}
-        _expect(session.put(f"{base_url}/api/v1/estates/{estate.estate_id}", json=body, timeout=30), "estate", estate.estate_id)
-        _expect(
+        expect(session.put(f"{base_url}/api/v1/estates/{estate.estate_id}", json=body, timeout=30), "estate", estate.estate_id)
+        expect(
             session.post(
                 f"{base_url}/api/v1/estates/{estate.estate_id}/households:import",
                 data=_csv(households(estate)).encode(),
@@ -151,6 +150,7 @@ def load(base_url: str, *, token: str, stopping: threading.Event | None = None) 
     for estate in ESTATES:
         for path, body in _dispatch_directory(estate):
             _put_when_dispatch_knows_the_estate(session, f"{base_url}{path}", body, stopping=stopping)
+    demo_campaign.load(session, base_url, stopping=stopping)
 
 
 def _dispatch_directory(estate: DemoEstate) -> Iterator[tuple[str, dict[str, Any]]]:
@@ -169,7 +169,7 @@ def _put_when_dispatch_knows_the_estate(session: requests.Session, url: str, bod
             return
         # 404/409/422: the estate (or a grid's owner) has not reached dispatch yet.
         if response.status_code not in {404, 409, 422} or time.monotonic() > deadline:
-            _expect(response, "staff or grid", url)
+            expect(response, "staff or grid", url)
         if stopping.wait(0.25):
             raise DemoLoadError("stopped while loading the demo city")
 
@@ -180,13 +180,6 @@ def _csv(rows: list[dict[str, str]]) -> str:
     writer.writeheader()
     writer.writerows(rows)
     return out.getvalue()
-
-
-def _expect(response: requests.Response, what: str, key: str) -> None:
-    if not response.ok:
-        raise DemoLoadError(
-            f"{what} {key}: {response.request.method} {response.url} answered {response.status_code}: {response.text[:500]}"
-        )
 
 
 def banner(base_url: str, *, token: str, services: list[str], demo_state: str) -> str:
