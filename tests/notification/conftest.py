@@ -1,10 +1,16 @@
 """Fixtures for notification: its context on a throwaway database with a controllable clock, the
-handler and the dispatcher driven directly, a running worker, and a publisher of other services."""
+handler and the dispatcher driven directly, a running worker, a publisher of other services, and a
+local HTTP gateway standing in for the push/SMS/WeChat providers."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import replace
+import json
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -102,3 +108,56 @@ def app(context: ServiceContext) -> Flask:
 @pytest.fixture
 def client(app: Flask) -> FlaskClient:
     return app.test_client()
+
+
+# the providers' gateway -------------------------------------------------------------------------
+
+TOKEN = "provider-token-for-tests"
+
+
+@dataclass
+class Gateway:
+    """A local HTTP server standing in for the push/SMS/WeChat gateways."""
+
+    url: str
+    statuses: dict[str, int] = field(default_factory=dict)
+    delay: float = 0.0
+    requests: list[dict[str, Any]] = field(default_factory=list)
+
+    def received(self, path: str) -> list[dict[str, Any]]:
+        return [request for request in self.requests if request["path"] == path]
+
+
+@pytest.fixture
+def gateway() -> Iterator[Gateway]:
+    server_box: dict[str, Gateway] = {}
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            state = server_box["gateway"]
+            body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            state.requests.append({"path": self.path, "headers": dict(self.headers), "json": json.loads(body)})
+            time.sleep(state.delay)
+            status = state.statuses.get(self.path, 200)
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(b"{}")
+
+        def log_message(self, format: str, *args: Any) -> None:
+            return
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    server_box["gateway"] = Gateway(url=f"http://127.0.0.1:{server.server_address[1]}")
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server_box["gateway"]
+    server.shutdown()
+    server.server_close()
+
+
+def webhook_config(gateway: Gateway, **overrides: Any) -> NotifyConfig:
+    return FAST.with_overrides(
+        push_url=f"{gateway.url}/push", sms_url=f"{gateway.url}/sms", wechat_url=f"{gateway.url}/wechat", provider_token=TOKEN, **overrides
+    )

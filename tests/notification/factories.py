@@ -1,4 +1,4 @@
-"""Factories for notification tests: events as intake, dispatch and survey emit them."""
+"""Factories for notification tests: events as intake, dispatch and survey emit them (complaints, the directory, campaigns)."""
 
 from __future__ import annotations
 
@@ -155,6 +155,81 @@ def survey_event(received: Event, *, invitation_id: str = "inv-1", reminder: boo
             "reminder": reminder,
         },
         **about(received),
+    )
+
+
+ESTATE_NAME = "南山花园"
+HOUSEHOLD = "NS01:3:2:1502"
+
+
+def estate_event(*, estate_id: str = "NS01", timezone: str = "Asia/Shanghai", name: str = ESTATE_NAME) -> Event:
+    """Return a ``directory.estate.upserted`` as intake emits it."""
+    return new_event(
+        "directory.estate.upserted",
+        producer="intake",
+        data={"estate_id": estate_id, "name": name, "code": estate_id, "region_id": "R1", "group_id": "G1", "timezone": timezone},
+        group_id="G1",
+        region_id="R1",
+        estate_id=estate_id,
+    )
+
+
+def household(
+    household_id: str = HOUSEHOLD, *, phone: str | None = PHONE, name: str | None = NAME, sealer: Sealer = INTAKE_SEALER
+) -> dict[str, Any]:
+    """Return a household as ``directory.households.imported`` carries it: the contact sealed, none without a phone."""
+    _, building, unit, room = household_id.split(":")
+    return {
+        "household_id": household_id,
+        "building": building,
+        "unit": None if unit == "-" else unit,
+        "room": room,
+        "household_type": "owner",
+        "age_band": None,
+        "contact": sealer.seal({"name": name, "phone": phone}) if phone else None,
+    }
+
+
+def households_event(*households: dict[str, Any], estate_id: str = "NS01", at: datetime | None = None) -> Event:
+    """Return a ``directory.households.imported`` of intake with these households (one with a phone by default)."""
+    return new_event(
+        "directory.households.imported",
+        producer="intake",
+        data={"households": list(households) or [household()]},
+        group_id="G1",
+        region_id="R1",
+        estate_id=estate_id,
+        occurred_at=at,
+    )
+
+
+def campaign_invited_event(
+    household_id: str = HOUSEHOLD,
+    *,
+    invitation_id: str = "cinv-1",
+    campaign_id: str = "camp-1",
+    reminder: bool = False,
+    channel: str = "online",
+    estate_id: str = "NS01",
+) -> Event:
+    """Return a ``survey.invited`` of a satisfaction campaign to a household."""
+    return new_event(
+        "survey.invited",
+        producer="survey",
+        data={
+            "invitation_id": invitation_id,
+            "kind": "campaign",
+            "link": f"http://127.0.0.1:8080/s/token-{invitation_id}",
+            "expires_at": MONDAY_MORNING + timedelta(days=14),
+            "channel": channel,
+            "campaign_id": campaign_id,
+            "household_id": household_id,
+            "reminder": reminder,
+        },
+        correlation_id=campaign_id,
+        group_id="G1",
+        region_id="R1",
+        estate_id=estate_id,
     )
 
 

@@ -3,14 +3,9 @@ server; failures retried with back-off, then failed with ``notification.failed``
 
 from __future__ import annotations
 
-import json
-import threading
-import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from datetime import timedelta
 from email import message_from_bytes, policy
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -19,7 +14,6 @@ from aiosmtpd.smtp import AuthResult, Envelope, LoginPassword, Session
 from prometheus_client import REGISTRY
 
 from infra.local.mongod import free_port
-from notification.config import NotifyConfig
 from notification.dispatcher import Dispatcher
 from notification.providers import OutgoingMessage, Providers, SmtpProvider, WebhookProvider
 from notification.store import NotificationStore
@@ -29,7 +23,7 @@ from propcare_shared.events.bus import EventBus
 from propcare_shared.events.envelope import Event
 from propcare_shared.testing import wait_for
 from propcare_shared.worker import Worker
-from tests.notification.conftest import FAST
+from tests.notification.conftest import FAST, TOKEN, Gateway, webhook_config
 from tests.notification.factories import (
     EMAIL,
     PHONE,
@@ -40,9 +34,6 @@ from tests.notification.factories import (
     survey_event,
     work_order_event,
 )
-
-TOKEN = "provider-token-for-tests"
-
 
 # SMTP -------------------------------------------------------------------------------------------
 
@@ -118,54 +109,6 @@ def test_smtp_url_must_name_smtp_or_smtps() -> None:
 
 
 # webhooks ---------------------------------------------------------------------------------------
-
-
-@dataclass
-class Gateway:
-    """A local HTTP server standing in for the push/SMS/WeChat gateways."""
-
-    url: str
-    statuses: dict[str, int] = field(default_factory=dict)
-    delay: float = 0.0
-    requests: list[dict[str, Any]] = field(default_factory=list)
-
-    def received(self, path: str) -> list[dict[str, Any]]:
-        return [request for request in self.requests if request["path"] == path]
-
-
-@pytest.fixture
-def gateway() -> Iterator[Gateway]:
-    server_box: dict[str, Gateway] = {}
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            state = server_box["gateway"]
-            body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-            state.requests.append({"path": self.path, "headers": dict(self.headers), "json": json.loads(body)})
-            time.sleep(state.delay)
-            status = state.statuses.get(self.path, 200)
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.end_headers()
-            self.wfile.write(b"{}")
-
-        def log_message(self, format: str, *args: Any) -> None:
-            return
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    server_box["gateway"] = Gateway(url=f"http://127.0.0.1:{server.server_address[1]}")
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server_box["gateway"]
-    server.shutdown()
-    server.server_close()
-
-
-def webhook_config(gateway: Gateway, **overrides: Any) -> NotifyConfig:
-    return FAST.with_overrides(
-        push_url=f"{gateway.url}/push", sms_url=f"{gateway.url}/sms", wechat_url=f"{gateway.url}/wechat", provider_token=TOKEN, **overrides
-    )
 
 
 def test_a_webhook_delivers_with_the_bearer_credential(

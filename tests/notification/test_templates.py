@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from notification import templates
-from notification.domain.compose import KINDS, audience_of, resident_values, staff_values
+from notification.domain.compose import CAMPAIGN_KINDS, KINDS, audience_of, campaign_values, resident_values, staff_values
 from propcare_shared.vocabulary import DEPARTMENTS, TARGETS, TIERS
 from tests.notification.factories import MONDAY_MORNING, RESOLVE_DUE, RESOLVE_DUE_LOCAL, RESPONSE_DUE
 
@@ -29,9 +29,12 @@ DATA: dict[str, Any] = {
     "escalation_level": 2,
 }
 CJK = re.compile(r"[\u4e00-\u9fff]")
+ESTATE = "Nanshan Garden"  # in Latin letters, so an English message can be checked for Chinese text
 
 
 def values_for(kind: str) -> dict[str, Any]:
+    if kind in CAMPAIGN_KINDS:
+        return campaign_values(DATA, estate_name=ESTATE, timezone="Asia/Shanghai")
     if audience_of(kind) == "staff":
         return staff_values(kind, DATA, timezone="Asia/Shanghai")
     return resident_values(kind, DATA, ticket_no=None, timezone="Asia/Shanghai")
@@ -43,7 +46,7 @@ def test_every_kind_renders_in_both_languages(kind: str) -> None:
     english = templates.render(kind, language="en", values=values_for(kind))
     for rendered in (chinese, english):
         assert rendered.title and rendered.body and "\n" not in rendered.title
-        assert "NS01-20261123-0007" in rendered.title + rendered.body
+        assert (ESTATE if kind in CAMPAIGN_KINDS else "NS01-20261123-0007") in rendered.title + rendered.body
         assert "None" not in rendered.body and "{{" not in rendered.body
     assert CJK.search(chinese.body)
     assert not CJK.search(english.title + english.body)
@@ -60,6 +63,18 @@ def test_the_resolution_and_the_survey_link_are_in_the_message() -> None:
     resolved = templates.render("resolved", language="zh-CN", values=values_for("resolved"))
     assert "处理结果：replaced the lamp" in resolved.body
     assert "http://127.0.0.1:8080/s/tok" in templates.render("survey_reminder", language="en", values=values_for("survey_reminder")).body
+
+
+@pytest.mark.parametrize("kind", sorted(CAMPAIGN_KINDS))
+def test_a_campaign_message_is_the_estates_satisfaction_survey_not_a_complaints_follow_up(kind: str) -> None:
+    chinese = templates.render(kind, language="zh-CN", values=values_for(kind))
+    english = templates.render(kind, language="en", values=values_for(kind))
+    assert "满意度调查" in chinese.title and "satisfaction survey" in english.title.lower()
+    assert "投诉" not in chinese.title + chinese.body and "工单" not in chinese.body
+    assert "complaint" not in (english.title + english.body).lower() and "patience" not in english.body
+    assert "http://127.0.0.1:8080/s/tok" in chinese.body and "2026-11-23 10:00" in english.body
+    unnamed = templates.render(kind, language="zh-CN", values=campaign_values(DATA, estate_name=None, timezone="Asia/Shanghai"))
+    assert "【物业服务】" in unnamed.title and "None" not in unnamed.title + unnamed.body
 
 
 @pytest.mark.parametrize(

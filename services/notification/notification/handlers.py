@@ -1,7 +1,9 @@
 """Notification's consumer: one queue for every event it tells someone about, one flat handler.
 
 Queue ``messages``: one queue, so the broker's order holds between ``complaint.received`` and the
-events dispatch derives from it. The kernel runs the handler in a unit of work with the inbox
+events dispatch derives from it, and between intake's ``directory.estate.upserted`` and the
+``directory.households.imported`` of that estate (the household contact book, ``directory``). The
+kernel runs the handler in a unit of work with the inbox
 (``propcare_shared.handling``): the messages, the call tasks and the inbox marker commit together, so
 a redelivered event raises ``AlreadyHandled`` (counted as a duplicate and acknowledged) and records
 nothing twice. The same unit of work records the callbacks owed to the 12345 hotline
@@ -43,6 +45,8 @@ EVENT_TYPES = (
     "hotline.accepted",
     "hotline.returned",
     "hotline.extension_requested",
+    "directory.estate.upserted",
+    "directory.households.imported",
 )
 
 

@@ -10,7 +10,15 @@
   events arrive, in any order, on any replica. A later ``complaint.assigned`` that moves the
   complaint (reassign, reclassify) records an ``assigned`` message.
 - ``complaint.responded|on_hold|resumed|resolved|reopened`` record a progress message.
-- ``survey.invited`` records the invitation or the reminder.
+- ``survey.invited`` of a complaint's follow-up records the invitation or the reminder.
+- ``survey.invited`` of a satisfaction campaign (``campaign_id`` and ``household_id``, no complaint)
+  records ``campaign_invitation`` or ``campaign_reminder``: an SMS to the household's phone from the
+  household contact book (``directory``), once per invitation and kind (the reminder once however many
+  times it is asked for), held by quiet hours in the estate's zone. A household in the book without a
+  phone, or with an unusable contact, gets it recorded as skipped with the reason. An invitation on
+  another channel than ``online`` (paper, an agent's call) records nothing.
+- ``directory.estate.upserted`` and ``directory.households.imported`` keep the estate and the
+  household contact book (``directory``); they record no message.
 - A complaint transferred by the 12345 hotline (its ``complaint.received`` carried
   ``hotline_ticket_id``, kept on the contact) gets no resident message: the hotline answers its
   caller from our callbacks (``hotline_callbacks``).
@@ -18,7 +26,12 @@
   staff id addressed.
 
 A resident message of a complaint whose ``complaint.received`` has not arrived yet raises
-``ContactNotKnown``: the bus retries the event later (events of two producers may cross). Messages
+``ContactNotKnown``: the bus retries the event later (events of two producers may cross). So does a
+campaign invitation to a household no import has named yet (``HouseholdNotKnown``: survey and
+notification both consume the same households import, and survey may invite before notification
+read it); after the bus's attempts it is parked, replayable once the households are imported, rather
+than skipped: an unknown household is a delay or a missing import, a known one without a phone is
+final. Messages
 are stored ``queued`` with ``not_before`` (07:00 local when quiet hours hold them), or ``skipped``
 with the reason when they cannot be delivered; the worker's dispatch loop sends them.
 """
@@ -30,6 +43,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from notification import directory
 from notification.domain import channels, compose, schedule
 from notification.domain.contact import UNREADABLE, open_contact
 from notification.store import QUEUED, SKIPPED, NotificationStore
@@ -50,6 +64,10 @@ class ContactNotKnown(Exception):
     """Raised when a complaint's contact has not arrived yet; the event is retried later."""
 
 
+class HouseholdNotKnown(ContactNotKnown):
+    """Raised when no households import has named an invited household yet; the event is retried later."""
+
+
 def record(tx: Transaction, *, store: NotificationStore, event: Event, now: datetime, sealer: Sealer) -> list[dict[str, Any]]:
     """Record what an event asks to tell; return the messages recorded."""
     if event.type == "complaint.received":
@@ -64,7 +82,12 @@ def record(tx: Transaction, *, store: NotificationStore, event: Event, now: date
     if event.type in compose.ALERT_KINDS:
         return _staff_messages(tx, store=store, event=event, now=now)
     if event.type == "survey.invited":
+        campaign_kind = compose.campaign_kind(event.data)
+        if campaign_kind is not None:
+            return _campaign_message(tx, store=store, event=event, kind=campaign_kind, now=now)
         return _survey_message(tx, store=store, event=event, now=now)
+    if event.type in directory.EVENT_TYPES:
+        directory.record(tx, store=store, event=event, now=now, sealer=sealer)
     return []
 
 
@@ -141,6 +164,38 @@ def _survey_message(tx: Transaction, *, store: NotificationStore, event: Event, 
             "tier": None,
         }
     return _resident_message(tx, store=store, event=event, contact=contact, kind=kind, dedupe_key=dedupe_key, now=now)
+
+
+def _campaign_message(tx: Transaction, *, store: NotificationStore, event: Event, kind: str, now: datetime) -> list[dict[str, Any]]:
+    data = event.data
+    dedupe_key = f"{kind}:{data['invitation_id']}"
+    if data.get("channel") not in compose.MESSAGED_CAMPAIGN_CHANNELS or store.has_message(dedupe_key, session=tx.session):
+        return []
+    household = store.household(data["household_id"], session=tx.session)
+    if household is None:
+        raise HouseholdNotKnown(f"no households import has named household {data['household_id']} yet")
+    tenancy = Tenancy.of(household).fields()
+    estate = store.estate(event.estate_id or household.get("estate_id"), session=tx.session) or {}
+    timezone = estate.get("timezone")
+    route = channels.household_route(phone=household.get("phone"), contact_problem=household.get("contact_problem"))
+    message = _message(
+        event=event,
+        contact=tenancy,
+        kind=kind,
+        dedupe_key=dedupe_key,
+        channel=route.channel,
+        recipient=route.recipient,
+        language=DEFAULT_LANGUAGE,
+        values=compose.campaign_values(data, estate_name=estate.get("name"), timezone=timezone),
+        tier=None,
+        timezone=timezone,
+        quiet_hours=compose.held_by_quiet_hours(kind=kind, tier=None),
+        skip_reason=route.skip_reason,
+        now=now,
+    )
+    message.update(campaign_id=data["campaign_id"], household_id=data["household_id"], invitation_id=data["invitation_id"])
+    store.insert_message(message, session=tx.session)
+    return [message]
 
 
 def _tenancy(event: Event, contact: Mapping[str, Any] | None) -> Tenancy:

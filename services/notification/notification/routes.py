@@ -33,7 +33,8 @@ template_pages = Blueprint("templates", __name__, url_prefix="/api/v1/templates"
 BLUEPRINTS = (notifications, template_pages)
 
 VIEW_FIELDS = (
-    "complaint_id", "ticket_no", "kind", "audience", "channel", "language", "title", "body", "tier", "status", "skip_reason",
+    "complaint_id", "ticket_no", "campaign_id", "household_id",
+    "kind", "audience", "channel", "language", "title", "body", "tier", "status", "skip_reason",
     "not_before", "provider", "last_error", "sent_at", "failed_at", "created_at", "updated_at", "group_id", "region_id", "estate_id",
 )  # fmt: skip
 

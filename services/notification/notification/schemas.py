@@ -49,6 +49,8 @@ class NotificationOut(Schema):
     id = fields.String()
     complaint_id = fields.String(allow_none=True)
     ticket_no = fields.String(allow_none=True)
+    campaign_id = fields.String(allow_none=True, metadata={"description": "A satisfaction campaign's invitation: its campaign."})
+    household_id = fields.String(allow_none=True, metadata={"description": "A satisfaction campaign's invitation: the household invited."})
     kind = fields.String()
     audience = fields.String()
     channel = fields.String()

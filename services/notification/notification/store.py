@@ -7,6 +7,12 @@ Collections:
   the estate's time zone, and the tier once dispatch classified it. The only place in Propcare
   besides intake that holds a resident's contact; no name is kept (messages never address residents
   by name), and nothing here is logged.
+- ``households``: the household contact book (``domain.households``): one document per household
+  (``_id`` = intake's household id) with its resident's phone in E.164 or none, ``contact_problem``,
+  its estate and ``imported_at``, from ``directory.households.imported``. Satisfaction campaigns'
+  invitations are sent to it. No name, nothing logged.
+- ``estates``: each estate's name, time zone, group and region, from ``directory.estate.upserted``
+  (campaign messages name the estate and keep its quiet hours; the scope check knows the estate).
 - ``messages``: one document per message to one recipient, with its rendered title and body,
   its delivery channel and address, and its state: ``queued`` (due at ``not_before``), ``sending``
   (claimed by one dispatcher until ``lease_until``), ``retrying`` (due again at ``not_before``),
@@ -25,7 +31,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from pymongo import ASCENDING, DESCENDING, ReturnDocument
+from pymongo import ASCENDING, DESCENDING, ReplaceOne, ReturnDocument
 from pymongo.client_session import ClientSession
 from pymongo.collection import Collection
 from pymongo.database import Database
@@ -35,6 +41,8 @@ from propcare_shared.mongo import IndexSpec
 from propcare_shared.pagination import paginate
 
 CONTACTS = "contacts"
+HOUSEHOLDS = "households"
+ESTATES = "estates"
 MESSAGES = "messages"
 ATTEMPTS = "attempts"
 CALL_TASKS = "call_tasks"
@@ -61,6 +69,7 @@ INDEXES: list[IndexSpec] = [
     IndexSpec(MESSAGES, [("group_id", ASCENDING), ("_id", DESCENDING)]),
     IndexSpec(MESSAGES, [("group_id", ASCENDING), ("region_id", ASCENDING), ("_id", DESCENDING)]),
     IndexSpec(CONTACTS, [("estate_id", ASCENDING)]),
+    IndexSpec(HOUSEHOLDS, [("estate_id", ASCENDING)]),
     IndexSpec(ATTEMPTS, [("message_id", ASCENDING), ("at", ASCENDING)]),
     IndexSpec(CALL_TASKS, [("message_id", ASCENDING)], {"unique": True}),
     IndexSpec(CALL_TASKS, [("complaint_id", ASCENDING)]),
@@ -122,6 +131,31 @@ class NotificationStore:
         if tier is not None:
             self.database[CONTACTS].update_one({"_id": complaint_id}, {"$set": {"tier": tier, "updated_at": at}}, session=session)
 
+    # the directory: estates and the household contact book -------------------------------------
+
+    def save_estate(self, estate: Mapping[str, Any], *, session: ClientSession | None = None) -> None:
+        """Store (or replace) an estate's name, time zone, group and region."""
+        self.database[ESTATES].replace_one({"_id": estate["_id"]}, dict(estate), upsert=True, session=session)
+
+    def estate(self, estate_id: str | None, *, session: ClientSession | None = None) -> dict[str, Any] | None:
+        """Return an estate as ``directory.estate.upserted`` told it, or None."""
+        return self.database[ESTATES].find_one({"_id": estate_id}, session=session) if estate_id else None
+
+    def household(self, household_id: str, *, session: ClientSession | None = None) -> dict[str, Any] | None:
+        """Return a household's entry in the contact book, or None when no import named it yet."""
+        return self.database[HOUSEHOLDS].find_one({"_id": household_id}, session=session)
+
+    def household_imports(self, household_ids: Iterable[str], *, session: ClientSession | None = None) -> dict[str, datetime]:
+        """Return when each of these households was last imported, for those in the book."""
+        found = self.database[HOUSEHOLDS].find({"_id": {"$in": list(household_ids)}}, {"imported_at": 1}, session=session)
+        return {entry["_id"]: entry["imported_at"] for entry in found}
+
+    def save_households(self, entries: Iterable[Mapping[str, Any]], *, session: ClientSession | None = None) -> None:
+        """Store (or replace) entries of the household contact book."""
+        writes = [ReplaceOne({"_id": entry["_id"]}, dict(entry), upsert=True) for entry in entries]
+        if writes:
+            self.database[HOUSEHOLDS].bulk_write(writes, ordered=False, session=session)
+
     # recording ---------------------------------------------------------------------------------
 
     def has_message(self, dedupe_key: str, *, session: ClientSession | None = None) -> bool:
@@ -177,10 +211,11 @@ class NotificationStore:
         return {task["message_id"]: task for task in self.database[CALL_TASKS].find({"message_id": {"$in": list(message_ids)}})}
 
     def estate_tenancy(self, estate_id: str) -> dict[str, Any] | None:
-        """Return the group and region of an estate as its complaints' contacts or messages record them, or None."""
+        """Return the group and region of an estate as the directory, its complaints' contacts or its messages record them, or None."""
         projection = {"_id": 0, "group_id": 1, "region_id": 1}
+        known = self.database[ESTATES].find_one({"_id": estate_id}, projection)
         for collection in (CONTACTS, MESSAGES):
-            known = self.database[collection].find_one({"estate_id": estate_id}, projection)
             if known is not None:
                 return known
-        return None
+            known = self.database[collection].find_one({"estate_id": estate_id}, projection)
+        return known

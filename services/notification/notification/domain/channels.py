@@ -15,6 +15,9 @@ the reason the contact gave (no phone known, a phone that is not a number, a con
 Phones go out in E.164 only: a phone stored in another form (a contact kept before E.164) is
 normalised here, and one that is not a valid number is treated as none.
 
+A satisfaction campaign's invitation goes by SMS to the household's phone (``household_route``): a
+household has no complaint channel, and intake's households import knows only a phone.
+
 Staff contacts live in dispatch's directory, not here: a staff message is addressed to a role
 (``role:supervisor``) or a staff id (``staff:eng-1``) on the ``staff`` channel.
 """
@@ -37,6 +40,7 @@ DELIVERY_CHANNELS = (APP_PUSH, WECHAT, SMS, EMAIL, HOTLINE, STAFF)
 VERBAL_FEEDBACK_TIERS = frozenset({"important", "emergency"})
 HOTLINE_SKIP_REASON = "a gov_hotline complaint without a hotline ticket id: no hotline callback can answer it"
 NO_PHONE_REASON = "no phone number is known for this complaint"
+HOUSEHOLD_NO_PHONE_REASON = "no phone number is known for this household (none in its latest households import)"
 ESCALATION_ROLES = {0: "supervisor", 1: "supervisor", 2: "manager", 3: "regional_ops"}
 
 
@@ -66,6 +70,12 @@ def resident_route(
     if complaint_channel == "email" and email:
         return Route(EMAIL, email, call_task_reason=call_task_reason)
     return _to_phone(SMS, phone, call_task_reason, missing)
+
+
+def household_route(*, phone: str | None, contact_problem: str | None) -> Route:
+    """Return where a campaign invitation goes: an SMS to the household's phone in E.164, else skipped with the reason."""
+    phone, phone_problem = phone_or_problem(phone)
+    return _to_phone(SMS, phone, None, contact_problem or phone_problem or HOUSEHOLD_NO_PHONE_REASON)
 
 
 def _to_phone(channel: str, phone: str | None, call_task_reason: str | None, missing: str) -> Route:

@@ -1,7 +1,12 @@
 """What a message says: its kind (the template) and the values the template is given.
 
 Values are plain and carry no personal data: ticket numbers, departments, times shown in the
-estate's local time, staff notes and links. The resident's name and phone are never template values.
+estate's local time, staff notes, links and the estate's name. The resident's name and phone are
+never template values.
+
+``survey.invited`` is a complaint's follow-up (``survey_*``, about "your complaint") or, when it names
+a campaign and a household and no complaint, a satisfaction campaign's invitation (``campaign_*``,
+the estate's satisfaction survey, one reminder per invitation).
 
 The time limit told to a resident is the resolve deadline, else the response deadline (an
 emergency has no resolve target), as dispatch sent it in the event's ``deadlines``.
@@ -28,10 +33,15 @@ RESIDENT_KINDS = (
     "reopened",
     "survey_invitation",
     "survey_reminder",
+    "campaign_invitation",
+    "campaign_reminder",
 )
 STAFF_KINDS = ("sla_warning", "sla_breached", "escalated")
 KINDS = RESIDENT_KINDS + STAFF_KINDS
-SURVEY_KINDS = frozenset({"survey_invitation", "survey_reminder"})
+CAMPAIGN_KINDS = frozenset({"campaign_invitation", "campaign_reminder"})
+SURVEY_KINDS = frozenset({"survey_invitation", "survey_reminder"}) | CAMPAIGN_KINDS
+# A campaign's online invitations are messaged; offline ones go on paper and phone ones are an agent's call.
+MESSAGED_CAMPAIGN_CHANNELS = frozenset({None, "online"})
 
 PROGRESS_KINDS = {
     "complaint.responded": "responded",
@@ -51,6 +61,13 @@ LOCAL_FORMAT = "%Y-%m-%d %H:%M"
 def audience_of(kind: str) -> str:
     """Return who a kind of message is for: ``resident`` or ``staff``."""
     return STAFF if kind in STAFF_KINDS else RESIDENT
+
+
+def campaign_kind(data: Mapping[str, Any]) -> str | None:
+    """Return the kind of a campaign invitation's message, or None for a complaint's follow-up survey."""
+    if data.get("complaint_id") or not (data.get("campaign_id") and data.get("household_id")):
+        return None
+    return "campaign_reminder" if data.get("reminder") else "campaign_invitation"
 
 
 def held_by_quiet_hours(*, kind: str, tier: str | None) -> bool:
@@ -100,6 +117,11 @@ def resident_values(kind: str, data: Mapping[str, Any], *, ticket_no: str | None
     elif kind in SURVEY_KINDS:
         values.update(link=data["link"], expires_at=local_time(data.get("expires_at"), timezone))
     return values
+
+
+def campaign_values(data: Mapping[str, Any], *, estate_name: str | None, timezone: str | None) -> dict[str, Any]:
+    """Return the template values of a campaign invitation or reminder: the estate's name, the link and its expiry."""
+    return {"estate_name": estate_name, "link": data["link"], "expires_at": local_time(data.get("expires_at"), timezone)}
 
 
 def staff_values(kind: str, data: Mapping[str, Any], *, timezone: str | None) -> dict[str, Any]:
