@@ -27,7 +27,7 @@ from survey.store import INDEXES, SurveyStore
 # Monday 23 November 2026, 10:00 in Shanghai.
 MONDAY_MORNING = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
 CONFIG = SurveyConfig(public_base_url="https://propcare.example.cn", follow_up_interval=0.2)
-PURPOSES = ("complaint-resolved",)
+PURPOSES = ("complaint-resolved", "households", "estate-upserted")
 SATISFIED = {"solved": True, "scores": {"result": 5, "speed": 4, "attitude": 5}, "comment": "师傅很负责"}
 
 
@@ -62,6 +62,12 @@ def resolved_event(
         estate_id=estate_id,
         seq=seq,
     )
+
+
+def handler_of(context: ServiceContext, purpose: str) -> Callable[[Event], None]:
+    """Return one of survey's handlers as the worker runs it: in a unit of work with the inbox."""
+    [subscription] = [subscription for subscription in subscriptions(context, HANDLERS) if subscription.purpose == purpose]
+    return subscription.handler
 
 
 def token_of(link: str) -> str:
@@ -102,8 +108,7 @@ def client(app: Flask) -> FlaskClient:
 @pytest.fixture
 def handle(context: ServiceContext) -> Callable[[Event], None]:
     """The resolve handler as the worker runs it: in a unit of work with the inbox."""
-    [subscription] = subscriptions(context, HANDLERS)
-    return subscription.handler
+    return handler_of(context, "complaint-resolved")
 
 
 @pytest.fixture

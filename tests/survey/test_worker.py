@@ -36,13 +36,18 @@ def published_surveys(capture: Callable[[str], Callable[[], list[dict[str, Any]]
     return capture("survey.#")
 
 
-def test_the_worker_wires_the_resolve_handler_and_the_follow_up_pass(context: ServiceContext, settings: Settings) -> None:
+def test_the_worker_wires_the_handlers_and_the_follow_up_and_campaign_passes(context: ServiceContext, settings: Settings) -> None:
     worker = build_worker(context)
-    [subscription] = worker.subscriptions
-    assert (subscription.purpose, tuple(subscription.event_types)) == ("complaint-resolved", ("complaint.resolved",))
-    [loop] = periodic_loops(context)
-    assert (loop.name, loop.interval) == ("survey-follow-ups", CONFIG.follow_up_interval)
-    assert [loop.name for loop in worker.loops] == ["survey-follow-ups"]
+    assert {(subscription.purpose, tuple(subscription.event_types)) for subscription in worker.subscriptions} == {
+        ("complaint-resolved", ("complaint.resolved",)),
+        ("households", ("directory.households.imported",)),
+        ("estate-upserted", ("directory.estate.upserted",)),
+    }
+    assert [(loop.name, loop.interval) for loop in periodic_loops(context)] == [
+        ("survey-follow-ups", CONFIG.follow_up_interval),
+        ("survey-campaigns", CONFIG.follow_up_interval),
+    ]
+    assert [loop.name for loop in worker.loops] == ["survey-follow-ups", "survey-campaigns"]
 
 
 def test_a_resolve_on_the_bus_invites_once_and_publishes_the_invitation(

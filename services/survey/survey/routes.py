@@ -1,5 +1,9 @@
-"""Survey's HTTP API and pages (the API contract, Surveys): the resident's follow-up page and answer,
+"""Survey's HTTP API and pages (the API contract, Surveys): the resident's survey page and answer,
 staff recording a phone answer, and the invitation list (docs/SURVEYS.md).
+
+One token, one page, one answer route for both surveys: the invitation's ``kind`` decides. A
+follow-up takes ``{"solved", "scores"}``, a campaign ``{"answers", "overall", "recommend"}``; the
+other shape is a 422 naming the fields the invitation asks for.
 
 The resident needs no JWT: the signed token in the link is the credential. A token with a bad
 signature is a 404 before any read; an expired or withdrawn invitation is a 410; a second answer is
@@ -31,12 +35,17 @@ from propcare_shared.http.auth import STAFF_ROLES, authenticated, current_princi
 from propcare_shared.http.errors import Problem, ProblemMap
 from propcare_shared.http.idempotency import idempotent, replayable
 from propcare_shared.http.ratelimit import limit_lookups
-from survey import followups
+from survey import campaign_pages, campaigns, followups
+from survey.campaign_routes import blueprint as campaign_blueprint
+from survey.campaign_store import CampaignStore
+from survey.domain.campaign_import import TooManyRows, UnreadableImport
+from survey.domain.campaigns import CAMPAIGN, STAFF_CHANNELS, InvalidAnswer, NotOpenYet, question_ids
+from survey.domain.campaigns import refusal as refusal_of
 from survey.domain.questionnaires import InvalidQuestionnaire, QuestionnaireSuperseded
 from survey.domain.sampling import SamplingError
 from survey.metrics import SURVEY_RESPONSES
 from survey.questionnaire_routes import blueprint as questionnaires
-from survey.schemas import AnswerIn, AnswerOut, InvitationListArgs, InvitationPage, StaffAnswerIn
+from survey.schemas import ANSWER_CHANNELS, AnswerIn, AnswerOut, InvitationListArgs, InvitationPage, ResidentAnswerIn, StaffAnswerIn
 from survey.store import SurveyStore
 from survey.tokens import invitation_of
 
@@ -65,7 +74,7 @@ NOTICES = {
 
 surveys = Blueprint("surveys", __name__, url_prefix="/api/v1/surveys", description="Follow-up surveys: invitations and answers.")
 pages = Blueprint("survey_pages", __name__, url_prefix="/s", description="The resident's survey page.")
-BLUEPRINTS = (surveys, pages, questionnaires)
+BLUEPRINTS = (surveys, pages, questionnaires, campaign_blueprint)
 # People only: a machine client (role ``service``) neither records a resident's answer nor reads the links.
 SURVEY_STAFF_ROLES = tuple(role for role in STAFF_ROLES if role != "service")
 # Handlers are the people whose work the follow-up rates: they never record its answer.
@@ -85,20 +94,71 @@ PROBLEMS: ProblemMap = {
     SamplingError: lambda error: Problem(
         422, "Invalid request", detail="Some fields are missing or invalid.", errors={error.field: [error.message]}
     ),
+    campaigns.InvalidCampaign: lambda error: Problem(
+        422, "Invalid request", detail="Some fields are missing or invalid.", errors=error.errors
+    ),
+    InvalidAnswer: lambda error: Problem(422, "Invalid request", detail="The answer does not fit the questionnaire.", errors=error.errors),
+    NotOpenYet: lambda error: Problem(409, "Conflict", detail="This survey has not opened yet.", opens_at=error.opens_at.isoformat()),
+    UnreadableImport: lambda error: Problem(422, "Invalid request", detail=error.errors["file"][0], errors=error.errors),
+    TooManyRows: lambda error: Problem(413, "Content Too Large", detail=str(error)),
 }
 """How survey's domain refusals are answered (the kernel registers this table on the app)."""
 PAGE_STATUSES = {followups.InvitationNotFound: 404, followups.AlreadyAnswered: 409, followups.InvitationClosed: 410}
+ASKED = {"follow_up": ("solved", "scores"), CAMPAIGN: ("answers", "overall", "recommend")}
 
 
-def _record(invitation_id: str, values: Mapping[str, Any], *, channel: str, recorded_by: str | None = None) -> dict[str, Any]:
-    """Record an answer; the domain's refusals (missing, answered, closed) are answered by ``PROBLEMS``."""
+def _require_shape(invitation: Mapping[str, Any], values: Mapping[str, Any]) -> None:
+    """Refuse (422) an answer in the other survey's shape, naming the fields this invitation asks for."""
+    kind = CAMPAIGN if invitation.get("kind") == CAMPAIGN else "follow_up"
+    if values["shape"] != kind:
+        raise Problem(
+            422,
+            "Invalid request",
+            detail="This survey asks other questions.",
+            errors={field: ["Missing data for required field."] for field in ASKED[kind]},
+        )
+
+
+def _record(
+    invitation_id: str, values: Mapping[str, Any], *, staff_channel: str | None = None, recorded_by: str | None = None
+) -> dict[str, Any]:
+    """Record an answer (the resident's without ``staff_channel``); the domain's refusals are answered by ``PROBLEMS``."""
     context = current_context()
     store = current_store(SurveyStore)
-    response = context.uow.run(
-        lambda tx: followups.answer(
-            tx, store=store, invitation_id=invitation_id, values=values, channel=channel, now=context.clock(), recorded_by=recorded_by
+    invitation = store.invitation(invitation_id)
+    if invitation is None:
+        raise followups.InvitationNotFound(invitation_id)
+    _require_shape(invitation, values)
+    answer = {key: value for key, value in values.items() if key != "shape"}
+    if invitation.get("kind") == CAMPAIGN:
+        channel, source = (STAFF_CHANNELS[staff_channel], "staff") if staff_channel else ("online", "online")
+        response = context.uow.run(
+            lambda tx: campaigns.answer(
+                tx,
+                surveys=store,
+                store=CampaignStore(context.database),
+                invitation_id=invitation_id,
+                values=answer,
+                channel=channel,
+                source=source,
+                now=context.clock(),
+                recorded_by=recorded_by,
+            )
         )
-    )
+    else:
+        if staff_channel is not None and staff_channel not in ANSWER_CHANNELS:
+            raise Problem(
+                422,
+                "Invalid request",
+                detail="A follow-up answer is recorded from a phone call, paper or a visit.",
+                errors={"channel": [f"Must be one of: {', '.join(ANSWER_CHANNELS)}."]},
+            )
+        channel = staff_channel or "online"
+        response = context.uow.run(
+            lambda tx: followups.answer(
+                tx, store=store, invitation_id=invitation_id, values=answer, channel=channel, now=context.clock(), recorded_by=recorded_by
+            )
+        )
     SURVEY_RESPONSES.labels(response["kind"]).inc()
     return response
 
@@ -129,13 +189,13 @@ def _lookup_limited(view: F) -> F:
 
 
 @surveys.route("/<token>/responses", methods=["POST"])
-@surveys.arguments(AnswerIn)
+@surveys.arguments(ResidentAnswerIn)
 @surveys.response(201, AnswerOut)
 @_lookup_limited
 @idempotent
 def post_response(values: dict[str, Any], token: str) -> Response:
-    """Answer a follow-up survey with the token of its link (no JWT; keys are per client address)."""
-    return _created(_record(_invitation_from_token(token), values, channel="online"))
+    """Answer a follow-up or campaign survey with the token of its link (no JWT; keys are per client address)."""
+    return _created(_record(_invitation_from_token(token), values))
 
 
 @surveys.route("/invitations/<invitation_id>/responses", methods=["POST"])
@@ -143,7 +203,7 @@ def post_response(values: dict[str, Any], token: str) -> Response:
 @surveys.arguments(StaffAnswerIn)
 @surveys.response(201, AnswerOut)
 def post_staff_response(values: dict[str, Any], invitation_id: str) -> Response:
-    """Record the answer a resident gave on the phone (or on paper, or at a visit), as the caller."""
+    """Record the answer a resident gave on the phone (or on paper, or at a visit), as the caller; follow-up or campaign."""
     principal = current_principal()
     invitation = require_visible(current_store(SurveyStore).invitation(invitation_id), what="survey invitation", identifier=invitation_id)
     actor_id = values.pop("actor_id")
@@ -157,7 +217,7 @@ def post_staff_response(values: dict[str, Any], invitation_id: str) -> Response:
     if invitation.get("resolved_by") and invitation["resolved_by"] == principal.sub:
         raise Problem(403, "Forbidden", detail="Whoever resolved a complaint may not record its follow-up answer; ask a colleague.")
     channel = values.pop("channel")
-    return replayable(lambda: _created(_record(invitation_id, values, channel=channel, recorded_by=principal.sub)))
+    return replayable(lambda: _created(_record(invitation_id, values, staff_channel=channel, recorded_by=principal.sub)))
 
 
 @surveys.route("", methods=["GET"])
@@ -202,10 +262,47 @@ def _form_values(form: Mapping[str, str]) -> dict[str, Any]:
     }
 
 
+def _refusal_notice(refusal: str) -> Response:
+    if refusal == "not_open":
+        title, title_en, message, message_en = campaign_pages.NOT_OPEN
+        return _page("notice.html.j2", 409, title=title, title_en=title_en, message=message, message_en=message_en)
+    return _notice({"answered": 409, "closed": 410}[refusal])
+
+
+def _follow_up_page(token: str, invitation: Mapping[str, Any]) -> Response:
+    page = {"action": f"/s/{token}", "ticket_no": invitation.get("ticket_no"), "questions": QUESTIONS}
+    if request.method == "GET":
+        return _page("survey.html.j2", 200, **page, errors=None)
+    try:
+        values = {**AnswerIn().load(_form_values(request.form)), "shape": "follow_up"}
+    except ValidationError as error:
+        return _page("survey.html.j2", 422, **page, errors=error.messages)
+    _record(invitation["_id"], values)
+    return _notice(201)
+
+
+def _campaign_page(token: str, invitation: Mapping[str, Any]) -> Response:
+    campaign = CampaignStore(current_context().database).campaign(invitation["campaign_id"]) or {}
+    questionnaire = current_store(SurveyStore).questionnaire(campaign.get("questionnaire_id", ""))
+    if questionnaire is None:
+        return _notice(404)
+    action = f"/s/{token}"
+    if request.method == "GET":
+        return _page("campaign.html.j2", 200, **campaign_pages.page_values(questionnaire, action=action))
+    form = {key: str(value) for key, value in request.form.items()}
+    try:
+        values = ResidentAnswerIn().load(campaign_pages.form_values(form, questions=question_ids(campaign["dimensions"])))
+        _record(invitation["_id"], values)
+    except (ValidationError, InvalidAnswer) as error:
+        errors = error.normalized_messages() if isinstance(error, ValidationError) else error.errors
+        return _page("campaign.html.j2", 422, **campaign_pages.page_values(questionnaire, action=action, chosen=form, errors=errors))
+    return _notice(201)
+
+
 @pages.route("/<token>", methods=["GET", "POST"])
 @pages.doc(exclude=True)
 def survey_page(token: str) -> Response:
-    """Show the follow-up page, or record the answer its form posts and thank the resident."""
+    """Show the follow-up or campaign page, or record the answer its form posts and thank the resident."""
     try:
         limit_lookups("survey")
     except Problem as refused:
@@ -217,20 +314,14 @@ def survey_page(token: str) -> Response:
     invitation = store.invitation(invitation_id) if invitation_id else None
     if invitation is None:
         return _notice(404)
-    if request.method == "GET":
-        if invitation["status"] == "answered":
-            return _notice(409)
-        if invitation["status"] != "pending" or invitation["expires_at"] <= current_context().clock():
-            return _notice(410)
-        return _page("survey.html.j2", 200, action=f"/s/{token}", ticket_no=invitation.get("ticket_no"), questions=QUESTIONS, errors=None)
+    refusal = refusal_of(invitation=invitation, now=current_context().clock())
+    if refusal is not None:
+        return _refusal_notice(refusal)
     try:
-        values = AnswerIn().load(_form_values(request.form))
-    except ValidationError as error:
-        return _page(
-            "survey.html.j2", 422, action=f"/s/{token}", ticket_no=invitation.get("ticket_no"), questions=QUESTIONS, errors=error.messages
-        )
-    try:
-        _record(invitation["_id"], values, channel="online")
+        if invitation.get("kind") == CAMPAIGN:
+            return _campaign_page(token, invitation)
+        return _follow_up_page(token, invitation)
     except (followups.InvitationNotFound, followups.AlreadyAnswered, followups.InvitationClosed) as refused:
         return _notice(PAGE_STATUSES[type(refused)])
-    return _notice(201)
+    except NotOpenYet:
+        return _refusal_notice("not_open")

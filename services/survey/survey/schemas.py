@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
 from propcare_shared.fields import UtcDateTime
 from propcare_shared.http.pagination import PageArgs
+from survey.domain.campaigns import COMMENT_LIMIT, STAFF_CHANNELS
 from survey.domain.questionnaires import COMPLAINT_HANDLING, OVERALL_SCORES, QUESTION_SCORES, RECOMMEND_SCORES, is_in_use
 
 SCORE = validate.Range(min=1, max=5)
@@ -31,17 +32,63 @@ class AnswerIn(Schema):
     comment = fields.String(load_default="", validate=validate.Length(max=1000))
 
 
-class StaffAnswerIn(AnswerIn):
-    """An answer recorded by staff from a phone call (or a paper form or a visit); the recorder is the token's ``sub``."""
+FOLLOW_UP_FIELDS = ("solved", "scores")
+CAMPAIGN_FIELDS = ("answers", "overall", "recommend")
+MISSING = "Missing data for required field."
 
-    channel = fields.String(load_default="phone", validate=validate.OneOf(ANSWER_CHANNELS))
+
+class ResidentAnswerIn(Schema):
+    """An answer to either survey: a follow-up's ``solved`` and ``scores``, or a campaign's ``answers``, ``overall`` and ``recommend``.
+
+    The body's shape is checked here, before the token is looked up; whether it is the shape the
+    invitation asks for, and (for a campaign) whether ``answers`` scores exactly its questions 1 to 5,
+    once the invitation is known. The loaded answer carries ``shape``: ``follow_up`` or ``campaign``.
+    """
+
+    solved = fields.Boolean(truthy={True}, falsy={False})
+    scores = fields.Nested(Scores)
+    answers = fields.Dict(
+        keys=fields.String(validate=validate.Length(min=1, max=64)),
+        values=fields.Raw(),
+        validate=validate.Length(max=200),
+        metadata={"description": "Campaign: question id → 1-5, every question of the questionnaire."},
+    )
+    overall = fields.Integer(strict=True, validate=validate.Range(min=OVERALL_SCORES[0], max=OVERALL_SCORES[1]))
+    recommend = fields.Integer(strict=True, validate=validate.Range(min=RECOMMEND_SCORES[0], max=RECOMMEND_SCORES[1]))
+    comment = fields.String(load_default="", validate=validate.Length(max=COMMENT_LIMIT))
+
+    @validates_schema
+    def _one_shape(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        campaign = any(key in data for key in CAMPAIGN_FIELDS)
+        required, foreign = (CAMPAIGN_FIELDS, FOLLOW_UP_FIELDS) if campaign else (FOLLOW_UP_FIELDS, CAMPAIGN_FIELDS)
+        errors: dict[str, list[str]] = {field: [MISSING] for field in required if field not in data}
+        errors.update({field: ["Not asked together with " + ", ".join(required) + "."] for field in foreign if field in data})
+        if errors:
+            raise ValidationError(errors)
+
+    @post_load
+    def _shape(self, data: dict[str, Any], **_kwargs: Any) -> dict[str, Any]:
+        return {**data, "shape": "campaign" if "answers" in data else "follow_up"}
+
+
+class StaffAnswerIn(ResidentAnswerIn):
+    """An answer recorded by staff from a phone call (or a paper form or a visit); the recorder is the token's ``sub``.
+
+    A follow-up takes ``phone``, ``paper`` or ``visit``; a campaign ``phone`` or ``offline`` (``paper``
+    and ``visit`` count as ``offline``).
+    """
+
+    channel = fields.String(load_default="phone", validate=validate.OneOf(tuple(STAFF_CHANNELS)))
     actor_id = fields.String(load_default=None, metadata={"description": "Optional; when sent it must be the token's sub (422 otherwise)."})
 
 
 class AnswerOut(Schema):
-    """A recorded answer."""
+    """A recorded answer (``satisfied`` for a follow-up, ``campaign_id`` and ``source`` for a campaign)."""
 
     invitation_id = fields.String(attribute="_id")
+    kind = fields.String()
+    campaign_id = fields.String()
+    source = fields.String(metadata={"description": "Campaign answers: online, staff or import."})
     satisfied = fields.Boolean()
     answered_at = UtcDateTime()
     channel = fields.String(metadata={"description": "online (the resident, through the link), phone, paper or visit"})

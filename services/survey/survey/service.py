@@ -1,7 +1,8 @@
-"""Survey, declared once: its indexes, routes, handler and the follow-up pass (``propcare_shared.service``).
+"""Survey, declared once: its indexes, routes, handlers and the follow-up and campaign passes (``propcare_shared.service``).
 
-The pass runs every ``SLA_SCAN_INTERVAL`` seconds (``SurveyConfig.follow_up_interval``): reminders are due 3 days and expiries 7 days after
-an invitation, so a pass a minute late changes nothing a resident notices.
+Both passes run every ``SLA_SCAN_INTERVAL`` seconds (``SurveyConfig.follow_up_interval``): reminders are due days after an invitation,
+and a campaign's invitations go out and its close happens at most one interval after ``opens_at`` and ``closes_at``; answers are
+refused from ``closes_at`` on whether or not the pass has run.
 """
 
 from __future__ import annotations
@@ -11,13 +12,17 @@ from propcare_shared.service import ServiceDefinition
 from propcare_shared.worker import PeriodicLoop
 from survey.config import SurveyConfig, config_of
 from survey.handlers import HANDLERS
-from survey.schedule import follow_up_pass
+from survey.schedule import campaign_pass, follow_up_pass
 from survey.store import INDEXES
 
 
 def periodic_loops(context: ServiceContext) -> list[PeriodicLoop]:
-    """Return the loops the worker runs beside its consumer: the follow-up reminder and expiry pass."""
-    return [PeriodicLoop("survey-follow-ups", config_of(context).follow_up_interval, lambda: follow_up_pass(context))]
+    """Return the loops the worker runs beside its consumer: the follow-up pass and the campaign pass."""
+    interval = config_of(context).follow_up_interval
+    return [
+        PeriodicLoop("survey-follow-ups", interval, lambda: follow_up_pass(context)),
+        PeriodicLoop("survey-campaigns", interval, lambda: campaign_pass(context)),
+    ]
 
 
 SURVEY = ServiceDefinition(

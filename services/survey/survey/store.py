@@ -12,6 +12,8 @@ Collections:
 - ``responses``: ``_id`` = invitation id (one response per invitation), the answer, its channel
   and, for an answer staff recorded, ``recorded_by`` (the token's ``sub``); the invitation keeps
   the answer's ``answer_channel`` and ``recorded_by`` too, for the staff list;
+- campaigns, their invitations (``kind: "campaign"`` in ``invitations``) and the households copy:
+  ``campaign_store.py``; the follow-up pass here only ever takes ``kind: "follow_up"``;
 - ``questionnaires``: ``_id`` = questionnaire id; group-wide (``group_id``), with ``version``,
   ``previous_id`` (unique: one successor per version) and ``used_by_campaigns``. An unused one is
   replaced by a conditional update on ``used_by_campaigns`` being empty, so a campaign taking it up
@@ -28,9 +30,11 @@ from pymongo import ASCENDING, DESCENDING, ReturnDocument
 from pymongo.client_session import ClientSession
 from pymongo.database import Database
 
+from propcare_shared import directory
 from propcare_shared.clock import Clock, utcnow
 from propcare_shared.mongo import IndexSpec
 from propcare_shared.pagination import paginate
+from survey.campaign_store import CAMPAIGN_INDEXES
 
 INVITATIONS = "invitations"
 RESPONSES = "responses"
@@ -52,6 +56,8 @@ INDEXES: list[IndexSpec] = [
     IndexSpec(
         QUESTIONNAIRES, [("previous_id", ASCENDING)], {"unique": True, "partialFilterExpression": {"previous_id": {"$type": "string"}}}
     ),
+    *CAMPAIGN_INDEXES,
+    *directory.INDEXES,
 ]
 
 
@@ -114,13 +120,13 @@ class SurveyStore:
         return self.database[RESPONSES].find_one({"_id": invitation_id})
 
     def due_reminders(self, *, now: datetime, limit: int) -> list[str]:
-        """Return pending invitations whose reminder time has come."""
-        query = {"status": "pending", "reminded_at": None, "remind_at": {"$lte": now}, "expires_at": {"$gt": now}}
+        """Return pending follow-up invitations whose reminder time has come (campaigns remind in ``campaigns``)."""
+        query = {"kind": "follow_up", "status": "pending", "reminded_at": None, "remind_at": {"$lte": now}, "expires_at": {"$gt": now}}
         return [document["_id"] for document in self.database[INVITATIONS].find(query, {"_id": 1}).limit(limit)]
 
     def due_expiries(self, *, now: datetime, limit: int) -> list[str]:
-        """Return pending invitations past their expiry."""
-        query = {"status": "pending", "expires_at": {"$lte": now}}
+        """Return pending follow-up invitations past their expiry (a campaign's expire when it closes)."""
+        query = {"kind": "follow_up", "status": "pending", "expires_at": {"$lte": now}}
         return [document["_id"] for document in self.database[INVITATIONS].find(query, {"_id": 1}).limit(limit)]
 
     def estate_tenancy(self, estate_id: str) -> dict[str, Any] | None:
