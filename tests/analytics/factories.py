@@ -219,8 +219,6 @@ class ComplaintStory:
                 "kind": "follow_up",
                 "channel": "app",
                 "complaint_id": self.complaint_id,
-                "household_type": "owner",
-                "age_band": "60+",
                 "solved": True,
                 "scores": scores or SCORES,
                 "satisfied": True,

@@ -167,9 +167,9 @@ def test_completed_and_dissatisfied_of_one_answer_are_one_answer() -> None:
 
 def test_events_about_no_complaint_change_no_facts() -> None:
     campaign_answer = new_event(
-        "survey.completed",
+        "campaign.response_recorded",
         producer="survey",
-        data={"invitation_id": "I1", "kind": "regular", "campaign_id": "C1", "satisfied": True, "answered_at": utc_now()},
+        data={"campaign_id": "C1", "invitation_id": "I1", "channel": "online", "source": "online", "overall": 8, "recommend": 9, "answered_at": utc_now()},
     )
     sent = new_event(
         "notification.sent",

@@ -84,6 +84,8 @@ def test_the_json_report_counts_the_local_month_and_shows_last_month_beside_it(
         "subcategory": "elevator",
         "count": 2,
         "share": pytest.approx(2 / 3),
+        "threshold": 3,
+        "reaches_threshold": False,
     }
     rows = {(row["section"], row["key"]): row for row in body["month_over_month"]}
     assert rows[("volume", "total")] == {"section": "volume", "key": "total", "this_month": 3, "previous_month": 1, "change": 2}
@@ -130,7 +132,7 @@ def test_the_html_page_is_self_contained_with_svg_charts(client: FlaskClient, an
     page = response.get_data(as_text=True)
     assert page.startswith("<!DOCTYPE html>") and 'lang="zh-CN"' in page
     assert "<svg" in page and "月度复盘 Monthly review" in page and "高频投诉点 Hotspots" in page
-    assert "no campaign data yet" in page
+    assert "No campaign results this month" in page
     assert "<script" not in page
     # nothing fetched from elsewhere: the only URL is the SVG namespace
     assert re.findall(r"https?://[^\"' ]+", page) == ["http://www.w3.org/2000/svg"] * page.count("<svg")

@@ -11,29 +11,36 @@ queue of their own by the kernel's one algorithm (``propcare_shared.directory.ke
 Everything else (notifications, warnings, residents' notes, households, analytics' own
 ``hotspot.detected``) never reaches analytics; should one arrive all the same, it changes nothing.
 
+A campaign answer (``campaign.response_recorded``) is kept per invitation whether or not its campaign
+is known yet (``domain.campaigns``); no complaint is involved.
+
 Hotspots are counted per (group, estate, building, subcategory) (``ClusterKey``): a cluster never
 holds another group's complaints, and ``hotspot.detected`` carries the cluster's ``group_id``,
 ``region_id`` and ``estate_id`` in its envelope, so its consumers scope it like any other event
-(the region is that group's region; ``region_key`` writes the pair as ``G1/R1``).
+(the region is that group's region; ``region_key`` writes the pair as ``G1/R1``). The threshold and
+the window are those in force for the complaint's estate when it is checked
+(``domain.hotspot_settings``: estate over region over group over the default), read in the same
+transaction; ``hotspot.detected`` carries both (``threshold``, ``days``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
-from analytics.domain import campaigns
-from analytics.domain.facts import FACT_EVENTS, SURVEY_ANSWERS, apply, complaint_id_of
-from analytics.domain.hotspots import MAX_IDS, THRESHOLD, WINDOW, WINDOW_DAYS, Window, location, windows_reaching_threshold
+from analytics.domain import campaigns, hotspot_settings
+from analytics.domain.facts import FACT_EVENTS, apply, complaint_id_of
+from analytics.domain.hotspots import MAX_IDS, Window, location, windows_reaching_threshold
 from analytics.store import AnalyticsStore, ClusterKey
 from propcare_shared.events.envelope import Event
 from propcare_shared.events.outbox import Transaction
+from propcare_shared.scope import scope_chain
 from propcare_shared.tenancy import Tenancy
 from propcare_shared.vocabulary import DEFAULT_TIMEZONE
 
-CAMPAIGN_EVENTS = frozenset({"campaign.started", "campaign.closed"})
-PROJECTED: tuple[str, ...] = tuple(sorted({*FACT_EVENTS, *CAMPAIGN_EVENTS}))
+PROJECTED: tuple[str, ...] = tuple(sorted({*FACT_EVENTS, *campaigns.CAMPAIGN_EVENTS, campaigns.RESPONSE_EVENT}))
 
 
 @dataclass(frozen=True)
@@ -48,15 +55,16 @@ class Detection:
 def project(tx: Transaction, *, store: AnalyticsStore, event: Event) -> list[Detection]:
     """Apply one event to the read models; return the hotspots it made analytics announce."""
     session = tx.session
-    if event.type in CAMPAIGN_EVENTS:
+    if event.type in campaigns.CAMPAIGN_EVENTS:
         store.save_campaign(campaigns.campaign_record(store.campaign(event.data["campaign_id"], session=session), event), session=session)
+        return []
+    if event.type == campaigns.RESPONSE_EVENT:
+        answer = campaigns.campaign_answer(store.campaign_answer(event.data["invitation_id"], session=session), event)
+        if answer is not None:
+            store.save_campaign_answer(answer, session=session)
         return []
     complaint_id = complaint_id_of(event)
     if complaint_id is None:
-        if event.type in SURVEY_ANSWERS and event.data.get("campaign_id"):
-            answer = campaigns.campaign_answer(store.campaign_answer(event.data["invitation_id"], session=session), event)
-            if answer is not None:
-                store.save_campaign_answer(answer, session=session)
         return []
     before = store.facts(complaint_id, session=session)
     after = apply(before, event)
@@ -85,14 +93,23 @@ def _detect_hotspots(
         return []
     session = tx.session
     store.lock_cluster(key, session=session)
+    group_id, estate_id, building, subcategory = key
+    region_id = after.get("region_id")
+    chain = scope_chain(group_id=group_id, region_id=region_id, estate_id=estate_id)
+    setting = hotspot_settings.effective(chain, store.hotspot_overrides(chain, session=session))
+    span = timedelta(days=setting.days)
     received_at = after["received_at"]
-    members = store.cluster_members(key, since=received_at - WINDOW, until=received_at + WINDOW, session=session)
+    members = store.cluster_members(key, since=received_at - span, until=received_at + span, session=session)
     detections = []
-    for window in windows_reaching_threshold(members, trigger=received_at, timezone=after.get("timezone") or DEFAULT_TIMEZONE):
-        region_id = after.get("region_id")
-        if not store.record_hotspot(key, window=window, region_id=region_id, category=after.get("category"), session=session):
+    found = windows_reaching_threshold(
+        members, trigger=received_at, timezone=after.get("timezone") or DEFAULT_TIMEZONE, window=span, threshold=setting.threshold
+    )
+    for window in found:
+        recorded = store.record_hotspot(
+            key, window=window, region_id=region_id, category=after.get("category"), setting=setting, session=session
+        )
+        if not recorded:
             continue
-        group_id, estate_id, building, subcategory = key
         tx.emit(
             "hotspot.detected",
             data={
@@ -100,8 +117,8 @@ def _detect_hotspots(
                 "building": building,
                 "subcategory": subcategory,
                 "count": window.count,
-                "days": WINDOW_DAYS,
-                "threshold": THRESHOLD,
+                "days": setting.days,
+                "threshold": setting.threshold,
                 "window_start": window.start,
                 "window_end": window.end,
                 "complaint_ids": [member.complaint_id for member in window.members[:MAX_IDS]],

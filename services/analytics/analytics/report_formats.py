@@ -16,6 +16,8 @@ from datetime import UTC, datetime
 from html import escape
 from typing import Any
 
+from analytics.report_satisfaction import campaign_section
+
 BOM = "\ufeff"
 CSV_COLUMNS = ("scope", "month", "section", "key", "this_month", "previous_month", "change")
 
@@ -96,6 +98,12 @@ def bar_chart(title: str, this_month: Mapping[str, float], last_month: Mapping[s
     )
 
 
+def _threshold(spot: Mapping[str, Any]) -> str:
+    if spot.get("threshold") is None:
+        return "—"
+    return f"{spot['threshold']} ✔" if spot.get("reaches_threshold") else str(spot["threshold"])
+
+
 def _table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     head = "".join(f"<th>{escape(header)}</th>" for header in headers)
     body = "".join("<tr>" + "".join(f"<td>{escape(cell)}</td>" for cell in row) + "</tr>" for row in rows)
@@ -103,11 +111,16 @@ def _table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
 
 
 STYLE = """
+*{box-sizing:border-box}
 body{font-family:system-ui,"PingFang SC","Microsoft YaHei",sans-serif;margin:1rem auto;max-width:60rem;padding:0 1rem;color:#222}
-h1{font-size:1.4rem}h2{font-size:1.1rem;border-bottom:1px solid #ccc;margin-top:1.6rem}
-table{border-collapse:collapse;width:100%;font-size:.9rem}th,td{border:1px solid #ddd;padding:.25rem .4rem;text-align:left}
+h1{font-size:1.4rem}h2{font-size:1.1rem;border-bottom:1px solid #ccc;margin-top:1.6rem}h3{font-size:1rem;margin:1rem 0 .3rem}
+table{border-collapse:collapse;width:100%;font-size:.9rem;table-layout:fixed}
+th,td{border:1px solid #ddd;padding:.25rem .4rem;text-align:left;overflow-wrap:anywhere}td.num{text-align:right}
 .green{background:#d9f2d9}.yellow{background:#fff3c4}.red{background:#f7d4d4}.empty{color:#777}
-figure{margin:.5rem 0}figcaption{font-size:.9rem;color:#444}@media print{h2{break-after:avoid}}
+figure{margin:.5rem 0}figcaption{font-size:.9rem;color:#444}svg{display:block;max-width:100%;height:auto}
+@media (max-width:40rem){body{padding:0 .5rem}h1{font-size:1.15rem}table{font-size:.75rem}th,td{padding:.2rem .25rem}}
+@media print{@page{margin:12mm}body{max-width:none;margin:0;padding:0;font-size:10pt}
+h2,h3{break-after:avoid}table,figure{break-inside:avoid}.green,.yellow,.red{print-color-adjust:exact;-webkit-print-color-adjust:exact}}
 """
 
 
@@ -175,23 +188,35 @@ def to_html(report: Mapping[str, Any]) -> str:
         )
     )
     sections.append("<h2>高频投诉点 Hotspots</h2>")
+    setting = report.get("hotspot_setting")
+    if setting:
+        sections.append(
+            f"<p>阈值 Threshold: {setting['threshold']} 起 complaints within {setting['days']} 天 days"
+            f" (本范围 at {escape(report['scope'])}; 各小区可不同 each estate may differ)</p>"
+        )
     spots = this["hotspots"]
     sections.append(
         bar_chart("楼栋/子类 Building by subcategory", {f"{s['building'] or '-'}·{s['subcategory']}": s["count"] for s in spots}, {})
     )
     sections.append(
         _table(
-            ("小区 Estate", "楼栋 Building", "子类 Subcategory", "数量 Count", "占比 Share"),
+            ("小区 Estate", "楼栋 Building", "子类 Subcategory", "数量 Count", "占比 Share", "阈值 Threshold"),
             [
-                (str(s["estate_id"]), str(s["building"] or "—"), s["subcategory"], str(s["count"]), _number(s["share"], percent=True))
+                (
+                    str(s["estate_id"]),
+                    str(s["building"] or "—"),
+                    s["subcategory"],
+                    str(s["count"]),
+                    _number(s["share"], percent=True),
+                    _threshold(s),
+                )
                 for s in spots
             ],
         )
         if spots
         else '<p class="empty">无 None.</p>'
     )
-    sections.append("<h2>满意度调查 Satisfaction campaigns</h2>")
-    sections.append(f'<p class="empty">{escape(report["satisfaction"]["note"])}</p>')
+    sections.extend(campaign_section(report))
     return (
         '<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'

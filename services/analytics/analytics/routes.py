@@ -4,15 +4,9 @@ Views parse with a schema, check the scope with the kernel's one rule (``require
 read models through the store, compute with the pure domain and dump with a schema. The domain's
 refusals (a period that ends before it starts) are answered by one table, ``PROBLEMS``.
 
-The scope rule for ``scope=group:G|region:R|estate:E``:
-- ``group:G`` names the caller's group or nothing: another group is a 404, like a missing record.
-- ``region:R`` always means the caller's group's R (region ids are only unique within a group);
-  a region the caller's group has no estate or complaint in is a 404. Another group's R1 is never
-  reached, whatever the name.
-- ``estate:E`` is a 404 when analytics knows no such estate or it belongs to another group.
-- A scope of the caller's own group outside their regions or estates is a 403.
-Every query is then ``Scope.query(group_id=<caller's group>)`` AND ``Principal.query()``, so even a
-scope check gone wrong could not return another group's rows.
+The scope rule (``analytics.scopes``) is the kernel's ``require_scope``: 404 for another group's or an
+unknown scope, 403 outside the caller's regions or estates. ``BLUEPRINTS`` also holds the
+satisfaction figures (``satisfaction_routes``) and the hotspot settings (``settings_routes``).
 """
 
 from __future__ import annotations
@@ -25,14 +19,15 @@ from flask_smorest import Blueprint
 
 from analytics import report_formats
 from analytics.domain import kpis, monthly
-from analytics.domain.hotspots import THRESHOLD, WINDOW_DAYS
 from analytics.domain.period import PeriodOutOfOrder, period
+from analytics.satisfaction_routes import month_results, satisfaction
 from analytics.schemas import HotspotArgs, HotspotsOut, KpiArgs, KpisOut, MonthlyReportArgs
+from analytics.scopes import authorized_query, scope_query, scope_tenancy, setting_at, settings_of_estates
+from analytics.settings_routes import hotspot_settings
 from analytics.store import AnalyticsStore
 from propcare_shared.context import current_context, current_store
-from propcare_shared.http.auth import STAFF_ROLES, authenticated, current_principal, require_scope
+from propcare_shared.http.auth import STAFF_ROLES, authenticated
 from propcare_shared.http.errors import Problem, ProblemMap
-from propcare_shared.scope import Scope
 from propcare_shared.tenancy import Tenancy
 
 analytics = Blueprint(
@@ -41,7 +36,7 @@ analytics = Blueprint(
     url_prefix="/api/v1/analytics",
     description="Complaint KPIs and hotspots, from read models built only from events.",
 )
-BLUEPRINTS = (analytics,)
+BLUEPRINTS = (analytics, satisfaction, hotspot_settings)
 
 PROBLEMS: ProblemMap = {
     PeriodOutOfOrder: lambda _exc: Problem(
@@ -50,20 +45,6 @@ PROBLEMS: ProblemMap = {
     monthly.MonthMalformed: lambda exc: Problem(422, "Invalid request", detail=str(exc), errors={"month": ["Must be a month as YYYY-MM."]}),
     monthly.MonthInFuture: lambda exc: Problem(422, "Invalid request", detail=str(exc), errors={"month": ["Must not be in the future."]}),
 }
-
-
-def authorized_query(store: AnalyticsStore, scope: Scope) -> dict[str, Any]:
-    """Return the filter of a scope within the caller's; 404 for another group's or an unknown scope, 403 outside theirs."""
-    principal = current_principal()
-    if scope.level == "estate":
-        tenancy = store.estate_tenancy(scope.id) or Tenancy(group_id=None, estate_id=scope.id)
-        require_scope(**tenancy.fields(), what="estate")
-    elif scope.level == "region":
-        known = store.region_known(group_id=principal.group_id, region_id=scope.id)
-        require_scope(**Tenancy(principal.group_id if known else None, scope.id).fields(), what="region")
-    else:
-        require_scope(**Tenancy(scope.id).fields(), what="group")
-    return {"$and": [scope.query(group_id=principal.group_id), principal.query()]}
 
 
 @analytics.route("/kpis", methods=["GET"])
@@ -85,29 +66,40 @@ def get_kpis(args: dict[str, Any]) -> dict[str, Any]:
 @analytics.arguments(HotspotArgs, location="query")
 @analytics.response(200, HotspotsOut)
 def get_hotspots(args: dict[str, Any]) -> dict[str, Any]:
-    """Return the busiest buildings x subcategories of a scope in the last ``days`` days, with their share of volume."""
+    """Return the busiest buildings x subcategories of a scope in the last ``days`` days, with their share of volume.
+
+    ``threshold`` and ``threshold_days`` are the hotspot setting in force at the scope; each item is
+    judged against the setting of its own estate (``reaches_threshold``: its count in the window
+    reaches that estate's threshold).
+    """
     store = current_store(AnalyticsStore)
     now = current_context().clock()
-    query = authorized_query(store, args["scope"])
+    scope_setting = setting_at(store, scope_tenancy(store, args["scope"]))
+    query = scope_query(args["scope"])
     since = now - timedelta(days=args["days"])
     total, rows = store.top_locations(query=query, since=since, until=now, limit=args["limit"])
     detected = store.last_detections(query=query, since=since)
-    items = [
-        {
-            **row,
-            "share": row["count"] / total,
-            "reaches_threshold": row["building"] is not None and row["count"] >= THRESHOLD,
-            "last_detected_at": detected.get((row["group_id"], row["estate_id"], row["building"], row["subcategory"])),
-        }
-        for row in rows
-    ]
+    estates = settings_of_estates(store, [store.estate_tenancy(row["estate_id"]) or Tenancy(row["group_id"]) for row in rows])
+    items = []
+    for row in rows:
+        setting = estates.get(row["estate_id"], scope_setting)
+        items.append(
+            {
+                **row,
+                "share": row["count"] / total,
+                "threshold": setting.threshold,
+                "threshold_days": setting.days,
+                "reaches_threshold": row["building"] is not None and row["count"] >= setting.threshold,
+                "last_detected_at": detected.get((row["group_id"], row["estate_id"], row["building"], row["subcategory"])),
+            }
+        )
     return {
         "scope": str(args["scope"]),
         "from_": since,
         "to": now,
         "days": args["days"],
-        "threshold": THRESHOLD,
-        "threshold_days": WINDOW_DAYS,
+        "threshold": scope_setting.threshold,
+        "threshold_days": scope_setting.days,
         "total": total,
         "items": items,
     }
@@ -120,15 +112,23 @@ def get_monthly_report(args: dict[str, Any]) -> Response:
     """Return the monthly review (复盘) of a scope as JSON, CSV or HTML: this month beside last month."""
     store = current_store(AnalyticsStore)
     now = current_context().clock()
-    query = authorized_query(store, args["scope"])
+    scope_setting = setting_at(store, scope_tenancy(store, args["scope"]))
+    query = scope_query(args["scope"])
     month = monthly.parse_month(args["month"], now=now)
     previous = month.previous()
+    this_facts = store.facts_received(query=query, start=month.start, end=month.end)
+    last_facts = store.facts_received(query=query, start=previous.start, end=previous.end)
+    estates = settings_of_estates(store, [Tenancy.of(item) for item in (*this_facts, *last_facts)])
     report = monthly.review(
         scope=str(args["scope"]),
         month=month,
-        this_facts=store.facts_received(query=query, start=month.start, end=month.end),
-        last_facts=store.facts_received(query=query, start=previous.start, end=previous.end),
+        this_facts=this_facts,
+        last_facts=last_facts,
         now=now,
+        this_campaigns=month_results(store, query=query, month=month),
+        last_campaigns=month_results(store, query=query, month=previous),
+        hotspot_setting=scope_setting.as_dict(),
+        thresholds={estate_id: setting.threshold for estate_id, setting in estates.items()},
     )
     filename = f"monthly-review-{report['month']}"
     if args["format"] == "csv":

@@ -160,7 +160,9 @@ class HotspotOut(Schema):
     subcategory = fields.String()
     count = fields.Integer()
     share = fields.Float(metadata={"description": "count ÷ all complaints of the scope in the window"})
-    reaches_threshold = fields.Boolean()
+    threshold = fields.Integer(metadata={"description": "the hotspot threshold in force at this estate"})
+    threshold_days = fields.Integer(metadata={"description": "the hotspot window in force at this estate, in days"})
+    reaches_threshold = fields.Boolean(metadata={"description": "count ≥ this estate's threshold"})
     last_detected_at = UtcDateTime(allow_none=True, metadata={"description": "when hotspot.detected last announced it, if in the window"})
 
 
@@ -171,7 +173,7 @@ class HotspotsOut(Schema):
     from_ = UtcDateTime(data_key="from")
     to = UtcDateTime()
     days = fields.Integer()
-    threshold = fields.Integer()
-    threshold_days = fields.Integer()
+    threshold = fields.Integer(metadata={"description": "the hotspot threshold in force at the scope"})
+    threshold_days = fields.Integer(metadata={"description": "the hotspot window in force at the scope, in days"})
     total = fields.Integer()
     items = fields.List(fields.Nested(HotspotOut))

@@ -18,12 +18,15 @@ Collections:
   retried after the other committed (no hotspot is missed between two replicas);
 - ``estates``: the directory's estates (names, codes, region, group, time zone) for scopes and reports,
   ``_id`` = estate id (unique in the deployment), kept by the kernel (``propcare_shared.directory``);
-- ``campaigns`` and ``campaign_answers``: satisfaction campaigns and their answers (``domain.campaigns``).
+- ``campaigns`` and ``campaign_answers``: satisfaction campaigns (``_id`` = campaign id) and their
+  answers (``_id`` = invitation id), with the tenancy of their events (``domain.campaigns``);
+- ``hotspot_settings``: a scope's own hotspot figures, ``_id`` = the scope's key (``group:G1``,
+  ``region:G1/R1``, ``estate:NS01``), with its ``group_id`` (``domain.hotspot_settings``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -31,6 +34,7 @@ from pymongo import ASCENDING, DESCENDING
 from pymongo.client_session import ClientSession
 from pymongo.database import Database
 
+from analytics.domain.hotspot_settings import HotspotSetting
 from analytics.domain.hotspots import Member, Window
 from propcare_shared import directory
 from propcare_shared.clock import Clock, utcnow
@@ -43,6 +47,7 @@ HOTSPOTS = "hotspots"
 HOTSPOT_CLUSTERS = "hotspot_clusters"
 CAMPAIGNS = "campaigns"
 CAMPAIGN_ANSWERS = "campaign_answers"
+HOTSPOT_SETTINGS = "hotspot_settings"
 
 INDEXES: list[IndexSpec] = [
     IndexSpec(COMPLAINT_FACTS, [("estate_id", ASCENDING), ("received_at", ASCENDING)]),
@@ -54,6 +59,10 @@ INDEXES: list[IndexSpec] = [
     IndexSpec(HOTSPOTS, [("group_id", ASCENDING), ("window_end", DESCENDING)]),
     IndexSpec(CAMPAIGN_ANSWERS, [("campaign_id", ASCENDING)]),
     IndexSpec(CAMPAIGN_ANSWERS, [("estate_id", ASCENDING), ("answered_at", ASCENDING)]),
+    IndexSpec(CAMPAIGN_ANSWERS, [("group_id", ASCENDING), ("region_id", ASCENDING), ("answered_at", ASCENDING)]),
+    IndexSpec(CAMPAIGN_ANSWERS, [("group_id", ASCENDING), ("answered_at", ASCENDING)]),
+    IndexSpec(CAMPAIGNS, [("group_id", ASCENDING), ("closes_at", ASCENDING)]),
+    IndexSpec(CAMPAIGNS, [("group_id", ASCENDING), ("closed_at", ASCENDING)]),
     *directory.INDEXES,
 ]
 
@@ -108,7 +117,14 @@ class AnalyticsStore:
         return [Member(complaint_id=document["_id"], received_at=document["received_at"]) for document in documents]
 
     def record_hotspot(
-        self, key: ClusterKey, *, window: Window, region_id: str | None, category: str | None, session: ClientSession
+        self,
+        key: ClusterKey,
+        *,
+        window: Window,
+        region_id: str | None,
+        category: str | None,
+        setting: HotspotSetting,
+        session: ClientSession,
     ) -> bool:
         """Keep a hotspot unless one of the same cluster and start day is kept; tell whether it is new."""
         document_id = {**_cluster_fields(key), "start_day": window.start_day.isoformat()}
@@ -123,6 +139,8 @@ class AnalyticsStore:
                     "window_start": window.start,
                     "window_end": window.end,
                     "count": window.count,
+                    "threshold": setting.threshold,
+                    "days": setting.days,
                     "complaint_ids": [member.complaint_id for member in window.members],
                     "detected_at": self.clock(),
                 }
@@ -203,6 +221,65 @@ class AnalyticsStore:
     def save_campaign_answer(self, record: Mapping[str, Any], *, session: ClientSession | None = None) -> None:
         """Store a campaign invitation's answer."""
         self.database[CAMPAIGN_ANSWERS].replace_one({"_id": record["_id"]}, dict(record), upsert=True, session=session)
+
+    def campaigns(self, *, query: Mapping[str, Any], campaign_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """Return the records of these campaigns that match ``query``, by id."""
+        found = self.database[CAMPAIGNS].find({"$and": [dict(query), {"_id": {"$in": sorted(set(campaign_ids))}}]})
+        return {document["_id"]: {**document, "campaign_id": document["_id"]} for document in found}
+
+    def campaigns_closing(self, *, query: Mapping[str, Any], start: datetime, end: datetime) -> list[str]:
+        """Return the ids of the campaigns matching ``query`` due to close or closed in ``[start, end)``."""
+        window = {"$gte": start, "$lt": end}
+        found = self.database[CAMPAIGNS].find({"$and": [dict(query), {"$or": [{"closes_at": window}, {"closed_at": window}]}]}, {"_id": 1})
+        return [document["_id"] for document in found]
+
+    def answers(
+        self,
+        *,
+        query: Mapping[str, Any],
+        campaign_id: str | None = None,
+        start: datetime | None = None,
+        end: datetime | None = None,
+    ) -> list[dict[str, Any]]:
+        """Return the campaign answers matching ``query``, of one campaign and answered in ``[start, end)`` when given."""
+        clauses: list[dict[str, Any]] = [dict(query)]
+        if campaign_id is not None:
+            clauses.append({"campaign_id": campaign_id})
+        if start is not None or end is not None:
+            clauses.append({"answered_at": {**({"$gte": start} if start else {}), **({"$lt": end} if end else {})}})
+        return list(self.database[CAMPAIGN_ANSWERS].find({"$and": clauses}, {"rank": 0}))
+
+    def answers_counted(self, *, campaign_ids: Iterable[str], before: datetime) -> dict[str, int]:
+        """Return how many answers each of these campaigns had recorded, answered before ``before``."""
+        rows = self.database[CAMPAIGN_ANSWERS].aggregate(
+            [
+                {"$match": {"campaign_id": {"$in": sorted(set(campaign_ids))}, "answered_at": {"$lt": before}}},
+                {"$group": {"_id": "$campaign_id", "count": {"$sum": 1}}},
+            ]
+        )
+        return {row["_id"]: row["count"] for row in rows}
+
+    def answer_tenancy(self, campaign_id: str) -> Tenancy | None:
+        """Return the tenancy of a campaign known only from its answers (its ``campaign.started`` not yet arrived)."""
+        answer = self.database[CAMPAIGN_ANSWERS].find_one({"campaign_id": campaign_id}, {"group_id": 1, "region_id": 1, "estate_id": 1})
+        return Tenancy.of(answer) if answer else None
+
+    # hotspot settings --------------------------------------------------------------------------
+
+    def hotspot_overrides(self, keys: Iterable[str], *, session: ClientSession | None = None) -> dict[str, dict[str, Any]]:
+        """Return the own hotspot figures of these scope keys, by key."""
+        found = self.database[HOTSPOT_SETTINGS].find({"_id": {"$in": list(keys)}}, session=session)
+        return {document["_id"]: document for document in found}
+
+    def put_hotspot_override(self, *, key: str, group_id: str, figures: Mapping[str, int], actor_id: str) -> bool:
+        """Replace a scope's own hotspot figures; tell whether the scope had none before."""
+        document = {"_id": key, "group_id": group_id, **dict(figures), "updated_at": self.clock(), "updated_by": actor_id}
+        result = self.database[HOTSPOT_SETTINGS].replace_one({"_id": key}, document, upsert=True)
+        return result.upserted_id is not None
+
+    def delete_hotspot_override(self, key: str) -> bool:
+        """Remove a scope's own hotspot figures; tell whether it had any."""
+        return self.database[HOTSPOT_SETTINGS].delete_one({"_id": key}).deleted_count == 1
 
 
 def _cluster_fields(key: ClusterKey) -> dict[str, str]:

@@ -10,9 +10,15 @@ Pure: complaint facts in (``analytics.domain.facts``), plain values out. Rules:
 - The figures are those of ``analytics.domain.kpis.compute`` (same definitions), plus the top hotspots:
   the (estate, building, subcategory) with the most complaints of the month, cancelled ones and
   unclassified ones left out, each with its share of the month's complaints (cancelled left out).
-- Month over month: every figure is flattened to ``(section, key)`` and shown with this month's value,
-  last month's and the change (this - last) when both are numbers. A month without complaints has
-  ``None`` rates and times, never a division by zero, and ``has_data`` false.
+- Each hotspot row carries the threshold in force at its estate (``domain.hotspot_settings``) and
+  whether its month's count reaches it; the report names the setting in force at its scope.
+- The month's campaign results (``domain.campaign_figures.month_results``): the campaigns of the scope
+  with answers in the month or closing in it, each with its responses, response rate, overall mean,
+  NPS and the dimensions to fix first, and the month's totals. A month without any has
+  ``satisfaction.status`` ``no_campaign_data`` and says so.
+- Month over month: every figure, the campaign results included, is flattened to ``(section, key)``
+  and shown with this month's value, last month's and the change (this - last) when both are numbers.
+  A month without complaints has ``None`` rates and times, never a division by zero, and ``has_data`` false.
 """
 
 from __future__ import annotations
@@ -25,11 +31,12 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from analytics.domain import kpis
+from analytics.domain import campaign_figures, kpis
 from propcare_shared.vocabulary import DEFAULT_TIMEZONE
 
 REPORT_TIMEZONE = DEFAULT_TIMEZONE
 TOP_HOTSPOTS = 10
+NO_CAMPAIGNS = "本月无满意度调查结果 No campaign results this month."
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 
 FactsDoc = Mapping[str, Any]
@@ -83,22 +90,38 @@ def parse_month(text: str, *, now: datetime) -> Month:
     return month
 
 
-def hotspots(facts: Sequence[FactsDoc], *, limit: int = TOP_HOTSPOTS) -> list[dict[str, Any]]:
-    """Return the busiest (estate, building, subcategory) of the complaints with their count and share."""
+def hotspots(facts: Sequence[FactsDoc], *, limit: int = TOP_HOTSPOTS, thresholds: Mapping[str, int] | None = None) -> list[dict[str, Any]]:
+    """Return the busiest (estate, building, subcategory) of the complaints with their count, share and estate's threshold."""
     pool = kpis.counted(facts)
     counts = Counter(
         (item.get("estate_id"), item.get("building"), item["subcategory"]) for item in pool if item.get("subcategory") is not None
     )
     ranked = sorted(counts.items(), key=lambda pair: (-pair[1], tuple(str(part) for part in pair[0])))[:limit]
+    limits = thresholds or {}
     return [
-        {"estate_id": estate_id, "building": building, "subcategory": subcategory, "count": count, "share": count / len(pool)}
+        {
+            "estate_id": estate_id,
+            "building": building,
+            "subcategory": subcategory,
+            "count": count,
+            "share": count / len(pool),
+            "threshold": limits.get(str(estate_id)),
+            "reaches_threshold": estate_id in limits and building is not None and count >= limits[str(estate_id)],
+        }
         for (estate_id, building, subcategory), count in ranked
     ]
 
 
-def figures(facts: Sequence[FactsDoc], *, now: datetime) -> dict[str, Any]:
-    """Return one month's figures: the KPIs of ``kpis.compute`` and the top hotspots."""
-    return {**kpis.compute(facts, now=now), "hotspots": hotspots(facts)}
+def figures(
+    facts: Sequence[FactsDoc],
+    *,
+    now: datetime,
+    campaigns: Mapping[str, Any] | None = None,
+    thresholds: Mapping[str, int] | None = None,
+) -> dict[str, Any]:
+    """Return one month's figures: the KPIs of ``kpis.compute``, the top hotspots and the campaign results."""
+    results = campaigns or campaign_figures.month_results(campaigns=[], answers=[], responded_by_end={})
+    return {**kpis.compute(facts, now=now), "hotspots": hotspots(facts, thresholds=thresholds), "satisfaction": dict(results)}
 
 
 def flatten(month_figures: Mapping[str, Any]) -> dict[tuple[str, str], Any]:
@@ -125,6 +148,8 @@ def flatten(month_figures: Mapping[str, Any]) -> dict[tuple[str, str], Any]:
         name = f"{spot['estate_id']}/{spot['building'] or '-'}/{spot['subcategory']}"
         rows[("hotspots", f"{name}.count")] = spot["count"]
         rows[("hotspots", f"{name}.share")] = spot["share"]
+    if "satisfaction" in month_figures:
+        rows.update(campaign_figures.flatten(month_figures["satisfaction"]))
     return rows
 
 
@@ -148,9 +173,22 @@ def compare(this_month: Mapping[str, Any], last_month: Mapping[str, Any]) -> lis
     return rows
 
 
-def review(*, scope: str, month: Month, this_facts: Sequence[FactsDoc], last_facts: Sequence[FactsDoc], now: datetime) -> dict[str, Any]:
+def review(
+    *,
+    scope: str,
+    month: Month,
+    this_facts: Sequence[FactsDoc],
+    last_facts: Sequence[FactsDoc],
+    now: datetime,
+    this_campaigns: Mapping[str, Any] | None = None,
+    last_campaigns: Mapping[str, Any] | None = None,
+    hotspot_setting: Mapping[str, Any] | None = None,
+    thresholds: Mapping[str, int] | None = None,
+) -> dict[str, Any]:
     """Return the monthly review of a scope: both months' figures and the month-over-month rows."""
-    this_month, last_month = figures(this_facts, now=now), figures(last_facts, now=now)
+    this_month = figures(this_facts, now=now, campaigns=this_campaigns, thresholds=thresholds)
+    last_month = figures(last_facts, now=now, campaigns=last_campaigns, thresholds=thresholds)
+    campaigns_status = this_month["satisfaction"]["status"]
     return {
         "scope": scope,
         "month": str(month),
@@ -163,7 +201,8 @@ def review(*, scope: str, month: Month, this_facts: Sequence[FactsDoc], last_fac
         "this_month": this_month,
         "last_month": last_month,
         "month_over_month": compare(this_month, last_month),
-        "satisfaction": {"status": "no_campaign_data", "note": "no campaign data yet (暂无满意度调查数据)"},
+        "hotspot_setting": dict(hotspot_setting) if hotspot_setting else None,
+        "satisfaction": {"status": campaigns_status, "note": NO_CAMPAIGNS if campaigns_status == "no_campaign_data" else None},
     }
 
 

@@ -14,7 +14,9 @@ Definitions:
 - Pearson r is None when undefined: fewer than 2 pairs, or either side has zero variance.
 - A dimension's ``weight`` is the Pearson r of its per-response score with ``overall`` over the
   responses that have both.
-- ``complaint_handling_r`` is the Pearson r of the complaint-handling question with ``overall``.
+- ``complaint_handling_r`` is the Pearson r of the complaint-handling question with ``overall``. When
+  answers come from several questionnaires (a period across campaigns) no one question id is given:
+  each record then carries its own questionnaire's complaint-handling score as ``complaint_handling``.
 - Priority matrix: a dimension's weight is *high* when it is at least the cut (by default the median
   weight of the dimensions that have one), its score *low* when it is below the cut (by default the
   median score). ``fix_first`` = high weight & low score, ``keep`` = high & high, ``watch`` = low
@@ -101,6 +103,16 @@ def dimensions(answers: Sequence[Answer], questionnaire: Sequence[Dimension]) ->
             }
         )
     return rows
+
+
+def complaint_handling_r(answers: Sequence[Answer]) -> float | None:
+    """Return the Pearson r of each record's ``complaint_handling`` score with overall (records of several questionnaires)."""
+    pairs = [
+        (float(answer["complaint_handling"]), float(answer["overall"]))
+        for answer in answers
+        if answer.get("complaint_handling") is not None and answer.get("overall") is not None
+    ]
+    return pearson([x for x, _ in pairs], [y for _, y in pairs])
 
 
 def question_r(answers: Sequence[Answer], question_id: str | None) -> float | None:
@@ -204,6 +216,8 @@ def analyse(
         "detractors": figures["detractors"],
         "dimensions": dimension_rows,
         "cross_tables": cross_tables(answers, min_n=min_n),
-        "complaint_handling_r": question_r(answers, complaint_handling_question),
+        "complaint_handling_r": (
+            question_r(answers, complaint_handling_question) if complaint_handling_question else complaint_handling_r(answers)
+        ),
         "priority_matrix": priority_matrix(dimension_rows, weight_cut=weight_cut, score_cut=score_cut),
     }
