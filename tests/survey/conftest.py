@@ -4,7 +4,7 @@ the way the handler makes them (from ``complaint.resolved``)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlparse
 
@@ -18,7 +18,7 @@ from propcare_shared.events.envelope import Event, new_event
 from propcare_shared.handling import subscriptions
 from propcare_shared.mongo import new_id
 from propcare_shared.settings import Settings
-from propcare_shared.testing import outbox_events
+from propcare_shared.testing import bearer, outbox_events
 from survey.app import create_app
 from survey.config import SurveyConfig
 from survey.handlers import HANDLERS
@@ -122,3 +122,173 @@ def invite(handle: Callable[[Event], None], context: ServiceContext) -> Callable
         return {**invited[-1], "token": token_of(invited[-1]["data"]["link"]), "complaint_id": event.data["complaint_id"]}
 
     return make
+
+
+# campaigns ---------------------------------------------------------------------------------------
+
+CAMPAIGN_URL = "/api/v1/campaigns"
+SEALED_CONTACT = "sealed:v1:not-a-name-or-phone"
+QUESTIONS = ("cleaning", "security", "complaint_speed")
+
+
+def _question(question_id: str, measures: str | None = None) -> dict[str, Any]:
+    return {
+        "id": question_id,
+        "text": {"zh-CN": f"您对{question_id}满意吗？", "en": f"How satisfied are you with {question_id}?"},
+        "measures": measures,
+    }
+
+
+CAMPAIGN_QUESTIONNAIRE: dict[str, Any] = {
+    "title": {"zh-CN": "2026年第四季度满意度调查", "en": "Q4 2026 satisfaction survey"},
+    "dimensions": [
+        {
+            "id": "basic_services",
+            "title": {"zh-CN": "基础服务", "en": "Basic services"},
+            "questions": [_question("cleaning"), _question("security")],
+        },
+        {
+            "id": "communication",
+            "title": {"zh-CN": "沟通", "en": "Communication"},
+            "questions": [_question("complaint_speed", "complaint_handling")],
+        },
+    ],
+}
+CAMPAIGN_ANSWER = {"answers": {"cleaning": 4, "security": 5, "complaint_speed": 3}, "overall": 8, "recommend": 9, "comment": "保安很好"}
+
+
+def generated_households(estate_id: str, *, buildings: int = 4, units: int = 2, rooms: int = 60) -> list[dict[str, Any]]:
+    """Return an estate's households as intake publishes them: every 10th vacant, 7 in 10 owners, age bands in turn."""
+    households = []
+    for number in range(buildings * units * rooms):
+        building, rest = divmod(number, units * rooms)
+        unit, room = divmod(rest, rooms)
+        household_type = "vacant" if number % 10 == 9 else ("tenant" if number % 10 >= 6 else "owner")
+        households.append(
+            {
+                "household_id": f"{estate_id}:{building + 1}:{unit + 1}:{room + 101}",
+                "building": str(building + 1),
+                "unit": str(unit + 1),
+                "room": str(room + 101),
+                "household_type": household_type,
+                "age_band": ("18-35", "36-50", "51-65", "65+")[number % 4],
+                "contact": SEALED_CONTACT,
+            }
+        )
+    return households
+
+
+def estate_upserted(estate_id: str, *, region_id: str = "R1", group_id: str = "G1") -> Event:
+    """Return the directory's ``directory.estate.upserted``, as intake publishes it."""
+    return new_event(
+        "directory.estate.upserted",
+        producer="intake",
+        data={"estate_id": estate_id, "name": f"{estate_id} 花园", "code": estate_id, "region_id": region_id, "group_id": group_id},
+        estate_id=estate_id,
+        region_id=region_id,
+        group_id=group_id,
+    )
+
+
+def households_imported(
+    estate_id: str, households: list[dict[str, Any]], *, region_id: str = "R1", group_id: str = "G1", occurred_at: datetime | None = None
+) -> Event:
+    """Return ``directory.households.imported`` for some households of an estate."""
+    return new_event(
+        "directory.households.imported",
+        producer="intake",
+        data={"households": households},
+        estate_id=estate_id,
+        region_id=region_id,
+        group_id=group_id,
+        occurred_at=occurred_at,
+    )
+
+
+@pytest.fixture
+def directory(context: ServiceContext) -> Callable[..., list[dict[str, Any]]]:
+    """Deliver an estate and its households to survey through its real handlers (200 households an event, as intake sends them)."""
+
+    def deliver(estate_id: str = "NS01", *, region_id: str = "R1", group_id: str = "G1", **sizes: int) -> list[dict[str, Any]]:
+        handler_of(context, "estate-upserted")(estate_upserted(estate_id, region_id=region_id, group_id=group_id))
+        households = generated_households(estate_id, **sizes)
+        for start in range(0, len(households), 200):
+            handler_of(context, "households")(
+                households_imported(estate_id, households[start : start + 200], region_id=region_id, group_id=group_id)
+            )
+        return households
+
+    return deliver
+
+
+@pytest.fixture
+def questionnaire(client: FlaskClient, settings: Settings) -> dict[str, Any]:
+    """A questionnaire of G1, created by its group admin through the API."""
+    created = client.post("/api/v1/questionnaires", json=CAMPAIGN_QUESTIONNAIRE, headers=bearer(settings))
+    assert created.status_code == 201, created.get_json()
+    return dict(created.get_json())
+
+
+@pytest.fixture
+def campaign_body(questionnaire: dict[str, Any]) -> Callable[..., dict[str, Any]]:
+    """The body of a campaign over NS01 (10%, by building and household type, the default mix, seed 42), open now for 14 days."""
+
+    def body(**changes: Any) -> dict[str, Any]:
+        return {
+            "estate_id": "NS01",
+            "questionnaire_id": questionnaire["id"],
+            "kind": "regular",
+            "sample_rate": 0.1,
+            "strata": ["building", "household_type"],
+            "channel_mix": {"online": 0.6, "offline": 0.3, "phone": 0.1},
+            "seed": 42,
+            "opens_at": MONDAY_MORNING.isoformat(),
+            "closes_at": (MONDAY_MORNING + timedelta(days=14)).isoformat(),
+            **changes,
+        }
+
+    return body
+
+
+@pytest.fixture
+def start_campaign(
+    client: FlaskClient, settings: Settings, directory: Callable[..., list[dict[str, Any]]], campaign_body: Callable[..., dict[str, Any]]
+) -> Callable[..., dict[str, Any]]:
+    """Start a campaign over NS01 (delivered once) as its group admin; return the 201's body."""
+    delivered: list[str] = []
+
+    def start(**changes: Any) -> dict[str, Any]:
+        if not delivered:
+            directory("NS01")
+            delivered.append("NS01")
+        created = client.post(CAMPAIGN_URL, json=campaign_body(**changes), headers=bearer(settings))
+        assert created.status_code == 201, created.get_json()
+        return dict(created.get_json())
+
+    return start
+
+
+def all_invitations(client: FlaskClient, settings: Settings, campaign_id: str, **query: str) -> list[dict[str, Any]]:
+    """Return every invitation of a campaign through the paginated list."""
+    items: list[dict[str, Any]] = []
+    cursor = None
+    while True:
+        page = client.get(
+            f"{CAMPAIGN_URL}/{campaign_id}/invitations",
+            query_string={**query, "limit": "500", **({"cursor": cursor} if cursor else {})},
+            headers=bearer(settings),
+        )
+        assert page.status_code == 200, page.get_json()
+        items.extend(page.get_json()["items"])
+        cursor = page.get_json()["next_cursor"]
+        if not cursor:
+            return items
+
+
+def campaign_tokens(context: ServiceContext, campaign_id: str) -> dict[str, str]:
+    """Return the token of each online invitation of a campaign, from the ``survey.invited`` events in the outbox."""
+    return {
+        event["data"]["invitation_id"]: token_of(event["data"]["link"])
+        for event in outbox_events(context.database, campaign_id)
+        if event["type"] == "survey.invited" and not event["data"]["reminder"]
+    }

@@ -30,6 +30,7 @@ from pymongo import ASCENDING, DESCENDING, ReturnDocument, UpdateOne
 from pymongo.client_session import ClientSession
 from pymongo.database import Database
 
+from propcare_shared.clock import Clock, utcnow
 from propcare_shared.mongo import IndexSpec
 from propcare_shared.pagination import paginate
 
@@ -50,8 +51,9 @@ CAMPAIGN_INDEXES: list[IndexSpec] = [
 class CampaignStore:
     """Reads and writes campaigns, their invitations and survey's copy of the households."""
 
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, *, clock: Clock = utcnow) -> None:
         self.database = database
+        self.clock = clock
 
     # households --------------------------------------------------------------------------------
 
