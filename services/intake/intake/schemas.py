@@ -70,10 +70,11 @@ class ComplaintIn(Schema):
     demand = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=1000))
     category_hint = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=64))
     expected_by = UtcDateTime(load_default=None, allow_none=True)
+    # marshmallow formats a validator's message ({min}, {max}): the braces of the path are doubled to stay literal.
     attachments = fields.List(
         fields.String(validate=ID),
         load_default=list,
-        validate=validate.Length(max=0, error="Upload files after creating the complaint: POST /api/v1/complaints/{id}/attachments."),
+        validate=validate.Length(max=0, error="Upload files after creating the complaint: POST /api/v1/complaints/{{id}}/attachments."),
     )
     first_responder_id = fields.String(load_default=None, allow_none=True, validate=ID)
     external_ref = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=128))

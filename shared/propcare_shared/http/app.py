@@ -18,6 +18,7 @@ from flask_smorest import Api
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from propcare_shared.context import EXTENSION, ServiceContext
+from propcare_shared.http.bodies import inspect_json_body
 from propcare_shared.http.errors import Problem, ProblemMap, register_error_handlers
 from propcare_shared.metrics import HTTP_DURATION, HTTP_REQUESTS, render_metrics
 
@@ -49,6 +50,7 @@ def create_service_app(
     _register_operational_routes(app, context)
     _register_request_metrics(app, settings.service)
     _register_media_type_check(app)
+    _register_hostile_json_check(app)
     app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1)  # type: ignore[method-assign]
     return app, api
 
@@ -104,3 +106,10 @@ def _register_media_type_check(app: Flask) -> None:
             mimetype = request.mimetype or ""
             if mimetype not in ACCEPTED_BODY_TYPES and not mimetype.endswith("+json"):
                 raise Problem(415, "Unsupported Media Type", detail=f"Send one of: {', '.join(ACCEPTED_BODY_TYPES)}.")
+
+
+def _register_hostile_json_check(app: Flask) -> None:
+    @app.before_request
+    def refuse_hostile_json() -> None:
+        if request.content_length and request.is_json:
+            inspect_json_body(request.get_data(cache=True))

@@ -18,13 +18,14 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
 from intake.domain.people import Phone
+from propcare_shared.http.bodies import MAX_JSON_DEPTH, json_depth, surrogate_errors
 
 HOUSEHOLD_TYPES = ("owner", "tenant", "vacant")
 AGE_BANDS = ("18-35", "36-50", "51-65", "65+")
@@ -46,6 +47,13 @@ class HouseholdRow(Schema):
     age_band = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(AGE_BANDS))
     resident_name = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=100))
     resident_phone = Phone(load_default=None, allow_none=True)
+
+
+_ROW = HouseholdRow()  # one instance for every row: building a schema costs more than loading a row
+
+
+RawRow = dict[str, Any]
+"""A data row as read from the file: column to cell, or (``RefusedRow``) the errors that refuse it already."""
 
 
 class UnusableImport(ValueError):
@@ -76,24 +84,32 @@ def _without_blanks(row: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in cleaned.items() if value not in ("", None)}
 
 
-def _csv_rows(text: str) -> Iterator[dict[str, Any] | str]:
+class RefusedRow(dict[str, Any]):
+    """The field errors of a row refused before validation (empty, and so false, when there are none)."""
+
+
+def _csv_rows(text: str) -> list[RawRow]:
     reader = csv.DictReader(io.StringIO(text))
     missing = {"building", "room", "household_type"} - set(reader.fieldnames or ())
     if missing:
         raise UnusableImport(f"The CSV header lacks the columns: {', '.join(sorted(missing))}.")
-    yield from reader
+    return list(reader)
 
 
-def _json_rows(text: str) -> Iterator[dict[str, Any] | str]:
-    for line in text.splitlines():
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except ValueError:
-            yield "Not a JSON object."
-            continue
-        yield row if isinstance(row, dict) else "Not a JSON object."
+def _json_row(line: str) -> RawRow:
+    """Return one JSON line as a row, or the errors that refuse it (not an object, nested too deep, not Unicode)."""
+    too_deep = RefusedRow(_row=[f"Nested more than {MAX_JSON_DEPTH} levels deep."])
+    try:
+        row = json.loads(line)
+    except RecursionError:
+        return too_deep
+    except ValueError:
+        return RefusedRow(_row=["Not a JSON object."])
+    if not isinstance(row, dict):
+        return RefusedRow(_row=["Not a JSON object."])
+    if json_depth(row) > MAX_JSON_DEPTH:
+        return too_deep
+    return RefusedRow(surrogate_errors(row)) or row
 
 
 def decode_import(data: bytes) -> str:
@@ -104,17 +120,23 @@ def decode_import(data: bytes) -> str:
         raise UnusableImport("The file is not UTF-8 text.", reason="Not UTF-8.") from None
 
 
-def parse_import(text: str, *, estate_id: str, json_lines: bool) -> ParsedImport:
-    """Validate every row of an import; raise ``UnusableImport`` when the file itself is unusable."""
+def read_rows(text: str, *, json_lines: bool) -> list[RawRow]:
+    """Split a file into its data rows, unvalidated; raise ``UnusableImport`` when the file itself is unusable."""
+    if not json_lines:
+        return _csv_rows(text)
+    return [_json_row(line) for line in text.splitlines() if line.strip()]
+
+
+def parse_rows(rows: Sequence[RawRow], *, estate_id: str, first_row: int = 1) -> ParsedImport:
+    """Validate rows numbered from ``first_row``; of one household named twice the later row is kept."""
     parsed = ParsedImport()
     by_household: dict[str, dict[str, Any]] = {}
-    rows = _json_rows(text) if json_lines else _csv_rows(text)
-    for number, raw in enumerate(rows, start=1):
-        if isinstance(raw, str):
-            parsed.rejected.append({"row": number, "errors": {"_row": [raw]}})
+    for number, raw in enumerate(rows, start=first_row):
+        if isinstance(raw, RefusedRow):
+            parsed.rejected.append({"row": number, "errors": dict(raw)})
             continue
         try:
-            row = HouseholdRow().load(_without_blanks(raw))
+            row = _ROW.load(_without_blanks(raw))
         except ValidationError as error:
             parsed.rejected.append({"row": number, "errors": error.messages})
             continue
@@ -124,6 +146,11 @@ def parse_import(text: str, *, estate_id: str, json_lines: bool) -> ParsedImport
         by_household[row["household_id"]] = row
     parsed.rows = list(by_household.values())
     return parsed
+
+
+def parse_import(text: str, *, estate_id: str, json_lines: bool) -> ParsedImport:
+    """Validate every row of an import; raise ``UnusableImport`` when the file itself is unusable."""
+    return parse_rows(read_rows(text, json_lines=json_lines), estate_id=estate_id)
 
 
 def published(row: Mapping[str, Any], *, seal: Callable[[Mapping[str, Any]], str]) -> dict[str, Any]:
