@@ -13,7 +13,18 @@ from notification.store import NotificationStore
 from propcare_shared.events.envelope import Event
 from propcare_shared.settings import Settings
 from propcare_shared.testing import bearer
-from tests.notification.factories import NAME, PHONE, PHONE_E164, received_event, survey_event, work_order_event
+from tests.notification.factories import (
+    HOUSEHOLD,
+    NAME,
+    PHONE,
+    PHONE_E164,
+    campaign_invited_event,
+    estate_event,
+    households_event,
+    received_event,
+    survey_event,
+    work_order_event,
+)
 
 
 @pytest.fixture
@@ -167,7 +178,8 @@ def test_templates_are_listed_and_shown_by_kind_and_an_unknown_kind_is_a_problem
     listing = client.get("/api/v1/templates", headers=manager(settings))
     assert listing.status_code == 200
     items = listing.get_json()["items"]
-    assert len(items) == 24 and {item["language"] for item in items} == {"zh-CN", "en"}
+    assert len(items) == 28 and {item["language"] for item in items} == {"zh-CN", "en"}
+    assert {item["kind"] for item in items} >= {"campaign_invitation", "campaign_reminder"}
     one = client.get("/api/v1/templates/acknowledgement", headers=manager(settings)).get_json()
     assert one["audience"] == "resident" and "time_limit" in one["languages"]["en"] and "time_limit" in one["languages"]["zh-CN"]
     unknown = client.get("/api/v1/templates/complaint.assigned", headers=manager(settings))
@@ -178,3 +190,26 @@ def test_templates_are_listed_and_shown_by_kind_and_an_unknown_kind_is_a_problem
 def test_the_openapi_document_lists_the_paths(client: FlaskClient) -> None:
     paths = client.get("/openapi.json").get_json()["paths"]
     assert {"/api/v1/notifications", "/api/v1/notifications/{message_id}", "/api/v1/templates", "/api/v1/templates/{kind}"} <= set(paths)
+
+
+def test_a_campaign_invitation_is_listed_with_its_campaign_and_household_the_phone_and_token_masked(
+    client: FlaskClient, settings: Settings, handle: Callable[[Event], bool]
+) -> None:
+    handle(estate_event())
+    handle(households_event())
+    handle(campaign_invited_event())
+    response = client.get("/api/v1/notifications", query_string={"kind": "campaign_invitation"}, headers=manager(settings))
+    [item] = response.get_json()["items"]
+    assert (item["campaign_id"], item["household_id"], item["complaint_id"]) == ("camp-1", HOUSEHOLD, None)
+    assert item["recipient"] == "+86 138****8000" and "/s/…" in item["body"] and "token-cinv-1" not in item["body"]
+    assert PHONE not in response.get_data(as_text=True)
+
+
+def test_an_estate_notification_knows_from_the_directory_is_checked_against_the_callers_scope(
+    client: FlaskClient, settings: Settings, handle: Callable[[Event], bool]
+) -> None:
+    handle(estate_event(estate_id="TK01"))
+    elsewhere = client.get("/api/v1/notifications", query_string={"estate_id": "TK01"}, headers=manager(settings))
+    assert elsewhere.status_code == 403, "an estate of the caller's group outside their estates"
+    other_group = bearer(settings, role="group_admin", group_id="G2")
+    assert client.get("/api/v1/notifications", query_string={"estate_id": "TK01"}, headers=other_group).status_code == 404
