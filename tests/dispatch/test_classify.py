@@ -504,7 +504,7 @@ OWN_CASES: list[tuple[str, str, str, str]] = [
     ("我家楼上的下水管破了，污水顺着墙流下来，家里已经进水了，地板都泡了", "facility", "water", "emergency"),
     ("热水管好像漏了，墙上一直渗水", "facility", "water", "general"),
     ("小区的自来水有股铁锈味，颜色发黄", "facility", "water", "general"),
-    ("楼道的插座冒火花了，吓死人", "facility", "electrical", "important"),
+    ("楼道的插座冒火花了，吓死人", "facility", "electrical", "emergency"),  # relabelled: sparks are a life-safety emergency (issue 13)
     ("车库的灯白天也一直开着，太浪费了", "facility", "electrical", "general"),
     ("11栋楼顶的避雷带断了", "facility", "public_facility", "general"),
     ("消防栓被人把水带拿走了", "facility", "fire_safety", "important"),

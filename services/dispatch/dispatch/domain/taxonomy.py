@@ -23,9 +23,8 @@ The vocabulary the classifier reads is data, in ``data/*.json`` (package data), 
   clause markers (past, resolved, hypothetical, focus, additive, background, speculation, near miss;
   a Chinese clause ending in a ``rhetorical_end`` particle is rhetorical); the question cues (an
   inquiry needs a question: without one its cues count half, 上班时间玩手机 is no question).
-- ``normalisation.json``: traditional → simplified for the characters complaint texts use (every
-  traditional form, OpenCC's TSCharacters with Taiwan/Hong Kong variants, of a character in the
-  vocabulary, generated once so the classifier needs no conversion library); input-method slips
+- ``normalisation.json``: Cantonese words rewritten to Mandarin after OpenCC has converted traditional
+  characters to simplified (冇 → 没, 升降机 → 电梯, 水喉 → 水管), longest first; input-method slips
   and colloquialisms rewritten before matching (the hotline's 业主来电反映 loses its 来电, which would
   otherwise read as "power is back"); Latin-letter abbreviations of Chinese chat (pinyin initials),
   rewritten when standing alone.
@@ -121,6 +120,6 @@ ZH_QUESTION_ENDINGS: tuple[str, ...] = tuple(_CLAUSES["questions"]["zh_endings"]
 ZH_ASKING: tuple[str, ...] = tuple(_CLAUSES["questions"]["zh_asking"])
 EN_QUESTION_OPENINGS: tuple[str, ...] = tuple(_CLAUSES["questions"]["en_openings"])
 
-TRADITIONAL_TO_SIMPLIFIED: dict[str, str] = {pair[0]: pair[1] for pair in _NORMALISATION["traditional_to_simplified"]}
+CANTONESE_REWRITES: tuple[tuple[str, str], ...] = tuple((word, plain) for word, plain in _NORMALISATION["cantonese_rewrites"])
 ZH_REWRITES: tuple[tuple[str, str], ...] = tuple((slip, word) for slip, word in _NORMALISATION["zh_rewrites"])
 ASCII_REWRITES: tuple[tuple[str, str], ...] = tuple((short, long) for short, long in _NORMALISATION["ascii_rewrites"])

@@ -1,6 +1,14 @@
 """Deciding from an analysis: the intent, the category and subcategory, the tier, the confidence and ``needs_review``.
 
-Pure: an ``Analysis`` in, a frozen ``Classification`` out; ``classify`` is the whole pipeline.
+Pure: an ``Analysis`` in, a frozen ``Classification`` out; ``classify`` is the whole pipeline: the topic
+from the analysis, then the safety stage (``safety.detect``), whose dangers force the tier ``emergency``
+and come first in ``matched``. A danger that implies a subcategory also places the text when the topic
+could not (other) or when it is one no topic outweighs: a lift with people in it is the lift, a gas
+smell or smoke is fire safety, sparks and shocks are electrical, whatever else the text mentions.
+Flooding and outages place a text only outside facility (a leak onto a meter box stays the water
+complaint it was read as); falling structure only a text the topic could not place; an injury never
+(the place it happened decides, data README). A text the safety stage moved to another category is
+marked ``needs_review``: its tier is certain, its department is for a person to confirm.
 """
 
 from __future__ import annotations
@@ -10,6 +18,8 @@ from collections.abc import Mapping
 from dispatch.domain import taxonomy
 from dispatch.domain.classify.analysis import Analysis, analyse
 from dispatch.domain.classify.labels import CATEGORIES, TIER_RANK, TIERS, Classification, department_for
+from dispatch.domain.classify.lexicon import normalise
+from dispatch.domain.classify.safety import Danger, detect
 
 MIN_TOPIC_SCORE = 1.5
 REVIEW_CONFIDENCE = 0.5
@@ -25,6 +35,10 @@ DEFAULT_SUBCATEGORY = {
 }
 MAX_MATCHED = 24
 INTENTS = ("praise", "suggestion", "inquiry")
+SAFETY_PLACES_ALWAYS = frozenset({"trapped", "gas", "fire", "electric"})
+SAFETY_PLACES_OUTSIDE_FACILITY = frozenset({"flood", "outage"})
+SAFETY_PLACES_UNPLACED = frozenset({"falling"})
+SAFETY_CONFIDENCE = 0.6
 _ORDER = {sub: index for index, sub in enumerate(sub for subs in CATEGORIES.values() for sub in subs)}
 
 
@@ -58,7 +72,10 @@ def _intent(analysis: Analysis) -> str | None:
 
 
 def _tier(category: str, subcategory: str, cues: Mapping[str, list[str]]) -> tuple[str, list[str]]:
-    """Return the tier of a complaint and the cues or rules that set it."""
+    """Return the tier of a complaint from its topic (important, complex, general) and the cues or rules that set it.
+
+    ``emergency`` is the safety stage's alone (``with_safety``): one detector, one set of negation and past rules.
+    """
     if category == "other":
         return "general", []
     candidates: list[tuple[str, str]] = []
@@ -77,15 +94,6 @@ def _tier(category: str, subcategory: str, cues: Mapping[str, list[str]]) -> tup
     # Persistence raises a nuisance; a card, plate or intercom that keeps failing stays general (data README).
     if "persistence" in cues and category != "fees" and subcategory != "access_control":
         candidates.append(("important", f"tier:important:{cues['persistence'][0]}"))
-    for cue in ("injury", "emergency"):
-        if cue in cues:
-            candidates.append(("emergency", f"tier:emergency:{cues[cue][0]}"))
-    if "stuck" in cues and subcategory == "elevator":
-        candidates.append(("emergency", f"tier:emergency:{cues['stuck'][0]}"))
-    if "burst" in cues and subcategory == "water":
-        candidates.append(("emergency", f"tier:emergency:{cues['burst'][0]}"))
-    if "outage" in cues and subcategory in ("water", "electrical"):
-        candidates.append(("emergency", f"tier:emergency:{cues['outage'][0]}"))
     if not candidates:
         return "general", []
     best = min(TIER_RANK[tier] for tier, _ in candidates)
@@ -110,24 +118,58 @@ def _rank_categories(scores: Mapping[str, float]) -> list[tuple[float, str]]:
 
 
 def _unplaced(analysis: Analysis, notes: list[str]) -> Classification:
-    """Return the classification of a text the classifier cannot place: other, for a person to look at.
+    """Return the classification of a text the classifier cannot place: other, general, for a person to look at.
 
-    The tier stays general unless the text reports an emergency or an injury: someone bleeding is
-    urgent even when the classifier cannot tell where it happened.
+    An emergency in it (someone bleeding, a gas smell) is the safety stage's to find: it raises the tier.
     """
     suggestion = analysis.intents["suggestion"]
     subcategory = "suggestion" if suggestion >= 1.0 and suggestion >= analysis.intents["inquiry"] else "inquiry"
     best = max(analysis.scores.values(), default=0.0)
     confidence = round(min(0.3, 0.1 + best / 10), 2)
-    urgent = [f"tier:emergency:{label}" for cue in ("injury", "emergency") for label in analysis.cues.get(cue, [])[:1]]
-    tier = "emergency" if urgent else "general"
-    matched = ("unplaced", *urgent, *notes)[:MAX_MATCHED]
-    return Classification("other", subcategory, tier, department_for("other", subcategory), confidence, matched, True)
+    matched = ("unplaced", *notes)[:MAX_MATCHED]
+    return Classification("other", subcategory, "general", department_for("other", subcategory), confidence, matched, True)
 
 
 def classify(text: str, *, channel: str | None = None, category_hint: str | None = None) -> Classification:
     """Classify a complaint text; ``channel`` is accepted for the record and ``category_hint`` is a weak prior."""
-    analysis = analyse(text or "")
+    topic = _classify_topic(text or "", category_hint=category_hint)
+    return with_safety(topic, detect(normalise(text or "")))
+
+
+def _placing(topic: Classification, dangers: tuple[Danger, ...]) -> str | None:
+    """Return the subcategory the most specific danger places the text in, if any does."""
+    for danger in dangers:
+        if danger.subcategory is None:
+            continue
+        if danger.family in SAFETY_PLACES_ALWAYS:
+            return danger.subcategory
+        if danger.family in SAFETY_PLACES_OUTSIDE_FACILITY and topic.category != "facility":
+            return danger.subcategory
+        if danger.family in SAFETY_PLACES_UNPLACED and topic.category == "other":
+            return danger.subcategory
+    return None
+
+
+def with_safety(topic: Classification, dangers: tuple[Danger, ...]) -> Classification:
+    """Return the topic's classification with the safety stage's verdict: tier emergency, its evidence first in ``matched``."""
+    if not dangers:
+        return topic
+    category, subcategory, confidence, review = topic.category, topic.subcategory, topic.confidence, topic.needs_review
+    placed = _placing(topic, dangers)
+    if placed is not None and placed != subcategory:
+        moved = taxonomy.SUBCATEGORY_CATEGORY[placed] != category
+        category, subcategory = taxonomy.SUBCATEGORY_CATEGORY[placed], placed
+        confidence = max(confidence, SAFETY_CONFIDENCE) if not moved else SAFETY_CONFIDENCE
+        review = review or moved
+    elif category == "other":
+        subcategory, review = "inquiry", True
+    matched = tuple(dict.fromkeys([*(danger.reason for danger in dangers), *topic.matched]))[:MAX_MATCHED]
+    return Classification(category, subcategory, "emergency", department_for(category, subcategory), confidence, matched, review)
+
+
+def _classify_topic(text: str, *, category_hint: str | None) -> Classification:
+    """Classify the topic of a text, and its tier from the topic's own cues."""
+    analysis = analyse(text)
     notes = list(dict.fromkeys(analysis.notes))
     intent = _intent(analysis)
     if intent is not None:

@@ -2,6 +2,11 @@
 
 Pure: the Chinese lexicon is keyed by term, the English one by normalised token tuples; a term listed
 under several subcategories, intents or cues carries all of them in one ``Entry``.
+
+Traditional characters are converted by OpenCC (the ``opencc`` package, its ``hk2s`` and ``tw2s``
+configurations: Hong Kong and Taiwan variants, then phrases and characters to simplified) rather than a
+hand-kept table: 瓦斯, 裡/裏, 衞 and every character the word lists never named are converted alike.
+A converter is built once per process; converting simplified text leaves it unchanged.
 """
 
 from __future__ import annotations
@@ -9,6 +14,8 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
+
+import opencc
 
 from dispatch.domain import taxonomy
 
@@ -87,10 +94,12 @@ ZH_LENGTHS: dict[str, tuple[int, ...]] = {}
 for _term in ZH:
     ZH_LENGTHS[_term[0]] = tuple(sorted({*ZH_LENGTHS.get(_term[0], ()), len(_term)}, reverse=True))
 EN_MAX = max(len(key) for key in EN)
-_TRADITIONAL = str.maketrans(taxonomy.TRADITIONAL_TO_SIMPLIFIED)
+_HONG_KONG = opencc.OpenCC("hk2s")
+_TAIWAN = opencc.OpenCC("tw2s")
 _ASCII_REWRITES = tuple((re.compile(rf"(?<![a-z]){re.escape(short)}(?![a-z])"), long) for short, long in taxonomy.ASCII_REWRITES)
-# Full-width punctuation (U+FF01-FF5E) is ASCII after NFKC, so the class lists the half-width forms.
-CLAUSE_SPLIT = re.compile(r"[。!?;,、\n\r…~:()\[\]【】<>《》\"“”]+|\.(?!\d)")
+# Full-width punctuation (U+FF01-FF5E) is ASCII after NFKC, so the class lists the half-width forms. Residents
+# who type without punctuation separate clauses with spaces: a space between two Chinese characters splits too.
+CLAUSE_SPLIT = re.compile(r"[。!?;,、\n\r…~:()\[\]【】<>《》\"“”]+|\.(?!\d)|(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])")
 ZH_PERSISTENCE = tuple(re.compile(pattern) for pattern in taxonomy.ZH_PERSISTENCE_PATTERNS)
 EN_PERSISTENCE = tuple(re.compile(pattern) for pattern in taxonomy.EN_PERSISTENCE_PATTERNS)
 EN_NEG_BEFORE = tuple(en_tokens(phrase) for phrase in taxonomy.EN_NEGATION_BEFORE)
@@ -102,9 +111,12 @@ EN_DETERMINERS = frozenset(stem(word) for word in taxonomy.EN_DETERMINERS)
 
 def normalise(text: str) -> str:
     """Return the text as the classifier reads it: half-width, simplified, lowercase, abbreviations expanded."""
-    text = unicodedata.normalize("NFKC", text).translate(_TRADITIONAL).lower().replace("\u2019", "'").replace("\u2018", "'")
+    text = _HONG_KONG.convert(_TAIWAN.convert(unicodedata.normalize("NFKC", text)))
+    text = text.lower().replace("\u2019", "'").replace("\u2018", "'")
     for pattern, long in _ASCII_REWRITES:
         text = pattern.sub(long, text)
+    for word, plain in taxonomy.CANTONESE_REWRITES:
+        text = text.replace(word, plain)
     for slip, word in taxonomy.ZH_REWRITES:
         text = text.replace(slip, word)
     return text

@@ -1,0 +1,148 @@
+"""The safety stage: a recall-first detector of danger to people, run before topic classification decides the tier.
+
+Pure and deterministic: a normalised text (``lexicon.normalise``: simplified, Cantonese rewritten, lowercase)
+in, the dangers it reports out. Its word families and rules are data, ``data/safety.json``:
+
+- ``families``: what counts as danger, each a list of regular expressions over a clause, for Chinese
+  and English, in priority order: ``trapped`` (困人, 被困, "trapped"; 出不来/卡在/"stuck" only where the
+  text names a lift), ``gas`` (煤气/燃气/天然气/瓦斯/液化气 with a smell, a leak or a hiss), ``fire``
+  (着火, 冒烟, 烧焦味, "smoke" but not "smoke alarm"), ``electric`` (漏电, 触电, 被电到, sparks),
+  ``flood`` (爆管, 淹, water reaching a socket, a light or a meter box), ``outage`` (停电, 停水, "no
+  power"), ``falling`` (a façade, ceiling or tiles falling or collapsing; something thrown that hit a
+  person), ``injury`` (受伤, 流血, 晕倒, "slipped", "bleeding"). A family may name the subcategory it
+  implies (gas → fire_safety); ``injury`` names none: the place it happened decides (data README).
+- ``clause_markers``: a clause that is resolved (已经处理好了, "was fixed"), unreal (万一, 明天, 演练,
+  误报, "if", "tomorrow", "drill") or past (上次, 昨天, "last night") without a present marker (现在,
+  又, 还在, "now", "still") reports no danger now, so it is skipped. The past problem mentioned before
+  the current one stays in its own clause: clauses split at punctuation and at spaces between Chinese
+  characters, which is how residents who type without punctuation separate them.
+- ``negators``: a match right after a negation (没有漏气, 不是着火, 没有人受伤, "nobody is stuck",
+  "no one was hurt") is skipped; ``near_miss`` (差点砸到, "nearly hit") too.
+
+It is deliberately biased: a false alarm costs a phone call, a miss costs a life. Its answer forces
+the tier ``emergency`` and its evidence goes into ``matched`` as ``safety:<family>:<text>``
+(``classify`` in ``decision.py`` combines it with the topic).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+
+from dispatch.domain.classify.lexicon import CLAUSE_SPLIT
+
+PRIORITY = ("trapped", "gas", "fire", "electric", "flood", "outage", "falling", "injury")
+EVIDENCE_CHARS = 16
+
+
+@dataclass(frozen=True)
+class Danger:
+    """A danger to people found in a text: its family, the words that showed it, the subcategory it implies."""
+
+    family: str
+    evidence: str
+    subcategory: str | None
+
+    @property
+    def reason(self) -> str:
+        """Return the danger as ``matched`` shows it: ``safety:<family>:<evidence>``."""
+        return f"safety:{self.family}:{self.evidence}"
+
+
+@dataclass(frozen=True)
+class _Family:
+    name: str
+    subcategory: str | None
+    patterns: tuple[re.Pattern[str], ...]
+    in_context: tuple[re.Pattern[str], ...]
+    context: re.Pattern[str] | None
+
+
+def _english(pattern: str) -> re.Pattern[str]:
+    """Compile an English marker so that it matches whole words only."""
+    return re.compile(rf"(?<![a-z])(?:{pattern})(?![a-z])")
+
+
+def _load() -> dict[str, Any]:
+    return dict(json.loads(resources.files("dispatch.domain").joinpath("data", "safety.json").read_text(encoding="utf-8")))
+
+
+def _families(data: dict[str, Any]) -> tuple[_Family, ...]:
+    families = []
+    for name in PRIORITY:
+        spec = data["families"][name]
+        context = spec.get("context")
+        families.append(
+            _Family(
+                name=name,
+                subcategory=spec["subcategory"],
+                patterns=tuple(re.compile(pattern) for pattern in [*spec["zh"], *spec["en"]]),
+                in_context=tuple(re.compile(pattern) for pattern in [*spec.get("zh_in_context", []), *spec.get("en_in_context", [])]),
+                context=re.compile(f"{context['zh']}|{context['en']}") if context else None,
+            )
+        )
+    return tuple(families)
+
+
+_DATA = _load()
+FAMILIES = _families(_DATA)
+_MARKERS = {
+    kind: tuple(re.compile(word) for word in _DATA["clause_markers"]["zh"][kind])
+    + tuple(_english(word) for word in _DATA["clause_markers"]["en"][kind])
+    for kind in ("resolved", "past", "present", "unreal")
+}
+_NEGATED_BEFORE = (re.compile(_DATA["negators"]["zh"]), re.compile(_DATA["negators"]["en"]))
+_NEAR_MISS_BEFORE = (re.compile(_DATA["near_miss"]["zh"]), re.compile(_DATA["near_miss"]["en"]))
+_WATER = re.compile(_DATA["families"]["outage"]["water_terms"])
+
+
+def _has(kind: str, clause: str) -> bool:
+    return any(marker.search(clause) for marker in _MARKERS[kind])
+
+
+def reports_now(clause: str) -> bool:
+    """Return whether a clause can report a present danger: not resolved, not unreal, not past unless it says now."""
+    if _has("resolved", clause) or _has("unreal", clause):
+        return False
+    return not _has("past", clause) or _has("present", clause)
+
+
+def _cancelled(clause: str, start: int) -> bool:
+    """Return whether the words before a match negate it or make it a near miss."""
+    before = clause[max(0, start - 24) : start]
+    return any(pattern.search(before) for pattern in (*_NEGATED_BEFORE, *_NEAR_MISS_BEFORE))
+
+
+def _first_match(clause: str, patterns: tuple[re.Pattern[str], ...]) -> str | None:
+    for pattern in patterns:
+        for found in pattern.finditer(clause):
+            if not _cancelled(clause, found.start()):
+                return found.group(0)
+    return None
+
+
+def _subcategory(family: _Family, evidence: str) -> str | None:
+    if family.name == "outage" and _WATER.search(evidence):
+        return "water"
+    return family.subcategory
+
+
+def detect(normalised: str) -> tuple[Danger, ...]:
+    """Return the dangers to people a normalised text reports now, one per family, most specific family first."""
+    clauses = [part.strip() for part in CLAUSE_SPLIT.split(normalised) if part and part.strip()]
+    live = [clause for clause in clauses if reports_now(clause)]
+    found: list[Danger] = []
+    for family in FAMILIES:
+        patterns = family.patterns
+        if family.context is not None and family.context.search(normalised):
+            patterns += family.in_context
+        for clause in live:
+            evidence = _first_match(clause, patterns)
+            if evidence is not None:
+                evidence = evidence.strip()[:EVIDENCE_CHARS]
+                found.append(Danger(family.name, evidence, _subcategory(family, evidence)))
+                break
+    return tuple(found)
