@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from propcare_shared.context import ServiceContext
 from propcare_shared.handling import Handles, subscriptions
 from propcare_shared.logs import configure_logging
+from propcare_shared.metrics import GaugeSource
 from propcare_shared.mongo import IndexSpec
 from propcare_shared.settings import Settings
 from propcare_shared.worker import PeriodicLoop, Worker
@@ -50,6 +51,8 @@ class ServiceDefinition:
     loops: Callable[[ServiceContext], list[PeriodicLoop]] = no_loops
     config: Callable[[Mapping[str, str]], Any] | None = None
     """Reads the service's own settings (its ``config.py``) from an environment; kept on the context."""
+    gauges: Callable[[ServiceContext], list[GaugeSource]] = lambda _context: []
+    """The service's scrape-time gauges read from its database, exported by its worker (``propcare_shared.worker``)."""
 
     def configure(self, context: ServiceContext, environ: Mapping[str, str] | None = None) -> ServiceContext:
         """Give a context the service's own settings, read from ``environ`` (the process's), unless it has them."""
@@ -82,7 +85,8 @@ class ServiceDefinition:
         else:
             context.ensure_indexes(self.indexes, retired=self.retired_indexes)  # idempotent writes rely on unique indexes
             self.configure(context)
-        return Worker(context=context, subscriptions=subscriptions(context, self.handlers), loops=self.loops(context))
+        handled = subscriptions(context, self.handlers)
+        return Worker(context=context, subscriptions=handled, loops=self.loops(context), gauges=self.gauges(context))
 
     def run_worker(self) -> None:
         """Run the consumer process until SIGTERM or SIGINT: the ``main`` of ``<service>.worker``."""

@@ -87,6 +87,7 @@ class Settings:
     outbox_poll_interval: float = 1.0
     shutdown_grace: float = 20.0
     metrics_port: int = 0
+    metrics_dependency_timeout: float = 1.0
     resident_limit_window: float = 600.0
     lookup_limit_per_address: int = 120
 
@@ -128,6 +129,7 @@ class Settings:
             outbox_poll_interval=env_float(env, "OUTBOX_POLL_INTERVAL", 1.0),
             shutdown_grace=env_float(env, "SHUTDOWN_GRACE", 20.0),
             metrics_port=env_int(env, "METRICS_PORT", 0),
+            metrics_dependency_timeout=env_float(env, "METRICS_DEPENDENCY_TIMEOUT", 1.0),
             resident_limit_window=env_float(env, "RESIDENT_LIMIT_WINDOW", 600.0),
             lookup_limit_per_address=env_int(env, "LOOKUP_LIMIT_PER_ADDRESS", 120),
         )

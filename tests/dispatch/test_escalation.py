@@ -83,7 +83,9 @@ def kinds(context: ServiceContext, complaint_id: str) -> list[tuple[str, str | N
 
 
 def breaches_counted(*, target: str, tier: str, channel: str = "app") -> float:
-    labels = {"target": target, "tier": tier, "region": "G1/R1", "channel": channel, "outcome": "breached"}
+    if channel == "gov_hotline":
+        return REGISTRY.get_sample_value("hotline_targets_total", {"target": target, "region": "G1/R1", "outcome": "breached"}) or 0.0
+    labels = {"target": target, "tier": tier, "region": "G1/R1", "outcome": "breached"}
     return REGISTRY.get_sample_value("complaint_targets_total", labels) or 0.0
 
 

@@ -20,6 +20,7 @@ from propcare_shared.context import ServiceContext
 from propcare_shared.settings import Settings
 from propcare_shared.testing import bearer
 from tests.dispatch.factories import LIFT_TRAPPED
+from tests.dispatch.gauges import scraped_gauges
 
 GENERAL_RESOLVE_P5D = {"tiers": {"general": {"resolve": {"duration": "P5D", "clock": "working_days"}}}}
 THREE_WORKING_DAYS = "2026-11-26T15:59:59.000Z"  # received Monday 23rd 10:00 local
@@ -284,6 +285,7 @@ def test_a_region_policy_stored_without_its_group_applies_to_no_estate(
 
 def test_two_groups_r1_are_two_metric_regions(
     client: FlaskClient,
+    context: ServiceContext,
     settings: Settings,
     staff: None,
     g2_estate: dict[str, Any],
@@ -293,13 +295,13 @@ def test_two_groups_r1_are_two_metric_regions(
     make_work_order(text=LIFT_TRAPPED)
     make_work_order(text=LIFT_TRAPPED, estate_id="OT01", region_id="R1", group_id="G2")
     g2_general = make_work_order(estate_id="OT01", region_id="R1", group_id="G2", building="9")
-    metrics = client.get("/metrics").get_data(as_text=True)
-    assert 'complaints_open{channel="app",region="G1/R1",tier="emergency"} 1.0' in metrics
-    assert 'complaints_open{channel="app",region="G2/R1",tier="emergency"} 1.0' in metrics
-    assert 'complaints_open{channel="app",region="G2/R1",tier="general"} 1.0' in metrics
+    metrics = scraped_gauges(context)
+    assert 'complaints_open{region="G1/R1",tier="emergency"} 1.0' in metrics
+    assert 'complaints_open{region="G2/R1",tier="emergency"} 1.0' in metrics
+    assert 'complaints_open{region="G2/R1",tier="general"} 1.0' in metrics
     assert 'region="R1"' not in metrics
 
-    labels = {"target": "response", "tier": "general", "region": "G2/R1", "channel": "app", "outcome": "met"}
+    labels = {"target": "response", "tier": "general", "region": "G2/R1", "outcome": "met"}
     before = REGISTRY.get_sample_value("complaint_targets_total", labels) or 0.0
     clock.advance(timedelta(hours=1))
     g2_handler = bearer(settings, role="handler", sub="ot-eng", group_id="G2", estates=["OT01"])

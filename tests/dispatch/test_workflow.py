@@ -155,7 +155,7 @@ def test_meeting_a_target_on_time_counts_met_with_its_time() -> None:
     deadlines, results = timers.meet(two_targets(), targets=["response", "onsite"], at=START + timedelta(hours=1))
     assert deadlines["response"]["state"] == "met"
     assert deadlines["response"]["met_at"] == START + timedelta(hours=1)
-    assert results == [timers.TargetResult("response", "met", 3600.0, counted=True)]
+    assert results == [timers.TargetResult("response", "met", 3600.0, counted=True, allowed=7200.0)]
 
 
 def test_meeting_a_target_late_counts_one_breach_only() -> None:
@@ -185,6 +185,14 @@ def test_hold_pauses_unmet_targets_and_resume_moves_them_by_the_time_on_hold() -
     assert resumed["response"]["due_at"] == START + timedelta(hours=2)
     _, results = timers.meet(resumed, targets=["resolve"], at=START + timedelta(hours=10))
     assert results[0].seconds == 4 * 3600.0
+    assert results[0].allowed == 5 * 86400.0  # the share of the target used excludes the hold on both sides
+
+
+def test_a_working_day_target_met_at_its_deadline_uses_exactly_its_share_whatever_its_calendar_length() -> None:
+    friday = START + timedelta(days=4)
+    due = friday + timedelta(days=5)  # 3 working days across a weekend: 5 calendar days, not the nominal 3
+    _, results = timers.meet(timers.new_deadlines({"resolve": due}, started_at=friday), targets=["resolve"], at=due)
+    assert (results[0].outcome, results[0].seconds / results[0].allowed) == ("met", 1.0)
 
 
 def test_a_missed_follow_up_is_breached_once_its_deadline_passed() -> None:
@@ -192,7 +200,7 @@ def test_a_missed_follow_up_is_breached_once_its_deadline_passed() -> None:
     assert timers.miss(follow_up, target="follow_up", at=START + timedelta(hours=1)) == (follow_up, [])
     missed, results = timers.miss(follow_up, target="follow_up", at=START + timedelta(days=7))
     assert missed["follow_up"]["state"] == "breached"
-    assert results == [timers.TargetResult("follow_up", "breached", 7 * 86400.0, counted=True, observed=False)]
+    assert results == [timers.TargetResult("follow_up", "breached", 7 * 86400.0, counted=True, observed=False, allowed=48 * 3600.0)]
 
 
 def test_rebase_keeps_met_targets_and_drops_targets_the_new_tier_lacks() -> None:

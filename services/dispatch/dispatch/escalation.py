@@ -33,7 +33,7 @@ from dispatch.domain import timers
 from dispatch.domain.escalation import ASSIGNEE, ESCALATION_ROLES
 from dispatch.domain.work_order import TimelineEntry, WorkOrder, event_data, timeline_entry
 from dispatch.domain.workflow import MAX_ESCALATION_LEVEL
-from dispatch.metrics import record_targets
+from dispatch.metrics import record_escalation, record_targets
 from dispatch.store import DispatchStore
 from dispatch.work_orders import ConcurrentChange
 from propcare_shared.context import ServiceContext
@@ -204,6 +204,7 @@ class EscalationScanner:
                 },
             )
         record_targets(order=escalation.order, results=escalation.breaches)
+        record_escalation(order=escalation.order, level=escalation.escalated_to)
         return escalation
 
 

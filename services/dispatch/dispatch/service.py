@@ -1,4 +1,4 @@
-"""Dispatch, declared once: its indexes, routes, handlers and the SLA escalation scanner (``propcare_shared.service``).
+"""Dispatch, declared once: indexes, routes, handlers, the SLA escalation scanner, scrape-time gauges (``propcare_shared.service``).
 
 The scanner runs every ``SLA_SCAN_INTERVAL`` seconds beside the consumer; each step of a target
 fires once however many scanners run (``dispatch.escalation``).
@@ -9,10 +9,17 @@ from __future__ import annotations
 from dispatch.config import DispatchConfig
 from dispatch.escalation import scanner_loop
 from dispatch.handlers import HANDLERS
-from dispatch.store import INDEXES
+from dispatch.metrics import OpenComplaints
+from dispatch.store import INDEXES, DispatchStore
 from propcare_shared.context import ServiceContext
+from propcare_shared.metrics import GaugeSource
 from propcare_shared.service import ServiceDefinition
 from propcare_shared.worker import PeriodicLoop
+
+
+def scrape_gauges(context: ServiceContext) -> list[GaugeSource]:
+    """Return the gauges the worker reads from MongoDB at scrape time: open and overdue complaints."""
+    return [OpenComplaints(store=DispatchStore(context.database, clock=context.clock), clock=context.clock)]
 
 
 def periodic_loops(context: ServiceContext) -> list[PeriodicLoop]:
@@ -28,4 +35,5 @@ DISPATCH = ServiceDefinition(
     handlers=HANDLERS,
     loops=periodic_loops,
     config=DispatchConfig.from_env,
+    gauges=scrape_gauges,
 )

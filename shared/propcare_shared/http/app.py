@@ -20,7 +20,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from propcare_shared.context import EXTENSION, ServiceContext
 from propcare_shared.http.bodies import inspect_json_body
 from propcare_shared.http.errors import Problem, ProblemMap, register_error_handlers
-from propcare_shared.metrics import HTTP_DURATION, HTTP_REQUESTS, render_metrics
+from propcare_shared.metrics import HTTP_DURATION, HTTP_REQUESTS, count_process_start, render_metrics
 
 
 def create_service_app(
@@ -49,6 +49,7 @@ def create_service_app(
         api.register_blueprint(blueprint)
     _register_operational_routes(app, context)
     _register_request_metrics(app, settings.service)
+    count_process_start(settings.service, "web")
     _register_media_type_check(app)
     _register_hostile_json_check(app)
     app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1)  # type: ignore[method-assign]

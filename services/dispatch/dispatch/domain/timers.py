@@ -44,6 +44,8 @@ class TargetResult:
     seconds: float
     counted: bool
     observed: bool = True
+    allowed: float = 0.0
+    """The time the target allowed, less time on hold: ``seconds / allowed`` is the share of it that was used."""
 
 
 def _copied(deadlines: Mapping[str, Mapping[str, Any]]) -> Deadlines:
@@ -79,6 +81,11 @@ def unmet(deadlines: Mapping[str, Mapping[str, Any]]) -> list[str]:
     return [target for target, entry in deadlines.items() if entry.get("met_at") is None]
 
 
+def allowed_seconds(entry: Mapping[str, Any]) -> float:
+    """Return the time a target allows, less time on hold (resuming moved ``due_at`` later by it)."""
+    return max((entry["due_at"] - entry["started_at"]).total_seconds() - float(entry.get("paused_seconds", 0.0)), 0.0)
+
+
 def meet(deadlines: Mapping[str, Mapping[str, Any]], *, targets: Iterable[str], at: datetime) -> tuple[Deadlines, list[TargetResult]]:
     """Mark targets met at ``at`` (on time or late); targets absent or already met are left alone."""
     updated = _copied(deadlines)
@@ -93,7 +100,8 @@ def meet(deadlines: Mapping[str, Mapping[str, Any]], *, targets: Iterable[str], 
         entry["state"] = outcome
         entry["breached"] = already_breached or outcome == "breached"
         seconds = max((at - entry["started_at"]).total_seconds() - float(entry.get("paused_seconds", 0.0)), 0.0)
-        results.append(TargetResult(target, outcome, seconds, counted=not (outcome == "breached" and already_breached)))
+        counted = not (outcome == "breached" and already_breached)
+        results.append(TargetResult(target, outcome, seconds, counted=counted, allowed=allowed_seconds(entry)))
     return updated, results
 
 
@@ -107,7 +115,8 @@ def miss(deadlines: Mapping[str, Mapping[str, Any]], *, target: str, at: datetim
     entry["state"] = "breached"
     entry["breached"] = True
     seconds = max((at - entry["started_at"]).total_seconds() - float(entry.get("paused_seconds", 0.0)), 0.0)
-    return updated, [TargetResult(target, "breached", seconds, counted=not already_breached, observed=False)]
+    allowed = allowed_seconds(entry)
+    return updated, [TargetResult(target, "breached", seconds, counted=not already_breached, observed=False, allowed=allowed)]
 
 
 def pause(deadlines: Mapping[str, Mapping[str, Any]]) -> Deadlines:

@@ -144,7 +144,7 @@ class WorkOrderStore:
         return paginate(self.database[WORK_ORDERS], query, limit=limit, cursor=cursor)
 
     def open_and_overdue(self, *, now: datetime) -> list[dict[str, Any]]:
-        """Return open and overdue work-order counts per tier, region within its group (``G1/R1``) and channel."""
+        """Return open and overdue work-order counts (in all and per target) per tier, region within its group (``G1/R1``) and channel."""
         overdue = {
             "$or": [
                 {
@@ -164,6 +164,7 @@ class WorkOrderStore:
                     "_id": {"tier": "$tier", "group_id": "$group_id", "region_id": "$region_id", "channel": "$channel"},
                     "open": {"$sum": 1},
                     "overdue": {"$sum": {"$cond": [overdue, 1, 0]}},
+                    **{f"overdue_{t}": {"$sum": {"$cond": [late, 1, 0]}} for t, late in zip(SLA_TARGETS_OPEN, overdue["$or"], strict=True)},
                 }
             },
         ]
@@ -174,6 +175,7 @@ class WorkOrderStore:
                 "channel": row["_id"].get("channel"),
                 "open": row["open"],
                 "overdue": row["overdue"],
+                "overdue_targets": {target: row[f"overdue_{target}"] for target in SLA_TARGETS_OPEN},
             }
             for row in self.database[WORK_ORDERS].aggregate(pipeline)
         ]
