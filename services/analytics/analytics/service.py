@@ -5,8 +5,16 @@ Analytics runs no periodic loop: its worker consumes and relays its outbox (``ho
 
 from __future__ import annotations
 
+from analytics import gauges as analytics_gauges
 from analytics.handlers import HANDLERS
 from analytics.store import INDEXES
 from propcare_shared.service import ServiceDefinition
 
-ANALYTICS = ServiceDefinition(name="analytics", title="Propcare analytics", routes="analytics.routes", indexes=INDEXES, handlers=HANDLERS)
+ANALYTICS = ServiceDefinition(
+    name="analytics",
+    title="Propcare analytics",
+    routes="analytics.routes",
+    indexes=INDEXES,
+    handlers=HANDLERS,
+    gauges=analytics_gauges.scrape_gauges,
+)

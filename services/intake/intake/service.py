@@ -6,6 +6,7 @@ relays its outbox (``complaint.received``, ``directory.*``).
 
 from __future__ import annotations
 
+from intake import gauges as intake_gauges
 from intake.config import IntakeConfig
 from intake.handlers import HANDLERS
 from intake.hotline import HOTLINE_HANDLERS
@@ -22,4 +23,5 @@ INTAKE = ServiceDefinition(
     retired_indexes=RETIRED_INDEXES,
     handlers=(*HANDLERS, *HOTLINE_HANDLERS),
     config=IntakeConfig.from_env,
+    gauges=intake_gauges.scrape_gauges,
 )

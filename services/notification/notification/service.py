@@ -9,6 +9,7 @@ one-process runner give the loops their own configuration and providers with ``p
 
 from __future__ import annotations
 
+from notification import gauges as notification_gauges
 from notification.config import NotifyConfig, config_of
 from notification.dispatcher import Dispatcher
 from notification.handlers import HANDLERS
@@ -41,4 +42,5 @@ NOTIFICATION = ServiceDefinition(
     handlers=HANDLERS,
     loops=periodic_loops,
     config=NotifyConfig.from_env,
+    gauges=notification_gauges.scrape_gauges,
 )
