@@ -3,7 +3,8 @@ the way the handler makes them (from ``complaint.resolved``)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlparse
@@ -11,7 +12,9 @@ from urllib.parse import urlparse
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from werkzeug.serving import make_server
 
+from infra.local.mongod import free_port
 from propcare_shared.clock import FrozenClock
 from propcare_shared.context import ServiceContext
 from propcare_shared.events.envelope import Event, new_event
@@ -103,6 +106,18 @@ def app(context: ServiceContext) -> Flask:
 @pytest.fixture
 def client(app: Flask) -> FlaskClient:
     return app.test_client()
+
+
+@pytest.fixture
+def served(app: Flask) -> Iterator[str]:
+    """The survey app on a real HTTP port."""
+    port = free_port()
+    server = make_server("127.0.0.1", port, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{port}"
+    server.shutdown()
+    thread.join()
 
 
 @pytest.fixture

@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-import pytest
-from flask import Flask
 from flask.testing import FlaskClient
 from playwright.sync_api import sync_playwright
-from werkzeug.serving import make_server
 
-from infra.local.mongod import free_port
 from propcare_shared.clock import FrozenClock
 from propcare_shared.context import ServiceContext
 from tests.survey.conftest import SATISFIED
@@ -61,18 +56,6 @@ def test_bad_and_expired_links_get_pages_not_errors(invite: Callable[..., dict[s
     expired = client.get(f"/s/{invited['token']}")
     assert expired.status_code == 410 and expired.mimetype == "text/html" and "回访已结束" in expired.get_data(as_text=True)
     assert client.post(f"/s/{invited['token']}", data=FORM).status_code == 410
-
-
-@pytest.fixture
-def served(app: Flask) -> Iterator[str]:
-    """The survey app on a real HTTP port."""
-    port = free_port()
-    server = make_server("127.0.0.1", port, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{port}"
-    server.shutdown()
-    thread.join()
 
 
 def test_a_resident_answers_in_a_real_browser(invite: Callable[..., dict[str, Any]], served: str, context: ServiceContext) -> None:

@@ -46,14 +46,25 @@ def form_values(form: Mapping[str, str], *, questions: Sequence[str]) -> dict[st
     return values
 
 
+def _bilingual(text: Mapping[str, str]) -> dict[str, str]:
+    """Return a stored text in both languages (stored as the schema loads it: ``zh_CN`` and ``en``)."""
+    return {"zh-CN": text.get("zh_CN") or text.get("zh-CN") or "", "en": text.get("en") or ""}
+
+
 def page_values(
     questionnaire: Mapping[str, Any], *, action: str, chosen: Mapping[str, str] | None = None, errors: Mapping[str, Any] | None = None
 ) -> dict[str, Any]:
     """Return what the campaign page template shows."""
     return {
         "action": action,
-        "title": questionnaire["title"],
-        "dimensions": questionnaire["dimensions"],
+        "title": _bilingual(questionnaire["title"]),
+        "dimensions": [
+            {
+                "title": _bilingual(dimension["title"]),
+                "questions": [{"id": question["id"], "text": _bilingual(question["text"])} for question in dimension["questions"]],
+            }
+            for dimension in questionnaire["dimensions"]
+        ],
         "scales": SCALES,
         "chosen": dict(chosen or {}),
         "errors": dict(errors or {}),
