@@ -3,15 +3,20 @@
 - ``staff`` and ``grids``: keyed by (estate_id, staff_id / grid_id). Staff names are stored here and
   nowhere else: never in events, logs or metrics; the routing values (``staff_members``) leave them out.
 - ``estates``: a copy of intake's estates from ``directory.estate.upserted`` (group, region, time zone),
-  kept by the kernel's one algorithm (``propcare_shared.directory.EstateCopies``).
+  kept by the kernel's one algorithm (``propcare_shared.directory.EstateCopies``);
+- ``estate_misses``: ``_id`` = an estate id a directory route was asked about before its copy arrived,
+  with when that first happened (``first_missed_at``); how long ago decides between "not yet" (503)
+  and "no such estate" (404) in ``dispatch.api.directory``. Kept an hour (a TTL index), then forgotten,
+  so an id asked about by mistake today can still be provisioned tomorrow.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from datetime import datetime, timedelta
 from typing import Any
 
-from pymongo import ASCENDING
+from pymongo import ASCENDING, ReturnDocument
 from pymongo.client_session import ClientSession
 from pymongo.database import Database
 
@@ -25,6 +30,8 @@ from propcare_shared.tenancy import region_key
 
 STAFF = "staff"
 GRIDS = "grids"
+ESTATE_MISSES = "estate_misses"
+MISS_MEMORY = timedelta(hours=1)
 
 INDEXES: list[IndexSpec] = [
     *ESTATE_INDEXES,
@@ -32,6 +39,7 @@ INDEXES: list[IndexSpec] = [
     IndexSpec(STAFF, [("estate_id", ASCENDING), ("department", ASCENDING), ("role", ASCENDING), ("on_duty", ASCENDING)]),
     IndexSpec(GRIDS, [("estate_id", ASCENDING), ("grid_id", ASCENDING)], {"unique": True}),
     IndexSpec(GRIDS, [("estate_id", ASCENDING), ("buildings", ASCENDING)]),
+    IndexSpec(ESTATE_MISSES, [("first_missed_at", ASCENDING)], {"expireAfterSeconds": int(MISS_MEMORY.total_seconds())}),
 ]
 
 
@@ -46,6 +54,17 @@ class DirectoryStore:
     def estate(self, estate_id: str, *, session: ClientSession | None = None) -> dict[str, Any] | None:
         """Return the copy of an estate, or None when dispatch has not heard of it."""
         return self.estates.get(estate_id, session=session)
+
+    def first_miss(self, estate_id: str) -> datetime:
+        """Record that an estate was asked for before dispatch heard of it; return when that first happened (within the hour)."""
+        now = self.clock()
+        misses = self.database[ESTATE_MISSES]
+        misses.delete_one({"_id": estate_id, "first_missed_at": {"$lte": now - MISS_MEMORY}})  # the TTL monitor runs once a minute
+        document = misses.find_one_and_update(
+            {"_id": estate_id}, {"$setOnInsert": {"first_missed_at": now}}, upsert=True, return_document=ReturnDocument.AFTER
+        )
+        first: datetime = (document or {}).get("first_missed_at", now)  # an upsert returning AFTER always has one
+        return first
 
     def region_keys(self) -> list[str]:
         """Return every region of the known estates within its group (``G1/R1``)."""
