@@ -4,20 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
 from prometheus_client import REGISTRY
 
-from dispatch.app import create_app
 from propcare_shared.clock import FrozenClock, isoformat_z
 from propcare_shared.context import ServiceContext
 from propcare_shared.settings import Settings
 from propcare_shared.testing import bearer, outbox_events
-from propcare_shared.vocabulary import CHANNELS, TIERS
+from propcare_shared.vocabulary import TIERS
 from tests.dispatch.factories import LIFT_TRAPPED
+from tests.dispatch.gauges import scraped_gauges
 
 WORK_ORDER_KEYS = {
     "complaint_id",
@@ -257,8 +256,9 @@ def test_late_resolve_is_breached_and_counted(
     stored = context.database.work_orders.find_one({"_id": order["_id"]})
     assert stored["deadlines"]["resolve"]["breached"] is True
     metrics = client.get("/metrics").get_data(as_text=True)
-    assert 'complaint_targets_total{channel="app",outcome="breached",region="G1/R1",target="resolve",tier="general"}' in metrics
-    assert 'complaint_target_seconds_bucket{channel="app",le="259200.0",region="G1/R1",target="resolve",tier="general"}' in metrics
+    assert 'complaint_targets_total{outcome="breached",region="G1/R1",target="resolve",tier="general"}' in metrics
+    assert 'complaint_target_seconds_bucket{le="259200.0",region="G1/R1",target="resolve",tier="general"}' in metrics
+    assert 'complaint_target_elapsed_ratio_bucket{le="3.0",region="G1/R1",target="resolve",tier="general"}' in metrics
 
 
 def test_illegal_action_is_409_with_the_allowed_actions_and_changes_nothing(
@@ -454,43 +454,62 @@ def test_an_idempotency_key_replays_the_first_answer(
     assert [e["type"] for e in outbox_events(context.database, order["_id"])].count("complaint.responded") == 1
 
 
-def test_metrics_show_open_and_overdue_per_tier_and_region_within_its_group(
-    client: FlaskClient, staff: None, make_work_order: Callable[..., dict[str, Any]], clock: FrozenClock
+def test_the_worker_gauges_show_open_and_overdue_per_tier_and_region_within_its_group(
+    context: ServiceContext, staff: None, make_work_order: Callable[..., dict[str, Any]], clock: FrozenClock
 ) -> None:
     make_work_order()
     make_work_order(text=LIFT_TRAPPED, building="5")
     clock.advance(timedelta(minutes=20))
-    metrics = client.get("/metrics").get_data(as_text=True)
-    assert 'complaints_open{channel="app",region="G1/R1",tier="general"} 1.0' in metrics
-    assert 'complaints_open{channel="app",region="G1/R1",tier="emergency"} 1.0' in metrics
-    assert 'complaints_overdue{channel="app",region="G1/R1",tier="emergency"} 1.0' in metrics
-    assert 'complaints_overdue{channel="app",region="G1/R2",tier="general"} 0.0' in metrics
+    metrics = scraped_gauges(context)
+    assert 'complaints_open{region="G1/R1",tier="general"} 1.0' in metrics
+    assert 'complaints_open{region="G1/R1",tier="emergency"} 1.0' in metrics
+    assert 'complaints_overdue{region="G1/R1",tier="emergency"} 1.0' in metrics
+    assert 'complaint_targets_overdue{region="G1/R1",target="response",tier="emergency"} 1.0' in metrics
+    assert 'complaint_targets_overdue{region="G1/R1",target="response",tier="general"} 0.0' in metrics
+    assert 'complaints_overdue{region="G1/R2",tier="general"} 0.0' in metrics
 
 
-def test_a_hotline_complaints_met_target_and_open_count_carry_the_gov_hotline_channel(
+def test_a_hotline_complaints_met_target_counts_in_the_hotline_counter_too(
     client: FlaskClient, settings: Settings, staff: None, make_work_order: Callable[..., dict[str, Any]], clock: FrozenClock
 ) -> None:
     hotline = make_work_order(channel="gov_hotline", hotline_ticket_id="12345-20261123-000001")
-    make_work_order(building="7")
-    labels = {"target": "response", "tier": "general", "region": "G1/R1", "channel": "gov_hotline", "outcome": "met"}
-    app_labels = {**labels, "channel": "app"}
-    before, app_before = (REGISTRY.get_sample_value("complaint_targets_total", found) or 0.0 for found in (labels, app_labels))
-    metrics = client.get("/metrics").get_data(as_text=True)
-    assert 'complaints_open{channel="gov_hotline",region="G1/R1",tier="general"} 1.0' in metrics
-    assert 'complaints_open{channel="app",region="G1/R1",tier="general"} 1.0' in metrics
+    other = make_work_order(building="7")
+    labels = {"target": "response", "tier": "general", "region": "G1/R1", "outcome": "met"}
+    hotline_labels = {"target": "response", "region": "G1/R1", "outcome": "met"}
+    before = REGISTRY.get_sample_value("complaint_targets_total", labels) or 0.0
+    hotline_before = REGISTRY.get_sample_value("hotline_targets_total", hotline_labels) or 0.0
     clock.advance(timedelta(hours=1))
     assert act(client, settings, hotline["_id"], {"action": "respond"}).status_code == 200
-    assert REGISTRY.get_sample_value("complaint_targets_total", labels) == before + 1
-    assert (REGISTRY.get_sample_value("complaint_targets_total", app_labels) or 0.0) == app_before
-    seconds = {"target": "response", "tier": "general", "region": "G1/R1", "channel": "gov_hotline", "le": "3600.0"}
-    assert (REGISTRY.get_sample_value("complaint_target_seconds_bucket", seconds) or 0.0) >= 1
+    assert act(client, settings, other["_id"], {"action": "respond"}).status_code == 200
+    assert REGISTRY.get_sample_value("complaint_targets_total", labels) == before + 2
+    assert REGISTRY.get_sample_value("hotline_targets_total", hotline_labels) == hotline_before + 1
+    seconds = {"target": "response", "tier": "general", "region": "G1/R1", "le": "3600.0"}
+    assert (REGISTRY.get_sample_value("complaint_target_seconds_bucket", seconds) or 0.0) >= 2
 
 
-def test_the_open_gauges_show_0_for_every_tier_and_channel_of_a_known_region(client: FlaskClient, estates: dict[str, Any]) -> None:
-    metrics = client.get("/metrics").get_data(as_text=True)
-    for channel in CHANNELS:
-        for tier in TIERS:
-            assert f'complaints_open{{channel="{channel}",region="G1/R2",tier="{tier}"}} 0.0' in metrics
+def test_a_target_met_in_an_hour_of_a_days_limit_is_observed_as_a_share_under_a_half(
+    client: FlaskClient, settings: Settings, staff: None, make_work_order: Callable[..., dict[str, Any]], clock: FrozenClock
+) -> None:
+    order = make_work_order(building="8")
+    share = {"target": "response", "tier": "general", "region": "G1/R1"}
+    before = {le: REGISTRY.get_sample_value("complaint_target_elapsed_ratio_bucket", {**share, "le": le}) or 0.0 for le in ("0.5", "+Inf")}
+    clock.advance(timedelta(hours=1))
+    assert act(client, settings, order["_id"], {"action": "respond"}).status_code == 200
+    after = {le: REGISTRY.get_sample_value("complaint_target_elapsed_ratio_bucket", {**share, "le": le}) or 0.0 for le in ("0.5", "+Inf")}
+    assert after == {"0.5": before["0.5"] + 1, "+Inf": before["+Inf"] + 1}
+
+
+def test_the_open_gauges_show_0_for_every_tier_of_a_known_region(context: ServiceContext, estates: dict[str, Any]) -> None:
+    metrics = scraped_gauges(context)
+    for tier in TIERS:
+        assert f'complaints_open{{region="G1/R2",tier="{tier}"}} 0.0' in metrics
+
+
+def test_the_web_app_serves_no_gauge_read_from_mongodb(
+    client: FlaskClient, staff: None, make_work_order: Callable[..., dict[str, Any]]
+) -> None:
+    make_work_order()
+    assert "complaints_open{" not in client.get("/metrics").get_data(as_text=True)
 
 
 def test_sla_preview_gives_the_deadlines_of_a_tier(client: FlaskClient, settings: Settings, estates: dict[str, Any]) -> None:
@@ -517,20 +536,6 @@ def test_classify_endpoint_explains_its_answer(client: FlaskClient, settings: Se
     assert response.json["matched"]
     assert client.post("/api/v1/classify", json={"text": ""}, headers=supervisor(settings)).status_code == 422
     assert client.post("/api/v1/classify", json={"text": "x"}).status_code == 401
-
-
-def test_under_multiprocess_metrics_the_gauges_come_once_from_mongodb(
-    context: ServiceContext,
-    staff: None,
-    make_work_order: Callable[..., dict[str, Any]],
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    make_work_order()
-    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
-    metrics = create_app(context).test_client().get("/metrics").get_data(as_text=True)
-    assert metrics.count("# TYPE complaints_open gauge") == 1
-    assert 'complaints_open{channel="app",region="G1/R1",tier="general"} 1.0' in metrics
 
 
 def test_openapi_documents_the_dispatch_paths(client: FlaskClient) -> None:
