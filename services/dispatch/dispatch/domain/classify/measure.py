@@ -36,7 +36,7 @@ def measure(examples: Iterable[Mapping[str, str]], *, classifier: Callable[[str]
     """Classify every example; return accuracies, emergency recall and precision, and the confusion per field."""
     rows = [(example, classifier(example["text"])) for example in examples]
     size = len(rows)
-    accuracy = {field: sum(example[field] == getattr(result, field) for example, result in rows) / size if size else 0.0 for field in FIELDS}
+    accuracy = {field: sum(example[field] == getattr(result, field) for example, result in rows) / max(size, 1) for field in FIELDS}
     expected_emergency = [(example, result) for example, result in rows if example["tier"] == "emergency"]
     predicted_emergency = [(example, result) for example, result in rows if result.tier == "emergency"]
     found = sum(result.tier == "emergency" for _, result in expected_emergency)
@@ -64,7 +64,8 @@ def measure(examples: Iterable[Mapping[str, str]], *, classifier: Callable[[str]
 def format_figures(figures: Figures, *, matrices: tuple[str, ...] = ("category", "tier")) -> str:
     """Render figures as plain text: accuracies, emergency recall and precision, misses, and confusion matrices (rows expected)."""
     lines = [f"== {figures.name}: {figures.size} texts"]
-    lines.append("accuracy  " + "  ".join(f"{field} {figures.accuracy[field]:.3f}" for field in FIELDS) + f"  needs_review {figures.needs_review}")
+    accuracies = "  ".join(f"{field} {figures.accuracy[field]:.3f}" for field in FIELDS)
+    lines.append(f"accuracy  {accuracies}  needs_review {figures.needs_review}")
     lines.append(
         f"emergency recall {figures.emergency_recall:.3f} ({figures.emergencies - len(figures.missed_emergencies)}/{figures.emergencies})"
         f"  precision {figures.emergency_precision:.3f}"

@@ -1,0 +1,199 @@
+"""Tests of the classifier's safety stage (dispatch.domain.classify.safety) and of the held-out figures.
+
+The held-out sets (tests/dispatch/data/heldout.jsonl, safety_heldout.jsonl) were written and labelled by
+the data README's rules before the classifier ever ran on them, and no rule is tuned on them: the rules
+are tuned on the development set and on own_dev.jsonl. The one assertion on them is the one that must
+never slip: every life-safety text is an emergency. Accuracies are printed (run with ``-s``).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from dispatch.domain.classify import classify, normalise
+from dispatch.domain.classify.measure import format_figures, measure
+from dispatch.domain.classify.safety import detect
+
+DATA = Path(__file__).resolve().parent / "data"
+
+
+@functools.cache
+def labelled(name: str) -> tuple[dict[str, Any], ...]:
+    """Return a labelled set from tests/dispatch/data; fail (never skip) when it is missing."""
+    path = DATA / name
+    if not path.is_file():
+        pytest.fail(f"labelled set not found at {path}")
+    with path.open(encoding="utf-8") as lines:
+        return tuple(json.loads(line) for line in lines if line.strip())
+
+
+def families(text: str) -> list[str]:
+    """Return the danger families the safety stage finds in a text."""
+    return [danger.family for danger in detect(normalise(text))]
+
+
+# --- the held-out sets ---------------------------------------------------------------------------
+
+
+def test_held_out_sets_are_big_enough_and_cover_every_register() -> None:
+    rows = labelled("heldout.jsonl") + labelled("safety_heldout.jsonl")
+    assert len(rows) >= 300
+    assert sum(row.get("life_safety", False) for row in rows) >= 80
+    assert {row["register"] for row in rows} >= {"zh", "zh-hant", "yue", "en"}
+    assert {row["tier"] for row in rows} == {"emergency", "important", "complex", "general"}
+    assert len({row["subcategory"] for row in rows}) == 23
+    development = {row["text"] for row in labelled("complaints_dev.jsonl") + labelled("own_dev.jsonl")}
+    assert not development & {row["text"] for row in rows}
+
+
+def test_every_held_out_life_safety_text_is_an_emergency() -> None:
+    safety = labelled("safety_heldout.jsonl")
+    reports = [
+        measure(safety, classifier=classify, name="held-out safety texts (tests/dispatch/data/safety_heldout.jsonl)"),
+        measure(labelled("heldout.jsonl"), classifier=classify, name="held-out complaints (tests/dispatch/data/heldout.jsonl)"),
+        measure(labelled("heldout.jsonl") + safety, classifier=classify, name="held-out, all (heldout.jsonl + safety_heldout.jsonl)"),
+        measure(labelled("complaints_dev.jsonl"), classifier=classify, name="development set (complaints_dev.jsonl)"),
+        measure(labelled("own_dev.jsonl"), classifier=classify, name="own development texts (own_dev.jsonl)"),
+    ]
+    print()
+    for report in reports:
+        print(format_figures(report, matrices=("category", "tier") if report is reports[2] else ()))
+    missed = [row["text"] for row in safety if row["life_safety"] and classify(row["text"]).tier != "emergency"]
+    assert missed == []
+    assert reports[0].emergency_recall == 1.0
+
+
+def test_negated_and_past_dangers_in_the_held_out_set_do_not_fire_the_safety_stage() -> None:
+    silent = [row for row in labelled("safety_heldout.jsonl") if not row["life_safety"]]
+    assert len(silent) >= 20
+    fired = [(row["text"], families(row["text"])) for row in silent if families(row["text"])]
+    print(f"\nnegated or past dangers: {len(silent) - len(fired)} of {len(silent)} silent; fired: {fired}")
+    assert len(fired) <= len(silent) // 5
+
+
+# --- the families, in every register -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "family", "subcategory"),
+    [
+        ("楼道里有燃气味，很冲", "gas", "fire_safety"),
+        ("樓道裡一股瓦斯味", "gas", "fire_safety"),
+        ("屋企有陣煤氣味", "gas", "fire_safety"),
+        ("the gas meter is hissing and it smells", "gas", "fire_safety"),
+        ("5楼走廊在冒烟", "fire", "fire_safety"),
+        ("後樓梯有陣燶味", "fire", "fire_safety"),
+        ("smoke pouring out of the bin room", "fire", "fire_safety"),
+        ("我们被关在电梯里了", "trapped", "elevator"),
+        ("升降機突然停咗 我喺入面出唔到嚟", "trapped", "elevator"),
+        ("stuck in the lift between floors", "trapped", "elevator"),
+        ("楼下的栏杆会电人", "electric", "electrical"),
+        ("插座在冒火花", "electric", "electrical"),
+        ("got an electric shock from the gate", "electric", "electrical"),
+        ("水管爆了 厨房全淹了", "flood", "water"),
+        ("water is dripping onto the fuse box", "flood", "water"),
+        ("整栋楼停电了", "outage", "electrical"),
+        ("7栋一直没水", "outage", "water"),
+        ("外墙瓷砖掉下来了", "falling", "public_facility"),
+        ("有个老人晕倒了 叫不醒", "injury", "other"),
+    ],
+)
+def test_each_family_forces_an_emergency_with_its_evidence_first(text: str, family: str, subcategory: str) -> None:
+    result = classify(text)
+    assert result.tier == "emergency", result
+    assert result.matched[0].startswith(f"safety:{family}:"), result.matched
+    assert subcategory in (result.subcategory, result.category), result
+
+
+def test_the_evidence_names_the_words_that_fired() -> None:
+    assert classify("樓道裡一股瓦斯味很濃").matched[0] == "safety:gas:瓦斯味"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "上次困人的事已经处理好了，谢谢",
+        "燃气公司来检查过了 没有漏气",
+        "不是着火，是烟感器坏了一直在叫",
+        "没有人受伤，就是滑梯的螺丝松了",
+        "No one was hurt, the slide just has a loose bolt",
+        "Nobody is stuck, the lift is just noisy",
+        "请问明天几点停电？",
+        "万一着火了，楼道堆这么多东西怎么逃生",
+        "差点被楼上扔下来的烟头砸到",
+        "消防演练的时候烟雾很大",
+        "The burst pipe from Monday was fixed, thanks",
+        "楼上装修把阳台的墙砸掉了",
+        "没有电梯的问题，是门禁坏了",
+        "邻居在楼道里抽烟",
+    ],
+)
+def test_negated_past_unreal_and_near_miss_dangers_do_not_fire(text: str) -> None:
+    assert families(text) == []
+    assert classify(text).tier != "emergency"
+
+
+def test_a_past_danger_before_a_present_one_still_fires() -> None:
+    result = classify("上次电梯坏了的事已经修好了 现在楼道里又有煤气味了")
+    assert result.tier == "emergency"
+    assert result.matched[0] == "safety:gas:煤气味"
+
+
+def test_typing_without_punctuation_with_a_polite_preamble_and_abbreviations() -> None:
+    assert classify("您好 打扰了 我是8栋的业主 之前反映过电梯异响 现在我妈被困在里面").tier == "emergency"
+    assert classify("wy快来 3栋dt困人了").subcategory == "elevator"
+    assert classify("电题坏了 有人困在里面 快").tier == "emergency"
+
+
+def test_an_outage_with_a_question_is_still_an_emergency() -> None:
+    result = classify("整栋楼停电了 孩子发烧需要用雾化器 请问什么时候能恢复")
+    assert (result.category, result.subcategory, result.tier) == ("facility", "electrical", "emergency")
+
+
+def test_the_safety_stage_places_a_text_the_topic_could_not() -> None:
+    result = classify("瓦斯味很重 在二楼")
+    assert (result.category, result.subcategory, result.tier, result.department) == ("facility", "fire_safety", "emergency", "engineering")
+
+
+def test_an_injury_keeps_the_place_it_happened() -> None:
+    result = classify("3栋的狗把我儿子咬了 在流血")
+    assert (result.subcategory, result.tier) == ("pets", "emergency")
+
+
+# --- bad input -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "   ",
+        "😀😀😀🔥",
+        "Der Aufzug ist sehr schön",
+        "ありがとうございます",
+        "asdf qwer zxcv",
+        "?!?!",
+        "。。。",
+        "电梯 lift 😀 ascenseur",
+    ],  # noqa: E501
+)
+def test_bad_input_is_other_for_review_or_a_placed_text_never_a_crash(text: str) -> None:
+    result = classify(text)
+    assert result.category == "other" or result.subcategory == "elevator", result
+    if result.category == "other":
+        assert result.needs_review and result.tier == "general" and result.confidence <= 0.3
+
+
+def test_a_fire_emoji_alone_is_not_an_emergency_but_goes_to_a_person() -> None:
+    result = classify("🔥🔥🔥")
+    assert (result.category, result.tier, result.needs_review) == ("other", "general", True)
+
+
+def test_a_ten_thousand_character_text_is_classified_without_error() -> None:
+    result = classify("楼道灯坏了。" * 1700)
+    assert result.subcategory == "electrical"
