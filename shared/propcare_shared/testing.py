@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 from kombu import Connection, Exchange, Queue
 from pymongo.database import Database
 
+from propcare_shared.events.topology import Topology
 from propcare_shared.settings import DEFAULT_RABBITMQ_URL, Settings
 
 T = TypeVar("T")
@@ -87,6 +88,8 @@ def delete_topology(settings: Settings, purposes: Iterable[str]) -> None:
             names = [main, f"{main}.parked", *(f"{main}.retry.{level}" for level in range(len(settings.retry_delays)))]
             for name in names:
                 Queue(name, channel=channel).delete()
+        for queue in Topology(settings).platform_queues():  # every publisher declares the platform's main queues
+            Queue(queue.name, channel=channel).delete()
         for name in (settings.event_exchange, f"{settings.event_exchange}.requeue"):
             Exchange(name, channel=channel).delete()
 

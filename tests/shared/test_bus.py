@@ -227,8 +227,7 @@ def test_consumer_killed_before_ack_is_redelivered_and_handled_once(context: Ser
     first = spawn("consume", settings, hang_after=hang_after, label="first")
     second = None
     try:
-        wait_for(lambda: first.poll() is None and context.database.leases.count_documents({}) >= 0, message="first consumer")
-        time.sleep(1.0)
+        wait_for(lambda: first.poll() is None and _consumers(settings) > 0, timeout=30, message="first consumer")
         event = estate_event()
         publisher.publish(event)
         wait_for(
@@ -252,6 +251,15 @@ def test_consumer_killed_before_ack_is_redelivered_and_handled_once(context: Ser
     effects = list(context.database.effects.find({"event_id": event.id}))
     assert len(effects) == 1
     assert effects[0]["pid"] == ("second" if hang_after == "start" else "first")
+
+
+def _consumers(settings: Settings) -> int:
+    with Connection(settings.rabbitmq_url) as connection:
+        try:
+            _, _, consumers = connection.channel().queue_declare(queue=f"{settings.queue_prefix}fault.consume", passive=True)
+        except connection.channel_errors:
+            return 0  # not declared yet
+        return int(consumers)
 
 
 def _queue_empty(settings: Settings) -> bool:
@@ -338,7 +346,7 @@ def test_sigterm_finishes_in_flight_work_then_exits(context: ServiceContext, pub
     settings = context.settings
     process = spawn("consume", settings, hang_after=None, label="graceful")
     try:
-        time.sleep(1.5)
+        wait_for(lambda: process.poll() is None and _consumers(settings) > 0, timeout=30, message="consumer up")
         for index in range(5):
             publisher.publish(estate_event(f"E{index}"))
         wait_for(lambda: context.database.effects.count_documents({}) >= 1, timeout=15, message="handling started")

@@ -21,17 +21,17 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable
 from typing import Any
 
-from kombu import Connection, Consumer, Exchange, Producer, Queue, binding
+from kombu import Connection, Consumer, Exchange, Producer
 from kombu.mixins import ConsumerMixin
 from marshmallow import ValidationError
 
 from propcare_shared.clock import utcnow
 from propcare_shared.events.envelope import Event
 from propcare_shared.events.outbox import AlreadyHandled
+from propcare_shared.events.topology import Subscription, Topology, Unroutable
 from propcare_shared.logs import correlation
 from propcare_shared.metrics import EventMetrics
 from propcare_shared.settings import Settings
@@ -41,64 +41,7 @@ log = logging.getLogger(__name__)
 ATTEMPTS_HEADER = "x-attempts"
 ERROR_HEADER = "x-last-error"
 Handler = Callable[[Event], None]
-
-
-@dataclass(frozen=True)
-class Subscription:
-    """A consumer queue: its purpose, the event types it takes and the handler for them."""
-
-    purpose: str
-    event_types: tuple[str, ...]
-    handler: Handler
-
-
-class Topology:
-    """Names and declarations of the exchanges and queues of one service."""
-
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        self.events = Exchange(settings.event_exchange, type="topic", durable=True)
-        self.requeue = Exchange(f"{settings.event_exchange}.requeue", type="direct", durable=True)
-
-    def queue_name(self, purpose: str) -> str:
-        """Return the name of a consumer queue."""
-        return f"{self.settings.queue_prefix}{self.settings.service}.{purpose}"
-
-    def main_queue(self, subscription: Subscription) -> Queue:
-        """Return the durable queue of a subscription with its bindings."""
-        name = self.queue_name(subscription.purpose)
-        bindings = [binding(self.events, routing_key=key) for key in subscription.event_types]
-        bindings.append(binding(self.requeue, routing_key=name))
-        return Queue(name, bindings=bindings, durable=True)
-
-    def retry_queue(self, main: str, level: int) -> Queue:
-        """Return the TTL queue that holds a message for the ``level``-th delay."""
-        delay_ms = int(self.settings.retry_delays[level] * 1000)
-        return Queue(
-            f"{main}.retry.{level}",
-            durable=True,
-            queue_arguments={
-                "x-message-ttl": delay_ms,
-                "x-dead-letter-exchange": self.requeue.name,
-                "x-dead-letter-routing-key": main,
-            },
-        )
-
-    def parking_queue(self, main: str) -> Queue:
-        """Return the queue where messages that keep failing wait for a person."""
-        return Queue(f"{main}.parked", durable=True)
-
-    def declare(self, channel: Any, subscriptions: Iterable[Subscription]) -> None:
-        """Declare exchanges and every queue the subscriptions need on a channel."""
-        self.events(channel).declare()
-        self.requeue(channel).declare()
-        for subscription in subscriptions:
-            main = self.main_queue(subscription)
-            main(channel).declare()
-            self.parking_queue(main.name)(channel).declare()
-            if not self.settings.embedded_broker:
-                for level in range(len(self.settings.retry_delays)):
-                    self.retry_queue(main.name, level)(channel).declare()
+__all__ = ["ATTEMPTS_HEADER", "ERROR_HEADER", "EventBus", "EventConsumer", "Subscription", "Topology", "Unroutable", "open_connection"]
 
 
 def open_connection(settings: Settings, *, heartbeat: int = 0) -> Connection:
@@ -127,15 +70,18 @@ class EventBus:
         self._lock = threading.Lock()
         self._connection: Connection | None = None
         self._producer: Producer | None = None
+        self._returned: list[str] = []
 
     def _ensure_producer(self) -> Producer:
         if self._producer is None:
             self._connection = open_connection(self.settings)
             self._connection.ensure_connection(max_retries=3)
-            self._producer = Producer(self._connection.channel())
-            self.topology.events(self._producer.channel).declare()
-            self.topology.requeue(self._producer.channel).declare()
+            self.topology.declare_platform(self._connection.default_channel)  # every queue exists before the first publish
+            self._producer = Producer(self._connection.channel(), on_return=self._on_return)
         return self._producer
+
+    def _on_return(self, exc: Exception, exchange: str, routing_key: str, message: Any) -> None:
+        self._returned.append(routing_key)
 
     def _reset(self) -> None:
         if self._connection is not None:
@@ -147,29 +93,53 @@ class EventBus:
         self._producer = None
 
     def publish_raw(
-        self, body: Any, *, exchange: Exchange | str, routing_key: str, headers: dict[str, Any] | None = None, message_id: str | None = None
+        self,
+        body: Any,
+        *,
+        exchange: Exchange | str,
+        routing_key: str,
+        headers: dict[str, Any] | None = None,
+        message_id: str | None = None,
+        mandatory: bool = False,
+        content_type: str | None = None,
+        content_encoding: str | None = None,
     ) -> None:
-        """Publish one persistent JSON message and wait for its confirm."""
+        """Publish one persistent message (JSON unless ``content_type`` is given) and wait for its confirm.
+
+        With ``mandatory``, a message no queue took raises ``Unroutable`` (the broker returned it).
+        """
         with self._lock:
             try:
                 producer = self._ensure_producer()
+                self._returned.clear()
                 producer.publish(
                     body,
                     exchange=exchange,
                     routing_key=routing_key,
-                    serializer="json",
+                    serializer=None if content_type else "json",
+                    content_type=content_type,
+                    content_encoding=content_encoding,
                     delivery_mode=2,
                     headers=headers or {},
                     message_id=message_id,
+                    mandatory=mandatory,
                     confirm_timeout=self.settings.confirm_timeout,
                 )
+                if self._returned:
+                    raise Unroutable(f"no queue took {routing_key!r}; it stays unpublished")
             except Exception:
-                self._reset()
+                self._reset()  # the next publish reconnects and declares the platform's queues again
                 raise
 
     def publish(self, event: Event) -> None:
-        """Publish an event with its type as the routing key."""
-        self.publish_raw(event.to_message(), exchange=self.topology.events, routing_key=event.type, message_id=event.id)
+        """Publish an event with its type as the routing key; one some queue should take is published ``mandatory``."""
+        self.publish_raw(
+            event.to_message(),
+            exchange=self.topology.events,
+            routing_key=event.type,
+            message_id=event.id,
+            mandatory=self.topology.routed_somewhere(event.type),
+        )
         self.metrics.published(event.type)
 
     def close(self) -> None:
@@ -203,6 +173,7 @@ class EventConsumer(ConsumerMixin):
                     queues=[queue],
                     callbacks=[self._callback_for(subscription, queue.name)],
                     accept=["json"],
+                    on_decode_error=self._undecodable_in(queue.name),
                     prefetch_count=self.settings.prefetch_count,
                 )
             )
@@ -272,7 +243,7 @@ class EventConsumer(ConsumerMixin):
             self._retry_in_process(queue_name, body, headers, self.settings.retry_delays[level])
         else:
             retry = self.topology.retry_queue(queue_name, level)
-            self.bus.publish_raw(body, exchange="", routing_key=retry.name, headers=headers, message_id=event.id)
+            self.bus.publish_raw(body, exchange="", routing_key=retry.name, headers=headers, message_id=event.id, mandatory=True)
         message.ack()
         self.metrics.consumed(event.type, "retry")
 
@@ -289,8 +260,30 @@ class EventConsumer(ConsumerMixin):
 
     def _park(self, queue_name: str, body: Any, message: Any, *, error: str, attempts: int = 0) -> None:
         parking = self.topology.parking_queue(queue_name)
-        self.bus.publish_raw(body, exchange="", routing_key=parking.name, headers={ATTEMPTS_HEADER: attempts, ERROR_HEADER: error})
+        headers = {ATTEMPTS_HEADER: attempts, ERROR_HEADER: error}
+        self.bus.publish_raw(body, exchange="", routing_key=parking.name, headers=headers, mandatory=True)
         message.ack()
+
+    def _undecodable_in(self, queue_name: str) -> Callable[[Any, Exception], None]:
+        """Park a message that is not JSON, or not declared as JSON, at once, as the bytes that came (kombu would ack and drop it)."""
+
+        def on_decode_error(message: Any, exc: Exception) -> None:
+            error = f"undecodable: {type(exc).__name__}: {exc}"[:500]
+            log.error("undecodable message parked", extra={"queue": queue_name, "content_type": message.content_type, "error": error})
+            parking = self.topology.parking_queue(queue_name)
+            self.bus.publish_raw(
+                message.body,
+                exchange="",
+                routing_key=parking.name,
+                headers={ATTEMPTS_HEADER: 0, ERROR_HEADER: error},
+                mandatory=True,
+                content_type=message.content_type or "application/octet-stream",
+                content_encoding=message.content_encoding or "binary",
+            )
+            message.ack()
+            self.metrics.consumed("unknown", "dead")
+
+        return on_decode_error
 
     def stop(self) -> None:
         """Stop taking messages; the message being handled is finished and acked first."""

@@ -30,6 +30,7 @@ from pymongo.errors import DuplicateKeyError, PyMongoError
 
 from propcare_shared.clock import Clock, utcnow
 from propcare_shared.events.envelope import Event, new_event
+from propcare_shared.events.topology import Unroutable
 from propcare_shared.mongo import IndexSpec, run_in_transaction
 from propcare_shared.tenancy import Tenancy
 
@@ -226,7 +227,7 @@ class OutboxRelay:
             try:
                 if self.holds_lease():
                     self.drain()
-            except (PyMongoError, OSError, ConnectionError) as exc:
+            except (PyMongoError, OSError, ConnectionError, Unroutable) as exc:
                 log.warning("outbox relay could not publish, will retry", extra={"error": str(exc)})
             except Exception:
                 log.exception("outbox relay failed, will retry")

@@ -2,7 +2,9 @@
 
 ``list`` looks at parked messages and puts them back untouched; ``replay`` sends them to the
 queue they came from with their attempt count reset, and removes them from the parking queue
-only after the republish is confirmed.
+only after the republish is confirmed. A message that could not be decoded (not JSON, or another
+content type) was parked as the bytes that came: ``list`` shows the start of them, and ``replay``
+sends the same bytes with the same content type (once fixed at the source, or to park them again).
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ import argparse
 import json
 import sys
 from typing import Any
+
+from kombu.serialization import loads
 
 from propcare_shared.events.bus import ATTEMPTS_HEADER, ERROR_HEADER, EventBus, open_connection
 from propcare_shared.settings import Settings
@@ -31,7 +35,7 @@ def parked_messages(settings: Settings, queue: str, *, limit: int) -> list[dict[
                     break
                 messages.append(message)
                 headers = message.headers or {}
-                found.append({"event": message.payload, "attempts": headers.get(ATTEMPTS_HEADER), "error": headers.get(ERROR_HEADER)})
+                found.append({**_readable(message), "attempts": headers.get(ATTEMPTS_HEADER), "error": headers.get(ERROR_HEADER)})
         finally:
             for message in messages:
                 message.requeue()
@@ -39,19 +43,39 @@ def parked_messages(settings: Settings, queue: str, *, limit: int) -> list[dict[
     return found
 
 
+def _readable(message: Any) -> dict[str, Any]:
+    """Return a parked message's event, or the start of its bytes when it cannot be decoded."""
+    try:  # JSON only: a parked message is untrusted, never unpickled
+        return {"event": loads(message.body, message.content_type, message.content_encoding, accept=["application/json"])}
+    except Exception:  # noqa: BLE001 - an undecodable message is shown as what it is
+        return {"undecodable": repr(message.body[:200]), "content_type": message.content_type}
+
+
 def replay_parked(settings: Settings, queue: str, *, limit: int) -> int:
-    """Send up to ``limit`` parked messages back to ``queue``; return how many."""
+    """Send up to ``limit`` of the messages parked now back to ``queue``; return how many.
+
+    Only those parked when the replay starts: one that fails again at once is parked behind them and waits.
+    """
     bus = EventBus(settings)
     replayed = 0
     with open_connection(settings) as connection:
         parked = connection.SimpleQueue(f"{queue}.parked")
+        waiting = parked.qsize()
         try:
-            for _ in range(limit):
+            for _ in range(min(limit, waiting)):
                 try:
                     message = parked.get(block=False)
                 except parked.Empty:
                     break
-                bus.publish_raw(message.payload, exchange=bus.topology.requeue, routing_key=queue, headers={ATTEMPTS_HEADER: 0})
+                bus.publish_raw(
+                    message.body,
+                    exchange=bus.topology.requeue,
+                    routing_key=queue,
+                    headers={ATTEMPTS_HEADER: 0},
+                    mandatory=True,
+                    content_type=message.content_type or "application/octet-stream",
+                    content_encoding=message.content_encoding or "binary",
+                )
                 message.ack()
                 replayed += 1
         finally:
