@@ -30,6 +30,8 @@ WORK_ORDER_KEYS = {
     "assignee_id",
     "grid_id",
     "confidence",
+    "needs_review",
+    "matched",
     "escalation_level",
     "deadlines",
     "timeline",

@@ -180,7 +180,7 @@ def test_an_injury_keeps_the_place_it_happened() -> None:
         "?!?!",
         "。。。",
         "电梯 lift 😀 ascenseur",
-    ],  # noqa: E501
+    ],
 )
 def test_bad_input_is_other_for_review_or_a_placed_text_never_a_crash(text: str) -> None:
     result = classify(text)

@@ -140,6 +140,8 @@ class WorkOrderSummary(Schema):
     assignee_id = fields.String(allow_none=True)
     grid_id = fields.String(allow_none=True)
     confidence = fields.Float(allow_none=True)
+    needs_review = fields.Boolean()
+    matched = fields.List(fields.String())
     escalation_level = fields.Integer()
     deadlines = fields.Dict(keys=fields.String(), values=fields.Nested(DeadlineOut))
 
@@ -158,6 +160,7 @@ class WorkOrderListArgs(PageArgs):
     tier = fields.String(load_default=None, validate=validate.OneOf(TIERS))
     assignee_id = fields.String(load_default=None, validate=ID)
     overdue = fields.Boolean(load_default=None)
+    needs_review = fields.Boolean(load_default=None)
 
 
 class WorkOrderPage(Schema):
@@ -167,10 +170,15 @@ class WorkOrderPage(Schema):
     next_cursor = fields.String(allow_none=True)
 
 
-class ClassifyIn(Schema):
-    """A text to classify."""
+def _not_blank(text: str) -> None:
+    if not text.strip():
+        raise ValidationError("Must contain something other than whitespace.")
 
-    text = fields.String(required=True, validate=validate.Length(min=1, max=5000))
+
+class ClassifyIn(Schema):
+    """A text to classify: 1 to 5,000 characters, not only whitespace."""
+
+    text = fields.String(required=True, validate=[validate.Length(min=1, max=5000, error="Must be 1 to 5000 characters long."), _not_blank])
     channel = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(CHANNELS))
 
 

@@ -54,6 +54,8 @@ def work_order_view(order: Mapping[str, Any], *, now: datetime, timeline: list[d
                 "confidence",
             )
         },
+        "needs_review": bool(order.get("needs_review")),
+        "matched": list(order.get("matched") or []),
         "escalation_level": int(order.get("escalation_level", 0)),
         "deadlines": {
             target: {"due_at": entry.get("due_at"), "met_at": entry.get("met_at"), "state": view_state(entry, now=now)}
@@ -77,6 +79,9 @@ def _visible_order(store: DispatchStore, complaint_id: str) -> dict[str, Any]:
 def list_work_orders(args: dict[str, Any]) -> dict[str, Any]:
     """List the work orders in the caller's scope, newest first; ``overdue=true`` for those past a deadline.
 
+    ``needs_review=true`` lists those whose classification a person should check (low confidence, close
+    categories, or moved by the safety stage) and nobody has reclassified since; ``false`` the others.
+
     An ``estate_id`` outside the caller's scope is refused (404 unknown or another group's, 403 within
     their group), never answered with an empty page.
     """
@@ -87,6 +92,10 @@ def list_work_orders(args: dict[str, Any]) -> dict[str, Any]:
     for key in ("status", "tier", "assignee_id"):
         if args[key]:
             clauses.append({key: args[key]})
+    if args["needs_review"] is True:
+        clauses.append({"needs_review": True})
+    elif args["needs_review"] is False:
+        clauses.append({"needs_review": {"$ne": True}})
     if args["overdue"] is True:
         clauses.append(overdue_query(now))
     elif args["overdue"] is False:

@@ -41,6 +41,12 @@ INDEXES: list[IndexSpec] = [
     IndexSpec(WORK_ORDERS, [("next_check_at", ASCENDING)]),
     IndexSpec(WORK_ORDERS, [("group_id", ASCENDING), ("region_id", ASCENDING), ("_id", DESCENDING)]),
     IndexSpec(TIMELINE, [("complaint_id", ASCENDING), ("at", DESCENDING), ("_id", DESCENDING)]),
+    # The review queue (GET /api/v1/work-orders?needs_review=true): only the orders waiting for a person are indexed.
+    IndexSpec(
+        WORK_ORDERS,
+        [("needs_review", ASCENDING), ("estate_id", ASCENDING), ("_id", DESCENDING)],
+        {"partialFilterExpression": {"needs_review": True}},
+    ),
 ]
 
 

@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from dispatch.domain import taxonomy
 from dispatch.domain.classify.analysis import Analysis, analyse
 from dispatch.domain.classify.labels import CATEGORIES, TIER_RANK, TIERS, Classification, department_for
-from dispatch.domain.classify.lexicon import normalise
+from dispatch.domain.classify.lexicon import normalise, unread_language
 from dispatch.domain.classify.safety import Danger, detect
 
 MIN_TOPIC_SCORE = 1.5
@@ -177,7 +177,7 @@ def _classify_topic(text: str, *, category_hint: str | None) -> Classification:
     scores = dict(analysis.scores)
     _apply_hint(scores, category_hint, notes)
     ranked = _rank_categories(scores)
-    if not ranked or ranked[0][0] < MIN_TOPIC_SCORE:
+    if not ranked or ranked[0][0] < MIN_TOPIC_SCORE or unread_language(normalise(text)):
         return _unplaced(analysis, notes)
     return _classify_complaint(analysis, scores, ranked, notes)
 

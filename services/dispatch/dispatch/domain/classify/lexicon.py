@@ -11,9 +11,11 @@ A converter is built once per process; converting simplified text leaves it unch
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from importlib import resources
 
 import opencc
 
@@ -107,6 +109,18 @@ EN_NEG_AFTER = tuple(en_tokens(phrase) for phrase in taxonomy.EN_NEGATION_AFTER)
 EN_MARKERS = {kind: tuple(en_tokens(phrase) for phrase in phrases) for kind, phrases in taxonomy.EN_MARKERS.items()}
 EN_QUESTION_OPENINGS = frozenset(stem(word) for word in taxonomy.EN_QUESTION_OPENINGS)
 EN_DETERMINERS = frozenset(stem(word) for word in taxonomy.EN_DETERMINERS)
+
+
+_EN_FUNCTION_WORDS = frozenset(
+    json.loads(resources.files("dispatch.domain").joinpath("data", "languages.json").read_text(encoding="utf-8"))["en_function_words"]
+)
+_CJK = re.compile(r"[\u3400-\u9fff]")
+
+
+def unread_language(normalised: str) -> bool:
+    """Return whether a normalised text is in a language the classifier does not read: no Chinese, no English function word."""
+    words = re.findall(r"[a-z]+", normalised.replace("'", ""))
+    return bool(words) and not _CJK.search(normalised) and _EN_FUNCTION_WORDS.isdisjoint(words)
 
 
 def normalise(text: str) -> str:
