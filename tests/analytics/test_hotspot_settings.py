@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from analytics.domain.hotspot_settings import effective
+from analytics.domain.hotspot_settings import HotspotSetting, effective
 from analytics.store import HOTSPOT_SETTINGS
 from propcare_shared.context import ServiceContext
 from propcare_shared.events.envelope import Event
@@ -25,7 +25,7 @@ PATH = "/api/v1/analytics/hotspot-settings"
 
 def test_the_narrowest_scope_wins_figure_by_figure() -> None:
     chain = ["group:G1", "region:G1/R1", "estate:NS01"]
-    assert effective(chain, {}).as_dict() == {"threshold": 3, "days": 30, "inherited_from": {"threshold": "default", "days": "default"}}
+    assert effective(chain, {}) == HotspotSetting(threshold=3, days=30, threshold_from="default", days_from="default")
     overrides = {"group:G1": {"threshold": 5, "days": 14}, "region:G1/R1": {"days": 7}, "estate:NS01": {"threshold": 2}}
     setting = effective(chain, overrides)
     assert (setting.threshold, setting.threshold_from, setting.days, setting.days_from) == (2, "estate:NS01", 7, "region:G1/R1")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import random
 import statistics
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import pytest
@@ -16,56 +16,16 @@ from propcare_shared.context import ServiceContext
 from propcare_shared.events.envelope import Event
 from propcare_shared.settings import Settings
 from propcare_shared.testing import bearer
+from tests.analytics.by_hand import expected, hand_nps
 from tests.analytics.campaign_factories import QUESTIONNAIRE, CampaignStory, at
 from tests.analytics.factories import estate_upserted
 
 Feed = Callable[[Iterable[Event]], None]
 ADMIN = {"role": "group_admin", "group_id": "G1"}
-QUADRANTS = ("fix_first", "keep", "watch", "low_priority", "unrated")
 
 
 def get(client: FlaskClient, settings: Settings, *, token: dict[str, Any] | None = None, **query: Any) -> Any:
     return client.get("/api/v1/analytics/satisfaction", query_string=query, headers=bearer(settings, **(token or ADMIN)))
-
-
-def hand_nps(scores: Sequence[int]) -> float:
-    return 100 * (sum(1 for s in scores if s >= 9) - sum(1 for s in scores if s <= 6)) / len(scores)
-
-
-def expected(answers: Sequence[dict[str, Any]], dimensions: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    """Every figure of answers (event data), computed here without the code under test."""
-    overall = [a["overall"] for a in answers]
-    result: dict[str, Any] = {
-        "responses": len(answers),
-        "overall_mean": statistics.fmean(overall),
-        "nps": hand_nps([a["recommend"] for a in answers]),
-    }
-    result["promoters"] = sum(1 for a in answers if a["recommend"] >= 9)
-    result["detractors"] = sum(1 for a in answers if a["recommend"] <= 6)
-    rows = {}
-    for dimension in dimensions:
-        pairs = []
-        for answer in answers:
-            given = [answer["answers"][q] for q in dimension["questions"] if q in answer["answers"]]
-            if given:
-                pairs.append((sum(given) / len(given), answer["overall"]))
-        rows[dimension["id"]] = {
-            "mean": statistics.fmean(x for x, _ in pairs),
-            "weight": statistics.correlation([x for x, _ in pairs], [y for _, y in pairs]),
-        }
-    result["dimensions"] = rows
-    weight_cut = statistics.median(row["weight"] for row in rows.values())
-    score_cut = statistics.median(row["mean"] for row in rows.values())
-
-    def quadrant(row: dict[str, float]) -> str:
-        high, low = row["weight"] >= weight_cut, row["mean"] < score_cut
-        return {(True, True): "fix_first", (True, False): "keep", (False, True): "watch", (False, False): "low_priority"}[(high, low)]
-
-    order = sorted(rows, key=lambda d: (QUADRANTS.index(quadrant(rows[d])), -rows[d]["weight"]))
-    result["priority"] = [(d, quadrant(rows[d])) for d in order]
-    handled = [(a["answers"]["complaint_handling"], a["overall"]) for a in answers if "complaint_handling" in a["answers"]]
-    result["complaint_handling_r"] = statistics.correlation([x for x, _ in handled], [y for _, y in handled])
-    return result
 
 
 @pytest.fixture

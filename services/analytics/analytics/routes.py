@@ -22,7 +22,7 @@ from analytics.domain import kpis, monthly
 from analytics.domain.period import PeriodOutOfOrder, period
 from analytics.satisfaction_routes import month_results, satisfaction
 from analytics.schemas import HotspotArgs, HotspotsOut, KpiArgs, KpisOut, MonthlyReportArgs
-from analytics.scopes import authorized_query, scope_query, scope_tenancy, setting_at, settings_of_estates
+from analytics.scopes import authorized_query, scope_query, scope_tenancy, setting_at, setting_view, settings_of_estates
 from analytics.settings_routes import hotspot_settings
 from analytics.store import AnalyticsStore
 from propcare_shared.context import current_context, current_store
@@ -127,7 +127,7 @@ def get_monthly_report(args: dict[str, Any]) -> Response:
         now=now,
         this_campaigns=month_results(store, query=query, month=month),
         last_campaigns=month_results(store, query=query, month=previous),
-        hotspot_setting=scope_setting.as_dict(),
+        hotspot_setting=setting_view(scope_setting),
         thresholds={estate_id: setting.threshold for estate_id, setting in estates.items()},
     )
     filename = f"monthly-review-{report['month']}"

@@ -72,6 +72,15 @@ def settings_of_estates(store: AnalyticsStore, tenancies: Iterable[Tenancy]) -> 
     return {estate_id: hotspot_settings.effective(chain, overrides) for estate_id, chain in chains.items()}
 
 
+def setting_view(setting: HotspotSetting) -> dict[str, Any]:
+    """Return the figures in force and where each comes from, scopes written as the API writes them."""
+    return {
+        "threshold": setting.threshold,
+        "days": setting.days,
+        "inherited_from": {"threshold": shown(setting.threshold_from), "days": shown(setting.days_from)},
+    }
+
+
 def shown(key: str) -> str:
     """Return a scope key as the API writes it: ``region:G1/R1`` is the caller's ``region:R1``."""
     if key.startswith("region:") and "/" in key:

@@ -20,7 +20,7 @@ from flask_smorest import Blueprint
 
 from analytics.domain.hotspot_settings import WRITERS
 from analytics.satisfaction_schemas import HotspotSettingIn, HotspotSettingOut
-from analytics.scopes import scope_tenancy, setting_at, shown
+from analytics.scopes import scope_tenancy, setting_at, setting_view
 from analytics.store import AnalyticsStore
 from propcare_shared.context import current_store
 from propcare_shared.http.auth import STAFF_ROLES, authenticated, current_principal
@@ -42,13 +42,10 @@ def _target(store: AnalyticsStore, text: str) -> tuple[Scope, Tenancy, str]:
 
 
 def _view(store: AnalyticsStore, scope: Scope, tenancy: Tenancy, key: str) -> dict[str, Any]:
-    setting = setting_at(store, tenancy)
     own = store.hotspot_overrides([key]).get(key) or {}
     return {
         "scope": str(scope),
-        "threshold": setting.threshold,
-        "days": setting.days,
-        "inherited_from": {"threshold": shown(setting.threshold_from), "days": shown(setting.days_from)},
+        **setting_view(setting_at(store, tenancy)),
         "own": {"threshold": own.get("threshold"), "days": own.get("days")},
     }
 

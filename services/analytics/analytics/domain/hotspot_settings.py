@@ -43,11 +43,6 @@ class HotspotSetting:
     threshold_from: str = DEFAULT
     days_from: str = DEFAULT
 
-    def as_dict(self) -> dict[str, Any]:
-        """Return the figures and where they come from."""
-        inherited = {"threshold": self.threshold_from, "days": self.days_from}
-        return {"threshold": self.threshold, "days": self.days, "inherited_from": inherited}
-
 
 def effective(chain: Sequence[str], overrides: Mapping[str, Mapping[str, Any]]) -> HotspotSetting:
     """Return the setting in force at the last scope of ``chain`` (widest first), from each scope's own figures."""
