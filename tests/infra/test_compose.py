@@ -44,8 +44,49 @@ def _depends(service: dict[str, Any]) -> dict[str, str]:
 
 
 def test_compose_has_the_backends_a_web_and_a_worker_per_service_and_the_gateway(compose: dict[str, Any]) -> None:
-    expected = {"rabbitmq", "mongo", "gateway"} | {f"{name}-{part}" for name in SERVICES for part in ("web", "worker")}
+    expected = {"rabbitmq", "mongo", "gateway", "prometheus", "grafana"} | {
+        f"{name}-{part}" for name in SERVICES for part in ("web", "worker")
+    }
     assert set(compose["services"]) == expected
+
+
+def _scrape_jobs() -> dict[str, tuple[set[str], int]]:
+    """Return each scrape job of infra/prometheus/prometheus.yml: the DNS names it resolves and their port."""
+    config = yaml.safe_load((ROOT / "infra" / "prometheus" / "prometheus.yml").read_text())
+    jobs: dict[str, tuple[set[str], int]] = {}
+    for job in config["scrape_configs"]:
+        for discovery in job.get("dns_sd_configs", []):
+            jobs[job["job_name"]] = (set(discovery["names"]), int(discovery["port"]))
+    return jobs
+
+
+@pytest.mark.parametrize("name", SERVICES)
+def test_every_web_and_worker_is_scraped_by_prometheus(compose: dict[str, Any], name: str) -> None:
+    scraped = {(host, port) for hosts, port in _scrape_jobs().values() for host in hosts}
+    worker = compose["services"][f"{name}-worker"]
+    port = int(worker["environment"]["METRICS_PORT"])
+    assert port > 0 and str(port) in [str(exposed) for exposed in worker["expose"]], "the worker serves and exposes METRICS_PORT"
+    assert (f"{name}-worker", port) in scraped, f"{name}-worker's METRICS_PORT is not scraped"
+    assert (f"{name}-web", WEB_PORT) in scraped, f"{name}-web's /metrics is not scraped"
+
+
+def test_prometheus_loads_the_rules_and_grafana_the_provisioned_dashboards(compose: dict[str, Any]) -> None:
+    prometheus = compose["services"]["prometheus"]
+    assert "./infra/prometheus:/etc/prometheus:ro" in prometheus["volumes"]
+    assert "--config.file=/etc/prometheus/prometheus.yml" in prometheus["command"]
+    assert "9090:9090" in prometheus["ports"]
+    config = yaml.safe_load((ROOT / "infra" / "prometheus" / "prometheus.yml").read_text())
+    assert config["rule_files"] == ["rules/*.yml"] and list((ROOT / "infra" / "prometheus" / "rules").glob("*.yml"))
+    grafana = compose["services"]["grafana"]
+    assert {
+        "./infra/grafana/provisioning:/etc/grafana/provisioning:ro",
+        "./infra/grafana/dashboards:/var/lib/grafana/dashboards:ro",
+    } <= set(grafana["volumes"])
+    assert "3000:3000" in grafana["ports"] and "prometheus" in grafana["depends_on"]
+    provider = yaml.safe_load((ROOT / "infra" / "grafana" / "provisioning" / "dashboards" / "propcare.yml").read_text())["providers"][0]
+    assert provider["options"]["path"] == "/var/lib/grafana/dashboards"
+    datasource = yaml.safe_load((ROOT / "infra" / "grafana" / "provisioning" / "datasources" / "prometheus.yml").read_text())
+    assert datasource["datasources"][0]["url"] == "http://prometheus:9090"
 
 
 def test_rabbitmq_has_management_and_a_healthcheck(compose: dict[str, Any]) -> None:
