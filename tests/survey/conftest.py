@@ -1,5 +1,6 @@
-"""Fixtures for survey: its context with a controllable clock, an app, and follow-up invitations made
-the way the handler makes them (from ``complaint.resolved``)."""
+"""Fixtures for survey: its context with a controllable clock, an app, follow-up invitations made the way
+the handler makes them (from ``complaint.resolved``), and for campaigns a generated estate delivered
+through the real directory handlers, a questionnaire made through the API and campaigns started on it."""
 
 from __future__ import annotations
 
