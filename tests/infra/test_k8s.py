@@ -1,5 +1,6 @@
 """The Kubernetes manifests: they parse, each service has its workloads and autoscalers, the Ingress
-covers docs/API.md's prefixes, and the generated per-service files are up to date."""
+covers docs/API.md's prefixes, every web and worker pod is scraped by a PodMonitor (workers on their
+declared ``metrics`` port), the alert rules are the PrometheusRule, and the generated files are up to date."""
 
 from __future__ import annotations
 
@@ -46,10 +47,54 @@ def test_every_manifest_parses_with_kind_and_name() -> None:
 
 
 def test_generated_service_manifests_are_up_to_date() -> None:
-    for service in SERVICES:
-        assert (K8S / "base" / f"{service}.yaml").read_text() == k8s_manifests.render(service), (
-            f"run python -m infra.tools.k8s_manifests ({service})"
+    for name in (*SERVICES, "monitoring"):
+        assert (K8S / "base" / f"{name}.yaml").read_text() == k8s_manifests.render(name), (
+            f"run python -m infra.tools.k8s_manifests ({name})"
         )
+
+
+def _scraped_by(monitor: dict[str, Any], deployment: dict[str, Any]) -> str | None:
+    """Return the container port name ``monitor`` scrapes on ``deployment``'s pods, or None when it does not select them."""
+    template = deployment["spec"]["template"]
+    if not monitor["spec"]["selector"]["matchLabels"].items() <= template["metadata"]["labels"].items():
+        return None
+    declared = {port["name"] for container in template["spec"]["containers"] for port in container.get("ports", [])}
+    endpoint = monitor["spec"]["podMetricsEndpoints"][0]
+    return str(endpoint["port"]) if endpoint["port"] in declared else None
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_every_web_and_worker_pod_is_scraped_once_workers_on_their_metrics_port(
+    base: dict[tuple[str, str], dict[str, Any]], service: str
+) -> None:
+    monitors = [doc for (kind, _), doc in base.items() if kind == "PodMonitor"]
+    worker = base[("Deployment", f"{service}-worker")]
+    container = worker["spec"]["template"]["spec"]["containers"][0]
+    assert {"name": "METRICS_PORT", "value": "9100"} in container["env"]
+    assert {"name": "metrics", "containerPort": 9100} in container["ports"]
+    web = base[("Deployment", f"{service}-web")]
+    for deployment, port, job in ((web, "http", "propcare-web"), (worker, "metrics", "propcare-workers")):
+        scraping = [(monitor, _scraped_by(monitor, deployment)) for monitor in monitors]
+        found = [(monitor, scraped) for monitor, scraped in scraping if scraped]
+        assert [scraped for _, scraped in found] == [port], f"{deployment['metadata']['name']} must be scraped once, on {port}"
+        monitor = found[0][0]
+        assert monitor["apiVersion"] == "monitoring.coreos.com/v1"
+        endpoint = monitor["spec"]["podMetricsEndpoints"][0]
+        assert endpoint["path"] == "/metrics"
+        assert {"action": "replace", "targetLabel": "job", "replacement": job} in endpoint["relabelings"], "the job compose's rules read"
+        annotations = deployment["spec"]["template"]["metadata"].get("annotations", {})
+        assert "prometheus.io/scrape" not in annotations, "scraped by annotation too, it would count twice"
+
+
+def test_the_prometheus_rule_holds_every_alert_rule_of_infra_prometheus(base: dict[tuple[str, str], dict[str, Any]]) -> None:
+    rule = base[("PrometheusRule", "propcare")]
+    assert rule["apiVersion"] == "monitoring.coreos.com/v1"
+    files = sorted((ROOT / "infra" / "prometheus" / "rules").glob("*.yml"))
+    assert files
+    groups = [group for path in files for group in yaml.safe_load(path.read_text())["groups"]]
+    assert rule["spec"]["groups"] == groups
+    alerts = {entry["alert"] for group in groups for entry in group["rules"] if "alert" in entry}
+    assert {"ServiceDown", "EmergencyUnacknowledged", "ConsumerStalled"} <= alerts
 
 
 @pytest.mark.parametrize("service", SERVICES)
