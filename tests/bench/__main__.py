@@ -4,7 +4,8 @@
 - write: raw MongoDB insert vs a unit of work (transaction + outbox row) vs the same with an inbox marker;
 - relay: events per second from outbox to a consumer's handler, end to end on the real broker;
 - HTTP: a no-op Flask endpoint vs ``POST /api/v1/complaints`` and ``POST /api/v1/classify`` (test client, one process);
-- classifier: texts per second over the development set, and peak memory (tracemalloc);
+- classifier: texts per second over the development set, and peak memory (tracemalloc); its latency per
+  text against the 5 ms p99 budget without tracemalloc (``tests/bench/classifier.py``);
 - memory: resident set size of this process after the runs.
 
 Prints a Markdown table; docs/PERFORMANCE.md holds the figures of a run and the machine they came from.
@@ -31,6 +32,7 @@ from propcare_shared.http.app import ServiceContext, create_service_app
 from propcare_shared.settings import DEFAULT_RABBITMQ_URL, Settings
 from propcare_shared.testing import bearer, delete_topology, unique_name, wait_for
 from propcare_shared.worker import Worker
+from tests.bench.classifier import classifier_latency
 
 ROOT = Path(__file__).resolve().parents[2]
 ROWS: list[tuple[str, str, str, str]] = []
@@ -245,6 +247,7 @@ def main() -> int:
         bench_relay(settings_for("bench"), count * 4)
         bench_http(settings_for, count)
         bench_classifier(rounds=20)
+        ROWS.append(classifier_latency(rounds=10))
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     ROWS.append(("benchmark process peak RSS", "—", f"{rss_mb:,.0f} MiB", ""))
     print(f"\nPropcare benchmarks — {time.strftime('%Y-%m-%d %H:%M')} — {os.cpu_count()} cores, N={count}\n")

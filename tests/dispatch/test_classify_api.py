@@ -27,7 +27,7 @@ def test_a_gas_smell_in_traditional_characters_is_an_emergency_with_its_evidence
     response = client.post("/api/v1/classify", json={"text": GAS}, headers=supervisor(settings))
     assert response.status_code == 200, response.json
     assert (response.json["subcategory"], response.json["tier"], response.json["department"]) == ("fire_safety", "emergency", "engineering")
-    assert response.json["matched"][0] == "safety:gas:瓦斯味"
+    assert response.json["matched"][0].startswith("safety:gas:") and "瓦斯" in response.json["matched"][0]
 
 
 @pytest.mark.parametrize(

@@ -111,7 +111,8 @@ def test_each_family_forces_an_emergency_with_its_evidence_first(text: str, fami
 
 
 def test_the_evidence_names_the_words_that_fired() -> None:
-    assert classify("樓道裡一股瓦斯味很濃").matched[0] == "safety:gas:瓦斯味"
+    evidence = classify("樓道裡一股瓦斯味很濃").matched[0]
+    assert evidence.startswith("safety:gas:") and "瓦斯" in evidence
 
 
 @pytest.mark.parametrize(

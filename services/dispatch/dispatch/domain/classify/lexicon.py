@@ -11,6 +11,7 @@ A converter is built once per process; converting simplified text leaves it unch
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import unicodedata
@@ -123,8 +124,12 @@ def unread_language(normalised: str) -> bool:
     return bool(words) and not _CJK.search(normalised) and _EN_FUNCTION_WORDS.isdisjoint(words)
 
 
+@functools.lru_cache(maxsize=64)
 def normalise(text: str) -> str:
-    """Return the text as the classifier reads it: half-width, simplified, lowercase, abbreviations expanded."""
+    """Return the text as the classifier reads it: half-width, simplified, lowercase, abbreviations expanded.
+
+    Cached for the last few texts: the topic and the safety stage both read the same text.
+    """
     text = _HONG_KONG.convert(_TAIWAN.convert(unicodedata.normalize("NFKC", text)))
     text = text.lower().replace("\u2019", "'").replace("\u2018", "'")
     for pattern, long in _ASCII_REWRITES:
