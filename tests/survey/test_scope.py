@@ -39,16 +39,22 @@ def g1_and_g2(invite: Callable[..., dict[str, Any]]) -> dict[str, dict[str, Any]
     }
 
 
-def test_staff_see_each_invitations_status_but_never_its_link(
+def test_staff_who_may_record_answers_see_each_invitations_link_and_a_handler_does_not(
     client: FlaskClient, settings: Settings, g1_and_g2: dict[str, dict[str, Any]]
 ) -> None:
     response = listed(client, bearer(settings))
     items = response.get_json()["items"]
     assert {item["estate_id"] for item in items} == {"NS01", "FT02"}
-    assert all("link" in item and item["link"] is None and item["status"] == "pending" for item in items)
-    body = response.get_data(as_text=True)
-    for invited in g1_and_g2.values():
-        assert invited["token"] not in body and "/s/" not in body
+    assert all(item["status"] == "pending" for item in items)
+    links = {item["complaint_id"]: item["link"] for item in items}
+    for estate_id in ("NS01", "FT02"):
+        invited = g1_and_g2[estate_id]
+        assert links[invited["complaint_id"]] == invited["data"]["link"]
+    assert g1_and_g2["G2E1"]["token"] not in response.get_data(as_text=True)
+    handler = listed(client, bearer(settings, role="handler", estates=["NS01"]))
+    assert handler.status_code == 200
+    assert [item["link"] for item in handler.get_json()["items"]] == [None]
+    assert "/s/" not in handler.get_data(as_text=True)
 
 
 def test_a_regional_ops_token_of_another_group_for_its_own_r1_sees_nothing_of_g1(
@@ -107,7 +113,7 @@ def test_a_phone_answer_is_recorded_as_the_caller_with_its_channel(
     stored = context.database.responses.find_one({"_id": invited["data"]["invitation_id"]})
     assert (stored["channel"], stored["recorded_by"]) == ("phone", "agent-7")
     [item] = listed(client, agent).get_json()["items"]
-    assert (item["status"], item["answer_channel"], item["recorded_by"], item["link"]) == ("answered", "phone", "agent-7", None)
+    assert (item["status"], item["answer_channel"], item["recorded_by"]) == ("answered", "phone", "agent-7")
     [completed] = [e for e in outbox_events(context.database, invited["complaint_id"]) if e["type"] == "survey.completed"]
     assert completed["data"]["channel"] == "phone"
 

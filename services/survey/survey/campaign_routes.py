@@ -8,9 +8,11 @@ the estate: the estate's scope decides); every staff role reads one; the people 
 (not ``handler``, not ``service``) read its invitations and import paper and phone answers.
 
 ``POST /api/v1/campaigns`` takes an ``Idempotency-Key``: the scope is checked first, then the key
-replays the first 201 (with the same sample and seed). The invitation list never gives a usable
-link (``link: null``, ``link_sent`` instead): a link is the resident's credential, and an answer
-staff take down goes through ``/api/v1/surveys/invitations/{id}/responses`` as the caller.
+replays the first 201 (with the same sample and seed). The invitation list gives an online
+invitation's ``link``, as the API contract has it, and only to the people who may record answers: they
+can already record an answer for that household by phone, so the link grants them nothing more, and
+it lets an agent send it again by another way (read it out, a WeChat message). An answer staff take
+down goes through ``/api/v1/surveys/invitations/{id}/responses`` as the caller, not through the link.
 """
 
 from __future__ import annotations
@@ -41,7 +43,7 @@ from survey.campaign_schemas import (
 from survey.campaign_store import CampaignStore
 from survey.domain.campaign_import import MAX_BYTES, ImportedAnswer, parse_answers
 from survey.domain.campaigns import InvalidAnswer, NotOpenYet, WrongCampaign, question_ids
-from survey.followups import AlreadyAnswered, InvitationClosed, InvitationNotFound
+from survey.followups import AlreadyAnswered, InvitationClosed, InvitationNotFound, link_of
 from survey.metrics import SURVEY_RESPONSES
 from survey.store import SurveyStore
 
@@ -154,7 +156,11 @@ def list_campaign_invitations(args: dict[str, Any], campaign_id: str) -> dict[st
     campaign = _visible(campaign_id)
     query = {"campaign_id": campaign["_id"], **{key: args[key] for key in ("channel", "status") if args[key]}}
     items, next_cursor = current_store(CampaignStore).list_invitations(query=query, limit=args["limit"], cursor=args["cursor"])
-    return {"items": items, "next_cursor": next_cursor}
+    context = current_context()
+    return {
+        "items": [{**item, "link": link_of(context, item["_id"]) if item.get("channel") == "online" else None} for item in items],
+        "next_cursor": next_cursor,
+    }
 
 
 def _read_upload() -> bytes:

@@ -117,7 +117,7 @@ class CampaignInvitationArgs(PageArgs):
 
 
 class CampaignInvitationOut(Schema):
-    """A household invited to a campaign, where to find it and how far it got; never the resident's link."""
+    """A household invited to a campaign, where to find it and how far it got, and an online invitation's link."""
 
     id = fields.String(attribute="_id")
     campaign_id = fields.String()
@@ -127,7 +127,10 @@ class CampaignInvitationOut(Schema):
     household_type = fields.String(allow_none=True)
     channel = fields.String()
     status = fields.String()
-    link = fields.Constant(None, metadata={"description": "Always null: a link is the resident's credential, sent to them only."})
+    link = fields.String(
+        allow_none=True,
+        metadata={"description": "An online invitation's survey link (staff who may record answers see it); null otherwise."},
+    )
     link_sent = fields.Method("_link_sent", metadata={"description": "Online: whether survey.invited went out with the link."})
     invited_at = UtcDateTime(allow_none=True)
     reminded_at = UtcDateTime(allow_none=True)

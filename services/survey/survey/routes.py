@@ -12,7 +12,10 @@ without JavaScript: its form posts to ``/s/{token}`` and gets a page back. Every
 a token up (``/s/{token}``, ``POST /api/v1/surveys/{token}/responses``) is counted per client address
 first (``limit_lookups``): 429 with ``Retry-After`` above ``LOOKUP_LIMIT_PER_ADDRESS``.
 
-Staff never get a usable link: the list answers ``link: null``. Their routes apply the kernel's one
+The list gives each invitation's ``link``, as the API contract has it, to the people who may record an
+answer (not a ``handler``, whose work the follow-up rates, and not a machine client): they may already
+record the resident's answer by phone, so the link grants them nothing more, and it lets an agent send
+it again another way. A handler's list answers ``link: null``. Staff routes apply the kernel's one
 scope rule: lists filter with the caller's scope (always their group), an ``estate_id`` filter or an
 invitation outside it is 404 (another group's, or none) or 403 (their group, outside their regions
 or estates). A phone answer is recorded with ``recorded_by`` = the token's ``sub``; the person who
@@ -225,13 +228,18 @@ def post_staff_response(values: dict[str, Any], invitation_id: str) -> Response:
 @surveys.arguments(InvitationListArgs, location="query")
 @surveys.response(200, InvitationPage)
 def list_invitations(args: dict[str, Any]) -> dict[str, Any]:
-    """List invitations within the caller's scope, newest first, with their status (``link`` is always null)."""
+    """List invitations within the caller's scope, newest first, with their status and link (null for a handler)."""
     store = current_store(SurveyStore)
     known = store.estate_tenancy(args["estate_id"]) if args["estate_id"] else None
     scope = scoped_query(estate_id=args["estate_id"], estate=known, records_only=True)
     query = {key: args[key] for key in ("complaint_id", "status") if args.get(key)}
     items, next_cursor = store.list_invitations(query={"$and": [scope, query]}, limit=args["limit"], cursor=args["cursor"])
-    return {"items": [{**item, "link": None} for item in items], "next_cursor": next_cursor}
+    context = current_context()
+    show_links = current_principal().role in ANSWER_RECORDERS
+    return {
+        "items": [{**item, "link": followups.link_of(context, item["_id"]) if show_links else None} for item in items],
+        "next_cursor": next_cursor,
+    }
 
 
 # the resident's page -----------------------------------------------------------------------------

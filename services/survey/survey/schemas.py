@@ -104,7 +104,7 @@ class InvitationListArgs(PageArgs):
 
 
 class InvitationOut(Schema):
-    """An invitation with its state; never the resident's link (staff get ``link: null``)."""
+    """An invitation with its state and its link (null for a handler, whose work the follow-up rates)."""
 
     id = fields.String(attribute="_id", dump_only=True, metadata={"description": "The invitation's id, as campaign invitations name it."})
     invitation_id = fields.String(attribute="_id", dump_only=True)
@@ -116,7 +116,7 @@ class InvitationOut(Schema):
     channel = fields.String(allow_none=True)
     link = fields.String(
         allow_none=True,
-        metadata={"description": "Always null: the link is the resident's credential and only the resident gets it."},
+        metadata={"description": "The resident's survey link; shown to staff who may record an answer, null for a handler."},
     )
     created_at = UtcDateTime()
     reminded_at = UtcDateTime(allow_none=True)
