@@ -1,6 +1,9 @@
 """Receiving a complaint and following what dispatch does with it.
 
-``receive`` stores the complaint, its ticket number and the digest of its tracking token, and emits
+``receive`` stores the complaint, its ticket number and the digest of its tracking token, links it
+to its resident (one per phone in E.164 and group, upserted in the same transaction) and its
+household (by address; a complaint without one takes the one household of this estate the resident
+is known at), and emits
 ``complaint.received`` (seq 1) in the same transaction: a complaint that got a 201 is on the bus,
 and a refused one left nothing behind (an ``external_ref`` its group used already raises the store's
 ``ReferenceTaken``). The event carries the reporter's role in clear and their
@@ -18,6 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from intake.domain.households import only_household_in
 from intake.domain.tickets import local_day, new_tracking_token, ticket_no, token_digest
 from intake.store import FOLLOWED_FIELDS, IntakeStore
 from propcare_shared.events.envelope import Event
@@ -57,6 +61,21 @@ def receive(
     household = store.household(
         estate_id=estate["_id"], building=values.get("building"), unit=values.get("unit"), room=values.get("room"), session=tx.session
     )
+    phone = values["reporter"].get("phone")
+    resident = (
+        store.resident_complained(
+            group_id=estate["group_id"],
+            phone=phone,
+            name=values["reporter"].get("name"),
+            household_id=household["_id"] if household else None,
+            session=tx.session,
+        )
+        if phone
+        else None
+    )
+    if household is None and resident is not None and not (values.get("building") and values.get("room")):
+        known_here = only_household_in(resident.get("household_ids") or (), estate_id=estate["_id"])
+        household = store.household_by_id(known_here, session=tx.session) if known_here else None
     token = new_tracking_token()
     complaint: dict[str, Any] = {
         "_id": new_id(),
@@ -80,6 +99,7 @@ def receive(
         },
         "reporter": {"name": None, "email": None, **values["reporter"]},
         "household_id": household["_id"] if household else None,
+        "resident_id": resident["_id"] if resident else None,
         "status": "received",
         "seq": RECEIVED_SEQ,
         "deadlines": {},

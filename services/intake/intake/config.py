@@ -18,13 +18,15 @@ DEVELOPMENT_HOTLINE_SECRET = "development-only-hotline-secret-change-me"  # lapt
 
 @dataclass(frozen=True)
 class IntakeConfig:
-    """How often residents may file, how their contacts are sealed, how the 12345 hotline signs and who triages its transfers."""
+    """Residents' rate limits, the keys sealing contacts, the 12345 hotline's secret and triage, the households import's batches."""
 
     resident_limit_per_address: int = 30
     resident_limit_per_phone: int = 5
     personal_data_keys: tuple[str, ...] = field(default=(DEVELOPMENT_PERSONAL_DATA_KEY,), repr=False)
     hotline_secret: str = field(default=DEVELOPMENT_HOTLINE_SECRET, repr=False)
     hotline_triage_group: str = ""
+    import_batch_rows: int = 1000
+    import_sync_rows: int = 5000
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> IntakeConfig:
@@ -35,6 +37,8 @@ class IntakeConfig:
             personal_data_keys=env_strs(environ, "PERSONAL_DATA_KEYS", (DEVELOPMENT_PERSONAL_DATA_KEY,)),
             hotline_secret=env_str(environ, "HOTLINE_SECRET", DEVELOPMENT_HOTLINE_SECRET),
             hotline_triage_group=env_str(environ, "HOTLINE_TRIAGE_GROUP", ""),
+            import_batch_rows=env_int(environ, "IMPORT_BATCH_ROWS", 1000),
+            import_sync_rows=env_int(environ, "IMPORT_SYNC_ROWS", 5000),
         )
 
 

@@ -22,6 +22,7 @@ from typing import Any
 from flask import Response, jsonify, request
 from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from intake import hotline as transfers
 from intake.config import config_of
@@ -113,6 +114,8 @@ def _signed_body() -> bytes:
     """Return the raw body of a call the hotline signed; 413 beyond the limit, 401 for a bad signature."""
     request.max_content_length = MAX_BODY_BYTES
     raw = request.get_data(cache=True)
+    if len(raw) > MAX_BODY_BYTES:  # read already (and so not limited) by the kernel's check of JSON bodies
+        raise RequestEntityTooLarge()
     context = current_context()
     verify(
         secret=config_of(context).hotline_secret,

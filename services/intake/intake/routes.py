@@ -25,9 +25,11 @@ from flask_smorest import Blueprint
 from intake import complaints
 from intake.attachments import MAX_PER_COMPLAINT, AttachmentRefused, accept_upload, refused_when_full
 from intake.config import config_of
-from intake.domain.households import UnusableImport, decode_import, parse_import, published
+from intake.domain.households import UnusableImport, decode_import, read_rows
 from intake.domain.tickets import token_digest
 from intake.hotline_api import hotline_api
+from intake.imports import ImportJobs, ImportRun, run_import, start_import_thread
+from intake.imports import shown as import_view
 from intake.open311.routes import BLUEPRINTS as OPEN311_BLUEPRINTS
 from intake.schemas import (
     AttachmentOut,
@@ -62,7 +64,6 @@ from propcare_shared.tenancy import Tenancy
 from propcare_shared.vocabulary import RESIDENT_CHANNELS
 
 DIRECTORY_ADMINS = ("manager", "regional_ops", "group_admin", "service")
-HOUSEHOLDS_PER_EVENT = 500
 JSON_LINES_TYPES = ("application/x-ndjson", "application/jsonlines")
 RESIDENT_LIMIT_DETAIL = "Too many complaints from here in a short time; please call the service desk or try again later."
 
@@ -179,32 +180,46 @@ def get_estate(estate_id: str) -> dict[str, Any]:
 @estates.route("/<estate_id>/households:import", methods=["POST"])
 @authenticated(roles=DIRECTORY_ADMINS)
 @estates.response(200, ImportOut)
+@estates.alt_response(202, schema=ImportOut, description="A large file: imported in batches after the answer; follow the Location.")
 @estates.doc(requestBody={"content": {"text/csv": {"schema": {"type": "string"}}, "application/x-ndjson": {"schema": {"type": "string"}}}})
-def import_households(estate_id: str) -> dict[str, Any]:
-    """Create or update an estate's households from CSV or JSON lines; refused rows come back with reasons.
+def import_households(estate_id: str) -> Any:
+    """Create or update an estate's households from CSV or JSON lines, in batches; refused rows come back with reasons.
 
-    The households go out in ``directory.households.imported`` with names and phones only sealed, for notification.
+    Up to ``IMPORT_SYNC_ROWS`` rows are imported before the answer (200); a larger file is answered
+    with 202 and its import, whose progress ``GET .../households/imports/{import_id}`` shows
+    (``intake.imports``). The households go out in ``directory.households.imported`` with names and
+    phones only sealed, for notification.
     """
     store = current_store(IntakeStore)
-    sealer = Sealer(config_of(current_context()).personal_data_keys)
+    context = current_context()
+    config = config_of(context)
     estate = _visible_estate(store, estate_id)
     if request.mimetype not in (*JSON_LINES_TYPES, "text/csv"):
         raise Problem(415, "Unsupported Media Type", detail="Send text/csv or application/x-ndjson.")
-    parsed = parse_import(decode_import(request.get_data()), estate_id=estate_id, json_lines=request.mimetype in JSON_LINES_TYPES)
+    rows = read_rows(decode_import(request.get_data()), json_lines=request.mimetype in JSON_LINES_TYPES)
+    jobs = ImportJobs(store.database)
+    job = jobs.create(estate=estate, rows=len(rows), now=context.clock())
+    run = ImportRun(
+        store=store, uow=context.uow, clock=context.clock, seal=Sealer(config.personal_data_keys).seal, batch_rows=config.import_batch_rows
+    )
+    location = {"Location": f"/api/v1/estates/{estate_id}/households/imports/{job['_id']}"}
+    if len(rows) > config.import_sync_rows:
+        start_import_thread(run, jobs, job=job, estate=estate, rows=rows)
+        return import_view(job, now=context.clock()), 202, location
+    return import_view(run_import(run, jobs, job=job, estate=estate, rows=rows), now=context.clock()), 200, location
 
-    def work(tx: Transaction) -> tuple[int, int]:
-        counts = store.upsert_households(parsed.rows, estate=estate, session=tx.session)
-        for start in range(0, len(parsed.rows), HOUSEHOLDS_PER_EVENT):
-            chunk = parsed.rows[start : start + HOUSEHOLDS_PER_EVENT]
-            tx.emit(
-                "directory.households.imported",
-                data={"households": [published(row, seal=sealer.seal) for row in chunk]},
-                tenancy=Tenancy.of(estate, estate_key="_id"),
-            )
-        return counts
 
-    created, updated = current_context().uow.run(work) if parsed.rows else (0, 0)
-    return {"created": created, "updated": updated, "rejected": parsed.rejected}
+@estates.route("/<estate_id>/households/imports/<import_id>", methods=["GET"])
+@authenticated(roles=DIRECTORY_ADMINS)
+@estates.response(200, ImportOut)
+def get_import(estate_id: str, import_id: str) -> dict[str, Any]:
+    """Return a households import of an estate: its status and the rows processed, created, updated and refused so far."""
+    store = current_store(IntakeStore)
+    _visible_estate(store, estate_id)
+    job = ImportJobs(store.database).get(import_id)
+    if job is None or job["estate_id"] != estate_id:
+        raise Problem(404, "Not Found", detail=f"No import {import_id!r} of this estate.")
+    return import_view(job, now=current_context().clock())
 
 
 # complaints --------------------------------------------------------------------------------------

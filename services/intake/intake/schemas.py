@@ -42,11 +42,21 @@ class EstateOut(EstateIn):
 
 
 class ImportOut(Schema):
-    """The outcome of a households import."""
+    """A households import: its outcome, or its progress while it runs."""
 
+    import_id = fields.String()
+    status = fields.String(metadata={"description": "running, done, failed, or interrupted (running without progress for 10 minutes)."})
+    rows = fields.Integer(metadata={"description": "The file's data rows."})
+    processed = fields.Integer(metadata={"description": "The rows of the batches committed so far."})
     created = fields.Integer()
     updated = fields.Integer()
-    rejected = fields.List(fields.Dict(), metadata={"description": "Each refused row: `row` (from 1) and `errors` by column."})
+    rejected_count = fields.Integer()
+    rejected = fields.List(
+        fields.Dict(), metadata={"description": "Each refused row: `row` (from 1) and `errors` by column; the first 1,000."}
+    )
+    error = fields.String(allow_none=True)
+    started_at = UtcDateTime()
+    finished_at = UtcDateTime(allow_none=True)
 
 
 class Reporter(Schema):
@@ -131,6 +141,7 @@ class ComplaintSummary(Schema):
     unit = fields.String(allow_none=True)
     room = fields.String(allow_none=True)
     household_id = fields.String(allow_none=True)
+    resident_id = fields.String(allow_none=True, metadata={"description": "The resident (one per phone in the group) who reported it."})
     reporter = fields.Dict()
     channel = fields.String()
     description = fields.String()

@@ -13,6 +13,13 @@ Collections:
   with its estate after a rename, because tickets already issued carry it: another estate taking
   it could issue the same ticket numbers on the same day;
 - ``households``: ``_id`` = ``estate:building:unit:room``; type, age band, resident's name and phone;
+- ``residents``: one per person and group, keyed by the phone in E.164 (a unique index on group and
+  phone: concurrent first complaints from one new phone upsert one resident, never two); the latest
+  name given, the households they were seen at (``household_ids``, from imports and from complaints
+  whose address matched one), how many complaints and when the last. A complaint keeps its
+  ``resident_id``; a complaint without a usable address takes the household of a resident known at
+  exactly one in that estate, so dispatch's 30-day history of a household counts it. Residents never
+  leave intake: events carry the household id, never the resident;
 - ``complaints``: ``_id`` = complaint id (an ObjectId in hex, so ids sort by time); the status view
   dispatch's events keep, guarded by ``seq`` so an older event never overwrites a newer one;
   ``external_ref`` is unique within a group (another group's systems number their own way);
@@ -36,13 +43,14 @@ from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
 from propcare_shared.clock import Clock, utcnow
-from propcare_shared.mongo import IndexSpec
+from propcare_shared.mongo import IndexSpec, new_id
 from propcare_shared.pagination import paginate
 from propcare_shared.tenancy import Tenancy
 
 ESTATES = "estates"
 ESTATE_CODES = "estate_codes"
 HOUSEHOLDS = "households"
+RESIDENTS = "residents"
 COMPLAINTS = "complaints"
 TIMELINE = "complaint_timeline"
 COUNTERS = "ticket_counters"
@@ -53,6 +61,7 @@ INDEXES: list[IndexSpec] = [
     IndexSpec(ESTATES, [("group_id", ASCENDING), ("region_id", ASCENDING)]),
     IndexSpec(ESTATES, [("code", ASCENDING)], {"unique": True}),
     IndexSpec(HOUSEHOLDS, [("estate_id", ASCENDING), ("building", ASCENDING), ("room", ASCENDING)]),
+    IndexSpec(RESIDENTS, [("group_id", ASCENDING), ("phone", ASCENDING)], {"unique": True}),
     IndexSpec(COMPLAINTS, [("ticket_no", ASCENDING)], {"unique": True}),
     IndexSpec(COMPLAINTS, [("tracking_digest", ASCENDING)], {"unique": True}),
     IndexSpec(COMPLAINTS, [("estate_id", ASCENDING), ("_id", DESCENDING)]),
@@ -146,7 +155,44 @@ class IntakeStore:
         if not operations:
             return 0, 0
         result = self.database[HOUSEHOLDS].bulk_write(operations, ordered=False, session=session)
+        residents = [
+            UpdateOne(
+                *_resident_upsert(
+                    group_id=estate["group_id"],
+                    phone=row["resident_phone"],
+                    name=row.get("resident_name"),
+                    household_id=row["household_id"],
+                    now=now,
+                ),
+                upsert=True,
+            )
+            for row in rows
+            if row.get("resident_phone")
+        ]
+        if residents:
+            self.database[RESIDENTS].bulk_write(residents, ordered=False, session=session)
         return result.upserted_count, result.matched_count
+
+    def resident_complained(
+        self, *, group_id: str, phone: str, name: str | None, household_id: str | None, session: ClientSession
+    ) -> dict[str, Any]:
+        """Upsert the resident of a phone for one more complaint (linked to its household when known); return the resident."""
+        now = self.clock()
+        key, update = _resident_upsert(group_id=group_id, phone=phone, name=name, household_id=household_id, now=now)
+        update["$inc"] = {"complaints": 1}
+        update["$set"]["last_complaint_at"] = now
+        resident = self.database[RESIDENTS].find_one_and_update(
+            key, update, upsert=True, return_document=ReturnDocument.AFTER, session=session
+        )
+        return _upserted(resident)
+
+    def resident(self, *, group_id: str, phone: str) -> dict[str, Any] | None:
+        """Return the resident of a phone (E.164) in a group, or ``None``."""
+        return self.database[RESIDENTS].find_one({"group_id": group_id, "phone": phone})
+
+    def household_by_id(self, household_id: str, *, session: ClientSession | None = None) -> dict[str, Any] | None:
+        """Return a household by its id, or ``None``."""
+        return self.database[HOUSEHOLDS].find_one({"_id": household_id}, session=session)
 
     def household(
         self, *, estate_id: str, building: str | None, unit: str | None, room: str | None, session: ClientSession | None = None
@@ -252,6 +298,19 @@ class IntakeStore:
             bucket.delete(file_id)
             raise
         return attachment
+
+
+def _resident_upsert(
+    *, group_id: str, phone: str, name: str | None, household_id: str | None, now: Any
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Return the filter and update that upsert a resident by group and phone: created once, the latest name kept, the household added."""
+    update: dict[str, Any] = {
+        "$set": {"updated_at": now, **({"name": name} if name else {})},
+        "$setOnInsert": {"_id": new_id(), "group_id": group_id, "phone": phone, "first_seen_at": now, **({} if name else {"name": None})},
+    }
+    if household_id:
+        update["$addToSet"] = {"household_ids": household_id}
+    return {"group_id": group_id, "phone": phone}, update
 
 
 def _upserted(document: dict[str, Any] | None) -> dict[str, Any]:

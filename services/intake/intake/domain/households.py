@@ -18,7 +18,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -76,6 +76,12 @@ class ParsedImport:
 def household_id(*, estate_id: str, building: str, unit: str | None, room: str) -> str:
     """Return the id of a household: its estate and address."""
     return ":".join((estate_id, building, unit or "-", room))
+
+
+def only_household_in(household_ids: Iterable[str], *, estate_id: str) -> str | None:
+    """Return the one household of an estate among a resident's, or ``None`` for none or several (no guessing)."""
+    here = {household for household in household_ids if household.startswith(f"{estate_id}:")}
+    return here.pop() if len(here) == 1 else None
 
 
 def _without_blanks(row: dict[str, Any]) -> dict[str, Any]:

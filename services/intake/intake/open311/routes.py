@@ -29,7 +29,7 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from intake import complaints
 from intake.config import config_of
 from intake.open311 import mapping
-from intake.open311.schemas import KeyCreated, KeyIn, KeyListArgs, KeyPage, RequestIn, RequestsArgs
+from intake.open311.schemas import KeyCreated, KeyIn, KeyListArgs, KeyPage, RequestIn, RequestsArgs, georeport_doc
 from intake.open311.store import CHANNEL, Open311Store, key_digest
 from intake.store import IntakeStore
 from propcare_shared.context import current_context, current_store
@@ -123,6 +123,7 @@ def _key(store: Open311Store, api_key: str | None) -> dict[str, Any]:
 
 
 @open311.route("/discovery.json", methods=["GET"])
+@open311.doc(**georeport_doc(200, array=False, description="The service discovery."))
 def get_discovery() -> Response:
     """Return the service discovery: one production GeoReport v2 endpoint serving JSON."""
     url = f"{request.host_url.rstrip('/')}{PREFIX}/v2"
@@ -130,6 +131,7 @@ def get_discovery() -> Response:
 
 
 @open311.route("/services.json", methods=["GET"])
+@open311.doc(**georeport_doc(200, description="The services."))
 def get_services() -> Response:
     """Return the service list: one service per subcategory, named in the locale asked for."""
     if request.args.get("jurisdiction_id"):
@@ -138,6 +140,7 @@ def get_services() -> Response:
 
 
 @open311.route("/services/<service_code>.json", methods=["GET"])
+@open311.doc(**georeport_doc(200, array=False, description="A service definition."))
 def get_service_definition(service_code: str) -> Response:
     """Return a service's definition: no attributes; an unknown code is a 400."""
     if request.args.get("jurisdiction_id"):
@@ -151,6 +154,7 @@ def get_service_definition(service_code: str) -> Response:
 
 
 @open311.route("/requests.json", methods=["POST"])
+@open311.doc(**georeport_doc(201, description="The request filed: its id and token."))
 def post_request() -> Response:
     """File a service request with an ``api_key``: a complaint on the channel ``open311``."""
     store = current_store(Open311Store)
@@ -212,6 +216,7 @@ def post_request() -> Response:
 
 
 @open311.route("/requests.json", methods=["GET"])
+@open311.doc(**georeport_doc(200, description="The service requests."))
 def get_requests() -> Response:
     """List service requests, newest first (at most 1000): by id, or by service, dates and status."""
     store = current_store(Open311Store)
@@ -248,6 +253,7 @@ def _window(args: Mapping[str, Any]) -> tuple[Any, Any]:
 
 
 @open311.route("/requests/<service_request_id>.json", methods=["GET"])
+@open311.doc(**georeport_doc(200, description="One service request, as a one-element array."))
 def get_request(service_request_id: str) -> Response:
     """Return one service request (as a one-element array, like the standard)."""
     store = current_store(Open311Store)

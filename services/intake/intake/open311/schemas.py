@@ -121,3 +121,23 @@ class KeyPage(Schema):
 
 class KeyListArgs(PageArgs):
     """The query arguments of the key list."""
+
+
+# OpenAPI of the GeoReport routes: the standard's shapes (arrays; errors as ``[{"code", "description"}]``) ----------
+
+_ERRORS = {
+    "type": "array",
+    "items": {"type": "object", "properties": {"code": {"type": "integer"}, "description": {"type": "string"}}},
+}
+_OBJECTS = {"type": "array", "items": {"type": "object"}}
+
+
+def georeport_doc(status: int, *, array: bool = True, description: str) -> dict[str, Any]:
+    """Return a GeoReport route's documented answers: its success (an array, or the discovery object) and the standard's error array."""
+    success = _OBJECTS if array else {"type": "object"}
+    return {
+        "responses": {
+            str(status): {"description": description, "content": {"application/json": {"schema": success}}},
+            "default": {"description": "The standard's error array.", "content": {"application/json": {"schema": _ERRORS}}},
+        }
+    }
