@@ -167,8 +167,8 @@ def _put_when_dispatch_knows_the_estate(session: requests.Session, url: str, bod
         response = session.put(url, json=body, timeout=30)
         if response.ok:
             return
-        # 404/409/422: the estate (or a grid's owner) has not reached dispatch yet.
-        if response.status_code not in {404, 409, 422} or time.monotonic() > deadline:
+        # 503 (then 404 after a minute)/409/422: the estate (or a grid's owner) has not reached dispatch yet.
+        if response.status_code not in {404, 409, 422, 503} or time.monotonic() > deadline:
             expect(response, "staff or grid", url)
         if stopping.wait(0.25):
             raise DemoLoadError("stopped while loading the demo city")
