@@ -43,7 +43,7 @@ class ServiceContext:
         """Connect (lazily) to the service's own database."""
         client = client or connect(settings.mongodb_url, app_name=f"propcare-{settings.service}")
         database = client[settings.mongodb_database]
-        uow = UnitOfWork(client=client, database=database, producer=settings.service, clock=clock)
+        uow = UnitOfWork(client=client, database=database, producer=settings.service, clock=clock, deadline=settings.transaction_deadline)
         context = cls(settings=settings, client=client, database=database, uow=uow, clock=clock, config=config)
         context.checks["mongodb"] = lambda: ping(client)
         return context

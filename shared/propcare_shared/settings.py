@@ -86,6 +86,8 @@ class Settings:
     confirm_timeout: float = 10.0
     outbox_poll_interval: float = 1.0
     shutdown_grace: float = 20.0
+    request_deadline: float = 10.0
+    transaction_deadline: float = 30.0
     metrics_port: int = 0
     metrics_dependency_timeout: float = 1.0
     resident_limit_window: float = 600.0
@@ -128,6 +130,8 @@ class Settings:
             confirm_timeout=env_float(env, "CONFIRM_TIMEOUT", 10.0),
             outbox_poll_interval=env_float(env, "OUTBOX_POLL_INTERVAL", 1.0),
             shutdown_grace=env_float(env, "SHUTDOWN_GRACE", 20.0),
+            request_deadline=env_float(env, "REQUEST_DEADLINE", 10.0),
+            transaction_deadline=env_float(env, "TRANSACTION_DEADLINE", 30.0),
             metrics_port=env_int(env, "METRICS_PORT", 0),
             metrics_dependency_timeout=env_float(env, "METRICS_DEPENDENCY_TIMEOUT", 1.0),
             resident_limit_window=env_float(env, "RESIDENT_LIMIT_WINDOW", 600.0),

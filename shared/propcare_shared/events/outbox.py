@@ -83,11 +83,15 @@ class Transaction:
 class UnitOfWork:
     """Commits a service's writes, the events they cause and the inbox marker together."""
 
-    def __init__(self, *, client: MongoClient, database: Database, producer: str, clock: Clock = utcnow) -> None:
+    def __init__(
+        self, *, client: MongoClient, database: Database, producer: str, clock: Clock = utcnow, deadline: float | None = None
+    ) -> None:
         self.client = client
         self.database = database
         self.producer = producer
         self.clock = clock
+        self.deadline = deadline
+        """Seconds a unit of work may take, retries and commit included (``TRANSACTION_DEADLINE``); None: no deadline."""
         self._listeners: list[Callable[[], None]] = []
 
     def on_commit(self, listener: Callable[[], None]) -> None:
@@ -128,7 +132,7 @@ class UnitOfWork:
                 )
             return result, bool(tx.events)
 
-        result, emitted = run_in_transaction(self.client, attempt)
+        result, emitted = run_in_transaction(self.client, attempt, deadline=self.deadline)
         if emitted:
             for listener in self._listeners:
                 listener()

@@ -10,9 +10,10 @@ the idempotency keys of callers without a token count real clients.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
 
+import pymongo
 from flask import Flask, Response, g, jsonify, request
 from flask_smorest import Api
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -21,6 +22,8 @@ from propcare_shared.context import EXTENSION, ServiceContext
 from propcare_shared.http.bodies import inspect_json_body
 from propcare_shared.http.errors import Problem, ProblemMap, register_error_handlers
 from propcare_shared.metrics import HTTP_DURATION, HTTP_REQUESTS, count_process_start, render_metrics
+
+V = TypeVar("V", bound=Callable[..., Any])
 
 
 def create_service_app(
@@ -44,6 +47,7 @@ def create_service_app(
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.extensions[EXTENSION] = context
     api = Api(app)
+    _register_request_deadline(app, settings.request_deadline)
     register_error_handlers(app, problems=problems)
     for blueprint in blueprints:
         api.register_blueprint(blueprint)
@@ -71,6 +75,42 @@ def _register_operational_routes(app: Flask, context: ServiceContext) -> None:
     def metrics() -> Response:
         body, content_type = render_metrics()
         return Response(body, content_type=content_type)
+
+
+def request_deadline(seconds: float | None) -> Callable[[V], V]:
+    """Give one view its own database deadline (``None``: none), e.g. a long import that reports its progress."""
+
+    def mark(view: V) -> V:
+        view.request_deadline = seconds  # type: ignore[attr-defined]
+        return view
+
+    return mark
+
+
+def _register_request_deadline(app: Flask, seconds: float) -> None:
+    """Run every request's database work under one deadline, shorter than the gateway's timeout.
+
+    A database that hangs (a frozen ``mongod``, a partition) then costs a request ``REQUEST_DEADLINE``
+    seconds and a 503 with ``Retry-After`` (``propcare_shared.http.errors``), never the gateway's 60 s
+    or a commit after the client gave up; no web thread is held longer than that. The deadline is
+    PyMongo's client-side operation timeout (``pymongo.timeout``): it covers every operation of the
+    request and ``with_transaction``'s retries, and the unit of work's own deadline only shortens it.
+    """
+
+    @app.before_request
+    def start_deadline() -> None:
+        view = app.view_functions.get(request.endpoint or "")
+        limit = getattr(view, "request_deadline", seconds)
+        if limit:
+            scope = pymongo.timeout(limit)
+            scope.__enter__()
+            g.database_deadline = scope
+
+    @app.teardown_request
+    def end_deadline(_error: BaseException | None) -> None:
+        scope = g.pop("database_deadline", None)
+        if scope is not None:
+            scope.__exit__(None, None, None)
 
 
 def _register_request_metrics(app: Flask, service: str) -> None:

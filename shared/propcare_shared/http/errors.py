@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from flask import Flask, Response, json
-from pymongo.errors import ConnectionFailure, ServerSelectionTimeoutError
+from pymongo.errors import ConnectionFailure, PyMongoError, ServerSelectionTimeoutError
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
@@ -105,6 +105,18 @@ def register_error_handlers(app: Flask, *, problems: ProblemMap | None = None) -
         log.error("database unavailable", extra={"error": str(error)})
         return problem_response(
             503, "Service Unavailable", detail="The database cannot be reached; try again shortly.", headers={"Retry-After": "5"}
+        )
+
+    @app.errorhandler(PyMongoError)
+    def on_database_error(error: PyMongoError) -> Response:
+        if not error.timeout:
+            return on_unexpected(error)
+        log.error("database deadline passed", extra={"error": type(error).__name__})
+        return problem_response(
+            503,
+            "Service Unavailable",
+            detail="The database did not answer in time; try again shortly (with the same Idempotency-Key, if you sent one).",
+            headers={"Retry-After": "5"},
         )
 
     @app.errorhandler(Exception)
