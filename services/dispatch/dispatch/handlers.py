@@ -19,6 +19,10 @@ no longer resolved), so a fact arriving twice under two event ids is harmless to
   ``dissatisfied`` reopens a resolved or closed order (重办) with the hotline's comment on the
   timeline; ``satisfied`` or ``basically_satisfied`` closes a resolved one; follow-up met at the
   answer, as the survey's answer does (``work_orders.answer_follow_up``).
+- ``resident-updates`` (``complaint.updated_by_resident``) → what the resident added goes on the
+  timeline (``timeline_notes``: no status change, no event; a closed order records it without reopening).
+- ``call-logged`` (``notification.call_logged``) → an agent's call and its outcome on the timeline
+  (``timeline_notes``).
 - ``estate-upserted`` (``directory.estate.upserted``) → the local copy of the estate, by the kernel's
   one algorithm (``propcare_shared.directory.keeps_estates``).
 
@@ -32,7 +36,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from dispatch import work_orders
+from dispatch import timeline_notes, work_orders
 from dispatch.domain.workflow import FINAL_STATUSES, IllegalTransition
 from dispatch.metrics import record_targets
 from dispatch.store import DispatchStore
@@ -170,6 +174,18 @@ def on_hotline_satisfaction(context: ServiceContext, tx: Transaction, event: Eve
     return change
 
 
+def on_resident_update(context: ServiceContext, tx: Transaction, event: Event) -> None:
+    """Put what a resident added to their complaint on the work order's timeline."""
+    store = DispatchStore(context.database, clock=context.clock)
+    timeline_notes.record_resident_update(tx, store=store, event=event, now=context.clock())
+
+
+def on_call_logged(context: ServiceContext, tx: Transaction, event: Event) -> None:
+    """Put an agent's call to the resident and its outcome on the work order's timeline."""
+    store = DispatchStore(context.database, clock=context.clock)
+    timeline_notes.record_call(tx, store=store, event=event, now=context.clock())
+
+
 def _answer(change: Callable[[], work_orders.Change | None], event: Event) -> work_orders.Change | None:
     try:
         return change()
@@ -192,6 +208,8 @@ HANDLERS = (
     Handles("survey-completed", ("survey.completed",), on_survey_completed, after=_record_targets),
     Handles("hotline-returned", ("hotline.returned",), on_hotline_returned),
     Handles("hotline-satisfaction", ("hotline.satisfaction_reported",), on_hotline_satisfaction, after=_record_targets),
+    Handles("resident-updates", ("complaint.updated_by_resident",), on_resident_update),
+    Handles("call-logged", ("notification.call_logged",), on_call_logged),
     keeps_estates(),
 )
 """Dispatch's consumer queues, each with the one function that handles its events."""

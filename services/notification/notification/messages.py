@@ -44,6 +44,7 @@ from datetime import datetime
 from typing import Any
 
 from notification import directory
+from notification.call_tasks import new_call_task
 from notification.domain import channels, compose, schedule
 from notification.domain.contact import UNREADABLE, open_contact
 from notification.store import QUEUED, SKIPPED, NotificationStore
@@ -247,20 +248,10 @@ def _resident_message(
     )
     store.insert_message(message, session=tx.session)
     if route.call_task_reason and message["status"] == QUEUED:
-        store.insert_call_task(
-            {
-                "_id": new_id(),
-                "message_id": message["_id"],
-                "complaint_id": message["complaint_id"],
-                "kind": kind,
-                "reason": route.call_task_reason,
-                "status": "open",
-                "not_before": message["not_before"],
-                "created_at": now,
-                **_tenancy(event, contact).fields(),
-            },
-            session=tx.session,
+        task = new_call_task(
+            message=message, reason=route.call_task_reason, data=event.data, received_at=contact.get("received_at"), now=now
         )
+        store.insert_call_task(task, session=tx.session)
     return [message]
 
 

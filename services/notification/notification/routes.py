@@ -15,6 +15,8 @@ from typing import Any
 from flask_smorest import Blueprint
 
 from notification import templates
+from notification.call_list import PROBLEMS as CALL_LIST_PROBLEMS
+from notification.call_list import call_list
 from notification.domain.compose import KINDS
 from notification.domain.masking import mask_links, mask_recipient
 from notification.schemas import NotificationListArgs, NotificationOut, NotificationPage, TemplateKindOut, TemplateList
@@ -30,7 +32,7 @@ notifications = Blueprint(
     description="Messages to residents and staff, with their delivery attempts.",
 )
 template_pages = Blueprint("templates", __name__, url_prefix="/api/v1/templates", description="Message templates in zh-CN and en.")
-BLUEPRINTS = (notifications, template_pages)
+BLUEPRINTS = (notifications, template_pages, call_list)
 
 VIEW_FIELDS = (
     "complaint_id", "ticket_no", "campaign_id", "household_id",
@@ -40,6 +42,7 @@ VIEW_FIELDS = (
 
 
 PROBLEMS: ProblemMap = {
+    **CALL_LIST_PROBLEMS,
     templates.UnknownTemplate: lambda exc: Problem(
         404, "Not Found", detail=f"No template {exc.args[0]!r}; the kinds are {', '.join(KINDS)}."
     ),

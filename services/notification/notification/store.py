@@ -19,7 +19,9 @@ Collections:
   ``sent``, ``failed`` or ``skipped`` (with ``skip_reason``). ``dedupe_key`` is unique: a message is
   recorded once however many events ask for it (one acknowledgement per complaint).
 - ``attempts``: one document per delivery attempt: message id, provider, status, error, time.
-- ``call_tasks``: a call an agent owes the resident beside a written message (书面+口头).
+- ``call_tasks``: a call an agent owes the resident beside a written message (书面+口头), with its due
+  time, its attempts and the outcomes logged (at most ``domain.call_tasks.MAX_ATTEMPTS``: bounded);
+  the call list reads open tasks by due time, overdue first (``call_tasks`` indexes below).
 - ``hotline_callbacks`` and ``hotline_tickets``: the callbacks owed to the 12345 hotline and each
   ticket's callback counter, read and written by ``hotline_store`` (the one other module that touches
   MongoDB), which claims callbacks with this module's lease (``claim_leased``, ``finish_leased``).
@@ -38,7 +40,7 @@ from pymongo.database import Database
 
 from propcare_shared.clock import Clock, utcnow
 from propcare_shared.mongo import IndexSpec
-from propcare_shared.pagination import paginate
+from propcare_shared.pagination import InvalidCursor, decode_cursor, encode_cursor, paginate
 
 CONTACTS = "contacts"
 HOUSEHOLDS = "households"
@@ -73,6 +75,8 @@ INDEXES: list[IndexSpec] = [
     IndexSpec(ATTEMPTS, [("message_id", ASCENDING), ("at", ASCENDING)]),
     IndexSpec(CALL_TASKS, [("message_id", ASCENDING)], {"unique": True}),
     IndexSpec(CALL_TASKS, [("complaint_id", ASCENDING)]),
+    IndexSpec(CALL_TASKS, [("status", ASCENDING), ("estate_id", ASCENDING), ("due_at", ASCENDING), ("_id", ASCENDING)]),
+    IndexSpec(CALL_TASKS, [("status", ASCENDING), ("group_id", ASCENDING), ("region_id", ASCENDING), ("due_at", ASCENDING)]),
     IndexSpec(HOTLINE_CALLBACKS, [("hotline_ticket_id", ASCENDING), ("sequence", ASCENDING)], {"unique": True}),
     IndexSpec(HOTLINE_CALLBACKS, [("status", ASCENDING), ("hotline_ticket_id", ASCENDING), ("sequence", ASCENDING)]),
     IndexSpec(HOTLINE_CALLBACKS, [("complaint_id", ASCENDING)]),
@@ -170,6 +174,25 @@ class NotificationStore:
         """Record a call task."""
         self.database[CALL_TASKS].insert_one(dict(task), session=session)
 
+    def update_call_task(
+        self, task_id: str, *, expected_attempts: int, changes: Mapping[str, Any], session: ClientSession | None = None
+    ) -> dict[str, Any] | None:
+        """Apply an outcome's changes (``outcomes`` is appended) if no outcome was logged since the read; None otherwise."""
+        values = dict(changes)
+        logged = values.pop("outcomes")
+        return self.database[CALL_TASKS].find_one_and_update(
+            {"_id": task_id, "status": "open", "attempts": expected_attempts},
+            {"$set": values, "$push": {"outcomes": logged}},
+            return_document=ReturnDocument.AFTER,
+            session=session,
+        )
+
+    def mark_contact_problem(self, complaint_id: str, *, problem: str, at: datetime, session: ClientSession | None = None) -> None:
+        """Forget a complaint's phone and say why: its later messages are skipped with ``problem``."""
+        self.database[CONTACTS].update_one(
+            {"_id": complaint_id}, {"$set": {"phone": None, "contact_problem": problem, "updated_at": at}}, session=session
+        )
+
     # sending -----------------------------------------------------------------------------------
 
     def claim_due(self, *, now: datetime, lease_until: datetime, owner: str) -> dict[str, Any] | None:
@@ -210,6 +233,26 @@ class NotificationStore:
         """Return the call tasks of some messages, by message id."""
         return {task["message_id"]: task for task in self.database[CALL_TASKS].find({"message_id": {"$in": list(message_ids)}})}
 
+    def phones_of(self, complaint_ids: Iterable[str]) -> dict[str, str | None]:
+        """Return the phone (E.164) kept for each of these complaints."""
+        found = self.database[CONTACTS].find({"_id": {"$in": list(complaint_ids)}}, {"phone": 1})
+        return {contact["_id"]: contact.get("phone") for contact in found}
+
+    def call_task(self, task_id: str, *, session: ClientSession | None = None) -> dict[str, Any] | None:
+        """Return one call task."""
+        return self.database[CALL_TASKS].find_one({"_id": task_id}, session=session)
+
+    def call_tasks(self, *, query: Mapping[str, Any], limit: int, cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
+        """Return one page of call tasks by due time, earliest (most overdue) first, and the cursor of the next page."""
+        if cursor:
+            due_at, task_id = _due_cursor(cursor)
+            after = {"$or": [{"due_at": {"$gt": due_at}}, {"due_at": due_at, "_id": {"$gt": task_id}}]}
+            query = {"$and": [dict(query), after]}
+        found = list(self.database[CALL_TASKS].find(dict(query)).sort([("due_at", ASCENDING), ("_id", ASCENDING)]).limit(limit + 1))
+        page = found[:limit]
+        next_cursor = encode_cursor(f"{page[-1]['due_at'].isoformat()}|{page[-1]['_id']}") if len(found) > limit else None
+        return page, next_cursor
+
     def estate_tenancy(self, estate_id: str) -> dict[str, Any] | None:
         """Return the group and region of an estate as the directory, its complaints' contacts or its messages record them, or None."""
         projection = {"_id": 0, "group_id": 1, "region_id": 1}
@@ -219,3 +262,14 @@ class NotificationStore:
                 return known
             known = self.database[collection].find_one({"estate_id": estate_id}, projection)
         return known
+
+
+def _due_cursor(cursor: str) -> tuple[datetime, str]:
+    """Read a call list cursor (the last task's due time and id); ``InvalidCursor`` for one not made here."""
+    due, separator, task_id = decode_cursor(cursor).partition("|")
+    try:
+        if not separator or not task_id:
+            raise ValueError(cursor)
+        return datetime.fromisoformat(due), task_id
+    except ValueError:
+        raise InvalidCursor() from None

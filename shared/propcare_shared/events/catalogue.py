@@ -238,6 +238,22 @@ class HotlineCallbackUpdated(EventData):
     at = UtcDateTime(required=True)
 
 
+class CallLogged(EventData):
+    """An agent's call to a resident about a complaint and its outcome (notification's call list); no phone."""
+
+    call_task_id = fields.String(required=True)
+    complaint_id = fields.String(required=True)
+    ticket_no = fields.String(allow_none=True, load_default=None)
+    kind = fields.String(required=True, metadata={"description": "the message the call stands beside, e.g. acknowledgement"})
+    outcome = fields.String(required=True, metadata={"description": "reached, no_answer or wrong_number"})
+    note = fields.String(allow_none=True, load_default=None)
+    attempt = fields.Integer(required=True)
+    status = fields.String(required=True, metadata={"description": "open (to call again at next_due_at) or done"})
+    next_due_at = UtcDateTime(allow_none=True, load_default=None)
+    actor_id = fields.String(allow_none=True, load_default=None)
+    at = UtcDateTime(required=True)
+
+
 WORK_ORDER_EVENTS = (
     "complaint.classified",
     "complaint.assigned",
@@ -279,6 +295,7 @@ CATALOGUE: dict[str, type[EventData]] = {
     "hotline.extension_requested": HotlineActed,
     "hotline.satisfaction_reported": HotlineSatisfaction,
     "hotline.callback_updated": HotlineCallbackUpdated,
+    "notification.call_logged": CallLogged,
 }
 
 
