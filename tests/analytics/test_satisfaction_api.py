@@ -15,7 +15,7 @@ from analytics.store import CAMPAIGN_ANSWERS, CAMPAIGNS
 from propcare_shared.context import ServiceContext
 from propcare_shared.events.envelope import Event
 from propcare_shared.settings import Settings
-from propcare_shared.testing import bearer
+from propcare_shared.testing import bearer, wait_for
 from tests.analytics.by_hand import expected, hand_nps
 from tests.analytics.campaign_factories import QUESTIONNAIRE, CampaignStory, at
 from tests.analytics.factories import estate_upserted
@@ -223,3 +223,17 @@ def test_bad_input_is_a_422(client: FlaskClient, analytics_settings: Settings, q
 
 def test_satisfaction_needs_a_token(client: FlaskClient) -> None:
     assert client.get("/api/v1/analytics/satisfaction", query_string={"scope": "group:G1"}).status_code == 401
+
+
+def test_the_queue_is_bound_to_campaign_events_on_the_real_broker(
+    worker: Any, publisher: Any, client: FlaskClient, context: ServiceContext, analytics_settings: Settings
+) -> None:
+    campaign = CampaignStory(estate_id="NS07", region_id="R7")
+    answers = campaign.generated(6, seed=9)
+    for event in [estate_upserted("NS07", region_id="R7"), *answers, campaign.started()]:
+        publisher.publish(event)
+    wait_for(lambda: context.database[CAMPAIGN_ANSWERS].count_documents({}) == 6, timeout=20, message="answers kept")
+    wait_for(lambda: context.database[CAMPAIGNS].count_documents({}) == 1, timeout=20, message="campaign kept")
+    body = get(client, analytics_settings, scope="estate:NS07", campaign_id=campaign.campaign_id).json
+    assert body["responses"] == 6 and body["nps"] == pytest.approx(hand_nps([event.data["recommend"] for event in answers]))
+    assert [row["id"] for row in body["dimensions"]] == [d["id"] for d in QUESTIONNAIRE]
