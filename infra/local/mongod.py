@@ -58,7 +58,18 @@ class MongodProcess:
         return f"mongodb://127.0.0.1:{self.port}/?replicaSet={REPLICA_SET}&directConnection=true"
 
     def start(self, timeout: float = 60.0) -> MongodProcess:
-        """Start mongod, initiate the replica set and wait for a primary."""
+        """Start mongod, initiate the replica set (or point a kept one at this port) and wait for a primary.
+
+        On any failure the mongod started here is stopped before the error is raised: a failed start
+        never leaves a ``mongod`` holding the data folder's lock for the next start.
+        """
+        try:
+            return self._start(timeout)
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start(self, timeout: float) -> MongodProcess:
         self.dbpath.mkdir(parents=True, exist_ok=True)
         log_path = self.dbpath / "mongod.log"
         self.process = subprocess.Popen(
@@ -131,7 +142,11 @@ class MongodProcess:
 
 
 def _follow_port(client: MongoClient, host: str) -> None:
-    """Point a kept one-node replica set at this start's port (the preferred port may have been taken)."""
+    """Point a kept one-node replica set at this start's port (the preferred port may have been taken on either start).
+
+    The node is not primary while its configuration names another address, so only a forced
+    reconfiguration can change it; the node then elects itself.
+    """
     config = client.admin.command("replSetGetConfig")["config"]
     if config["members"][0]["host"] == host:
         return

@@ -168,7 +168,14 @@ class LocalStack:
         )
 
     def stop(self) -> None:
-        """Stop the gateway, then every worker (in parallel), then the database client and mongod."""
+        """Stop the gateway, then every worker (in parallel), then the database client and mongod (whatever failed before)."""
+        try:
+            self._stop_services()
+        finally:
+            if self.mongod is not None:
+                self.mongod.stop()
+
+    def _stop_services(self) -> None:
         self._stopping.set()
         if self.server is not None:
             self.server.shutdown()
@@ -186,8 +193,6 @@ class LocalStack:
             if id(service.context.client) not in closed:
                 closed.add(id(service.context.client))
                 service.context.close()
-        if self.mongod is not None:
-            self.mongod.stop()
 
 
 def _port_is_free(port: int, host: str = "127.0.0.1") -> bool:
