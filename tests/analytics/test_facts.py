@@ -169,7 +169,15 @@ def test_events_about_no_complaint_change_no_facts() -> None:
     campaign_answer = new_event(
         "campaign.response_recorded",
         producer="survey",
-        data={"campaign_id": "C1", "invitation_id": "I1", "channel": "online", "source": "online", "overall": 8, "recommend": 9, "answered_at": utc_now()},
+        data={
+            "campaign_id": "C1",
+            "invitation_id": "I1",
+            "channel": "online",
+            "source": "online",
+            "overall": 8,
+            "recommend": 9,
+            "answered_at": utc_now(),
+        },
     )
     sent = new_event(
         "notification.sent",
