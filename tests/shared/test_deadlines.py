@@ -128,9 +128,7 @@ def test_readiness_says_not_ready_at_once_while_mongod_is_frozen(app: Flask, mon
     assert took < REQUEST_DEADLINE + SLACK
 
 
-def test_a_unit_of_work_gives_up_at_its_deadline_not_after_two_minutes(
-    context: ServiceContext, mongod: MongodProcess
-) -> None:
+def test_a_unit_of_work_gives_up_at_its_deadline_not_after_two_minutes(context: ServiceContext, mongod: MongodProcess) -> None:
     """A worker's handler on a frozen database fails at TRANSACTION_DEADLINE; the message is retried later, not held forever."""
     context.uow.run(lambda tx: tx.database.notes.insert_one({"_id": "warm"}, session=tx.session))
     with frozen(mongod, at_most=20):

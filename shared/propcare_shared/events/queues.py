@@ -28,6 +28,11 @@ PLATFORM_QUEUES: dict[str, dict[str, tuple[str, ...]]] = {
             "complaint.reclassified",
         ),
         "hotline-callbacks": ("hotline.callback_updated",),
+        "resident-surveys": ("survey.invited",),
+        "resident-survey-answers": (
+            "survey.completed",
+            "survey.dissatisfied",
+        ),
     },
     "dispatch": {
         "complaint-received": ("complaint.received",),
@@ -35,6 +40,8 @@ PLATFORM_QUEUES: dict[str, dict[str, tuple[str, ...]]] = {
         "survey-completed": ("survey.completed",),
         "hotline-returned": ("hotline.returned",),
         "hotline-satisfaction": ("hotline.satisfaction_reported",),
+        "resident-updates": ("complaint.updated_by_resident",),
+        "call-logged": ("notification.call_logged",),
         "estate-upserted": ("directory.estate.upserted",),
     },
     "notification": {
@@ -47,6 +54,9 @@ PLATFORM_QUEUES: dict[str, dict[str, tuple[str, ...]]] = {
             "complaint.resumed",
             "complaint.resolved",
             "complaint.reopened",
+            "complaint.closed",
+            "complaint.cancelled",
+            "complaint.updated_by_resident",
             "complaint.escalated",
             "sla.warning",
             "sla.breached",
