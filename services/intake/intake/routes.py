@@ -31,6 +31,7 @@ from intake.hotline_api import hotline_api
 from intake.imports import ImportJobs, ImportRun, run_import, start_import_thread
 from intake.imports import shown as import_view
 from intake.open311.routes import BLUEPRINTS as OPEN311_BLUEPRINTS
+from intake.resident_pages import pages as resident_pages
 from intake.schemas import (
     AttachmentOut,
     ComplaintCreated,
@@ -70,7 +71,7 @@ RESIDENT_LIMIT_DETAIL = "Too many complaints from here in a short time; please c
 estates = Blueprint("estates", __name__, url_prefix="/api/v1/estates", description="The directory: estates and their households.")
 complaints_api = Blueprint("complaints", __name__, url_prefix="/api/v1/complaints", description="Complaints as received, and their status.")
 track = Blueprint("track", __name__, url_prefix="/api/v1/track", description="A resident's view of their complaint, by tracking token.")
-BLUEPRINTS = (estates, complaints_api, track, hotline_api, *OPEN311_BLUEPRINTS)
+BLUEPRINTS = (estates, complaints_api, track, hotline_api, *OPEN311_BLUEPRINTS, resident_pages)
 
 
 # the domain's refusals ---------------------------------------------------------------------------

@@ -1,0 +1,297 @@
+"""The words of the residents' pages, in simplified Chinese and English.
+
+Pure data and two small lookups. Every text a resident reads on ``/r/`` is here, once per language,
+so a page never mixes them and a missing translation is a ``KeyError`` in the tests, not an English
+word on a Chinese page. Field help is shown next to a field that was refused, whatever the reason
+the schema gave, in the page's language (the API's English messages are for developers).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+LANGUAGES = ("zh-CN", "en")
+DEFAULT_LANGUAGE = "zh-CN"
+
+TEXTS: Mapping[str, Mapping[str, str]] = {
+    "zh-CN": {
+        "switch_label": "English",
+        "switch_lang": "en",
+        "site": "物业投诉与报修",
+        "choose_title": "选择您的小区",
+        "choose_intro": "请扫描小区大堂或公告栏上的二维码，或输入二维码下方的小区代码。",
+        "estate_code": "小区代码",
+        "go": "继续",
+        "form_title": "提交投诉或报修",
+        "form_intro": "请告诉我们发生了什么。我们会告诉您处理时限，并可随时查看进度。",
+        "address": "房号",
+        "building": "楼栋",
+        "unit": "单元",
+        "room": "房号",
+        "description": "发生了什么",
+        "description_hint": "例如：3号楼2单元电梯停在两层之间不动了",
+        "demand": "您希望我们怎么做（选填）",
+        "photos": "照片（选填，最多6张）",
+        "photos_hint": "JPEG、PNG、WebP 或 HEIC，每张不超过10 MB。",
+        "contact": "联系方式",
+        "name": "称呼（选填）",
+        "phone": "手机号码",
+        "role": "您是",
+        "role_owner": "业主",
+        "role_tenant": "租户",
+        "role_other": "其他",
+        "consent": "我同意物业公司使用以上电话和照片处理本次投诉并联系我，仅用于本次投诉及回访，不用于营销。",
+        "submit": "提交",
+        "errors_title": "请修改标出的内容后再提交。",
+        "filed_title": "已收到您的投诉",
+        "ticket": "工单号",
+        "tracking_intro": "请保存下面的链接，通过它查看进度、补充信息和照片。不要转发给他人。",
+        "tracking_link": "查看进度",
+        "photos_stored": "已上传照片",
+        "track_title": "投诉进度",
+        "status": "当前状态",
+        "where": "位置",
+        "time_limits": "处理时限",
+        "time_limits_pending": "分类后我们会在这里显示处理时限。",
+        "timeline": "处理记录",
+        "your_complaint": "您的投诉",
+        "survey_title": "回访",
+        "survey_invite": "问题已处理完毕。请告诉我们您是否满意：",
+        "survey_link": "填写回访问卷",
+        "survey_answered_ok": "感谢您完成回访。",
+        "survey_answered_not": "感谢您的回访。您反馈问题未解决或不满意，我们已重新处理。",
+        "add_title": "补充信息或照片",
+        "note": "补充说明",
+        "add_submit": "补充",
+        "added_title": "已补充",
+        "added_text": "您补充的信息已转给处理人员。",
+        "back_to_tracking": "返回进度页面",
+        "resolved_instead": "问题已处理完毕。如果问题仍然存在，请在回访问卷中选择“否”，投诉会重新处理。",
+        "closed_instead": "这项投诉已结案，不能再补充。如有新的问题，请重新提交投诉，或致电客服中心。",
+        "reopened_instead": "这项投诉已根据您的回访重新处理，处理人员会再次与您联系。如需补充，请致电客服中心或重新提交投诉。",
+        "new_complaint": "提交新的投诉",
+        "not_found_title": "链接无效",
+        "not_found_text": "请检查链接是否完整，或致电客服中心。",
+        "estate_unknown_title": "找不到这个小区",
+        "estate_unknown_text": "请扫描小区内张贴的二维码，或致电客服中心。",
+        "busy_title": "请稍后再试",
+        "busy_text": "短时间内提交过多，请稍后再试或致电客服中心。",
+        "too_large_title": "文件太大",
+        "too_large_text": "照片总共太大了。请少选几张或缩小后再试。",
+        "pending_title": "正在提交",
+        "pending_text": "这份表单正在提交中，请稍等片刻后刷新页面。",
+        "form_used_title": "这份表单已提交过",
+        "form_used_text": "这份表单已经提交过了，内容不同的新问题请重新填写一份。",
+        "expired_form_title": "表单已过期",
+        "local_time": "当地时间",
+        "count_suffix": "张",
+    },
+    "en": {
+        "switch_label": "中文",
+        "switch_lang": "zh-CN",
+        "site": "Complaints and repairs",
+        "choose_title": "Choose your estate",
+        "choose_intro": "Scan the QR code in your lobby or on the notice board, or type the estate code printed under it.",
+        "estate_code": "Estate code",
+        "go": "Continue",
+        "form_title": "Report a problem",
+        "form_intro": "Tell us what happened. We will tell you the time limit, and you can follow the progress at any time.",
+        "address": "Your flat",
+        "building": "Building",
+        "unit": "Unit",
+        "room": "Room",
+        "description": "What happened",
+        "description_hint": "For example: the lift of building 3, unit 2 is stuck between floors",
+        "demand": "What would you like us to do (optional)",
+        "photos": "Photos (optional, up to 6)",
+        "photos_hint": "JPEG, PNG, WebP or HEIC, at most 10 MB each.",
+        "contact": "How to reach you",
+        "name": "Name (optional)",
+        "phone": "Mobile phone",
+        "role": "You are",
+        "role_owner": "the owner",
+        "role_tenant": "a tenant",
+        "role_other": "someone else",
+        "consent": (
+            "I agree that the property company uses this phone number and these photos to handle this complaint and to contact "
+            "me about it and its follow-up survey only, never for marketing."
+        ),
+        "submit": "Send",
+        "errors_title": "Please correct the marked fields and send again.",
+        "filed_title": "We have your complaint",
+        "ticket": "Ticket",
+        "tracking_intro": "Keep the link below: it shows the progress and lets you add information and photos. Do not share it.",
+        "tracking_link": "Follow the progress",
+        "photos_stored": "Photos uploaded",
+        "track_title": "Your complaint's progress",
+        "status": "Status",
+        "where": "Where",
+        "time_limits": "Time limits",
+        "time_limits_pending": "The time limits appear here once your complaint has been sorted.",
+        "timeline": "What has been done",
+        "your_complaint": "Your complaint",
+        "survey_title": "Follow-up survey",
+        "survey_invite": "The problem has been dealt with. Please tell us whether you are satisfied:",
+        "survey_link": "Answer the follow-up survey",
+        "survey_answered_ok": "Thank you for answering the follow-up survey.",
+        "survey_answered_not": (
+            "Thank you for your answer. You told us the problem is not solved or you are not satisfied: we are handling it again."
+        ),
+        "add_title": "Add information or photos",
+        "note": "What you want to add",
+        "add_submit": "Add",
+        "added_title": "Added",
+        "added_text": "What you added has been passed to the person handling your complaint.",
+        "back_to_tracking": "Back to the progress page",
+        "resolved_instead": (
+            "The problem has been dealt with. If it is still there, answer “No” in the follow-up survey and we will handle it again."
+        ),
+        "closed_instead": (
+            "This complaint is closed and takes no more information. For a new problem, report it again or call the service desk."
+        ),
+        "reopened_instead": (
+            "This complaint was reopened after your follow-up answer and the handler will contact you again. "
+            "To add something, call the service desk or report a new problem."
+        ),
+        "new_complaint": "Report a new problem",
+        "not_found_title": "Link not valid",
+        "not_found_text": "Please check that the link is complete, or call the service desk.",
+        "estate_unknown_title": "Estate not found",
+        "estate_unknown_text": "Please scan the QR code posted in your estate, or call the service desk.",
+        "busy_title": "Please try again later",
+        "busy_text": "Too many requests from here in a short time. Please try again later or call the service desk.",
+        "too_large_title": "Files too large",
+        "too_large_text": "The photos are too large together. Choose fewer or smaller photos and try again.",
+        "pending_title": "Sending",
+        "pending_text": "This form is being sent. Please wait a moment and reload the page.",
+        "form_used_title": "This form was sent already",
+        "form_used_text": "This form was sent already. For a different problem, please fill in a new form.",
+        "expired_form_title": "The form expired",
+        "local_time": "local time",
+        "count_suffix": "",
+    },
+}
+
+FIELD_HELP: Mapping[str, Mapping[str, str]] = {
+    "zh-CN": {
+        "estate_code": "请输入2到16位字母或数字。",
+        "building": "楼栋最多32个字符。",
+        "unit": "单元最多32个字符。",
+        "room": "房号最多32个字符；填写房号时请同时填写楼栋。",
+        "description": "请用2到2000个字描述发生了什么。",
+        "demand": "最多1000个字。",
+        "name": "称呼最多100个字。",
+        "phone": "请填写有效的手机号码，例如 13800138000。",
+        "role": "请选择业主、租户或其他。",
+        "consent": "需要您的同意，我们才能用这个电话联系您。",
+        "note": "请填写补充说明（最多2000字），或至少选择一张照片。",
+        "form_token": "表单已过期，请重新提交。",
+        "photos_type": "只能上传照片（JPEG、PNG、WebP、HEIC）：{name} 不是照片。",
+        "photos_size": "{name} 太大了：每张照片不超过10 MB。",
+        "photos_empty": "{name} 是空文件。",
+        "photos_count": "最多上传{limit}张照片。",
+        "photos_full": "这项投诉最多{limit}个文件，还能再加{left}张。",
+    },
+    "en": {
+        "estate_code": "Type 2 to 16 letters or digits.",
+        "building": "At most 32 characters.",
+        "unit": "At most 32 characters.",
+        "room": "At most 32 characters; give the building with the room.",
+        "description": "Say what happened in 2 to 2,000 characters.",
+        "demand": "At most 1,000 characters.",
+        "name": "At most 100 characters.",
+        "phone": "Give a mobile number we can call, e.g. 13800138000.",
+        "role": "Choose owner, tenant or someone else.",
+        "consent": "We need your consent to contact you on this phone.",
+        "note": "Write what you want to add (at most 2,000 characters), or choose at least one photo.",
+        "form_token": "The form expired; please send it again.",
+        "photos_type": "Only photos (JPEG, PNG, WebP, HEIC): {name} is not a photo.",
+        "photos_size": "{name} is too large: at most 10 MB per photo.",
+        "photos_empty": "{name} is empty.",
+        "photos_count": "At most {limit} photos.",
+        "photos_full": "This complaint holds at most {limit} files; you can add {left} more.",
+    },
+}
+
+STATUS_WORDS: Mapping[str, Mapping[str, str]] = {
+    "zh-CN": {
+        "received": "已收到，正在分类",
+        "classified": "已分类，正在安排处理人员",
+        "assigned": "已安排处理人员",
+        "responded": "处理人员已与您联系",
+        "in_progress": "正在处理",
+        "on_hold": "暂停处理，等待您的配合（例如需要入户）",
+        "resolved": "已处理完毕，请您评价",
+        "closed": "已结案",
+        "cancelled": "已取消",
+    },
+    "en": {
+        "received": "Received, being sorted",
+        "classified": "Sorted, finding the right person",
+        "assigned": "Passed to the person who will handle it",
+        "responded": "The handler has been in touch with you",
+        "in_progress": "Being worked on",
+        "on_hold": "On hold, waiting for you (for example, access to your home)",
+        "resolved": "Dealt with: please tell us how we did",
+        "closed": "Closed",
+        "cancelled": "Cancelled",
+    },
+}
+
+ACTION_WORDS: Mapping[str, Mapping[str, str]] = {
+    "zh-CN": {
+        "receive": "收到投诉",
+        "classify": "完成分类",
+        "assign": "安排处理人员",
+        "accept": "处理人员已接单",
+        "respond": "处理人员与您联系",
+        "arrive": "处理人员到达现场",
+        "plan": "给出处理方案",
+        "progress": "进展",
+        "hold": "暂停处理",
+        "resume": "恢复处理",
+        "resolve": "处理完毕",
+        "reassign": "改由其他人员处理",
+        "reclassify": "重新分类",
+        "reopen": "重新处理",
+        "close": "结案",
+        "cancel": "取消",
+        "updated_by_resident": "您补充了信息",
+        "other": "更新",
+    },
+    "en": {
+        "receive": "Complaint received",
+        "classify": "Sorted",
+        "assign": "Handler assigned",
+        "accept": "The handler took it on",
+        "respond": "The handler contacted you",
+        "arrive": "The handler arrived on site",
+        "plan": "Plan given",
+        "progress": "Progress",
+        "hold": "Put on hold",
+        "resume": "Resumed",
+        "resolve": "Dealt with",
+        "reassign": "Passed to someone else",
+        "reclassify": "Sorted again",
+        "reopen": "Reopened",
+        "close": "Closed",
+        "cancel": "Cancelled",
+        "updated_by_resident": "You added information",
+        "other": "Updated",
+    },
+}
+
+TARGET_WORDS: Mapping[str, Mapping[str, str]] = {
+    "zh-CN": {"response": "首次联系您", "onsite": "到达现场", "plan": "给出书面方案", "resolve": "解决", "follow_up": "回访"},
+    "en": {"response": "First contact", "onsite": "On site", "plan": "Written plan", "resolve": "Resolved", "follow_up": "Follow-up"},
+}
+
+
+def texts(language: str) -> Mapping[str, str]:
+    """Return the page texts of a language (the default language for any other)."""
+    return TEXTS[language if language in LANGUAGES else DEFAULT_LANGUAGE]
+
+
+def field_help(language: str, field: str, **values: object) -> str:
+    """Return the help shown next to a refused field, in a language."""
+    return FIELD_HELP[language if language in LANGUAGES else DEFAULT_LANGUAGE][field].format(**values)
