@@ -136,13 +136,21 @@ def test_a_month_without_campaigns_says_so(client: FlaskClient, analytics_settin
 def test_the_csv_has_a_row_per_campaign_figure(client: FlaskClient, analytics_settings: Settings, city: dict) -> None:
     raw = report(client, analytics_settings, scope="estate:NS01", month="2025-11", format="csv").get_data().decode("utf-8-sig")
     rows = list(csv.reader(io.StringIO(raw)))
-    by_key = {(row[2], row[3]): row for row in rows[1:]}
+    value = {(row[1], row[2], row[3]): row[4] for row in rows[1:]}
     a, d = city["A"].campaign_id, city["D"].campaign_id
-    assert by_key[("campaign", f"{a}.responses")] == ["estate:NS01", "2025-11", "campaign", f"{a}.responses", "20", "30", "-10"]
-    assert by_key[("campaign", f"{a}.response_rate")][4:6] == ["0.5", "0.3"]
-    assert float(by_key[("campaign", f"{a}.nps")][4]) == pytest.approx(hand_nps([x["recommend"] for x in city["a_november"]]), abs=1e-3)
-    assert by_key[("campaign", f"{d}.nps")][4:] == ["", "", ""]
-    assert by_key[("satisfaction", "responses")][4:] == ["32", "30", "2"]
+
+    def figure(measure: str, dimension: str) -> list[str]:
+        return [
+            value[("2025-11", measure, dimension)],
+            value[("2025-10", measure, dimension)],
+            value[("2025-11", measure + ".change", dimension)],
+        ]
+
+    assert figure("campaign", f"{a}.responses") == ["20", "30", "-10"]
+    assert figure("campaign", f"{a}.response_rate")[:2] == ["0.5", "0.3"]
+    assert float(figure("campaign", f"{a}.nps")[0]) == pytest.approx(hand_nps([x["recommend"] for x in city["a_november"]]), abs=1e-3)
+    assert figure("campaign", f"{d}.nps") == ["", "", ""]
+    assert figure("satisfaction", "responses") == ["32", "30", "2"]
 
 
 def test_the_html_shows_the_figures_of_the_json(client: FlaskClient, analytics_settings: Settings, city: dict) -> None:

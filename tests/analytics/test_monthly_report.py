@@ -117,12 +117,16 @@ def test_the_csv_is_one_row_per_figure_with_a_bom(client: FlaskClient, analytics
     raw = response.get_data()
     assert raw.startswith("\ufeff".encode())
     rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
-    assert rows[0] == ["scope", "month", "section", "key", "this_month", "previous_month", "change"]
-    by_key = {(row[2], row[3]): row for row in rows[1:]}
-    assert by_key[("volume", "total")] == ["estate:NS01", "2025-11", "volume", "total", "3", "1", "2"]
-    assert by_key[("on_time", "response.general.light")][4] == "green"
-    assert by_key[("volume_by_subcategory", "water")][5] == ""
-    assert len(rows) - 1 == len(report(client, analytics_settings, scope="estate:NS01", month=MONTH).json["month_over_month"])
+    assert rows[0] == ["scope", "month", "measure", "dimension", "value"]
+    by_key = {(row[1], row[2], row[3]): row[4] for row in rows[1:]}
+    assert all(row[0] == "estate:NS01" for row in rows[1:])
+    assert by_key[(MONTH, "volume", "total")] == "3"
+    assert by_key[("2025-10", "volume", "total")] == "1"
+    assert by_key[(MONTH, "volume.change", "total")] == "2"
+    assert by_key[(MONTH, "on_time", "response.general.light")] == "green"
+    assert by_key[("2025-10", "volume_by_subcategory", "water")] == ""
+    figures = report(client, analytics_settings, scope="estate:NS01", month=MONTH).json["month_over_month"]
+    assert len(rows) - 1 == 3 * len(figures)
 
 
 def test_the_html_page_is_self_contained_with_svg_charts(client: FlaskClient, analytics_settings: Settings, stories: dict) -> None:

@@ -1,8 +1,11 @@
 """The monthly review (``analytics.domain.monthly.review``) as JSON data, a CSV table or a self-contained HTML page.
 
 - JSON: the review as it is, times in UTC with ``Z``.
-- CSV: one row per figure, columns ``scope, month, section, key, this_month, previous_month, change``;
-  UTF-8 with a BOM so that Excel opens Chinese text correctly; empty cells for figures that do not exist.
+- CSV: one tidy table, columns ``scope, month, measure, dimension, value`` (the API contract's): each
+  figure (``measure`` = its section, ``dimension`` = its key, e.g. ``on_time``, ``response.general.rate``)
+  is a row of the month and a row of the month before (``month`` says which), and its change is a row
+  of the month whose measure ends in ``.change``. UTF-8 with a BOM so that Excel opens Chinese text
+  correctly; an empty value for a figure that does not exist that month.
 - HTML: one page with no external resource (no CDN, no script, no web font), so it prints and works
   offline; zh-CN headings with English; bar charts drawn here as inline SVG. Every text is escaped.
 """
@@ -19,7 +22,8 @@ from typing import Any
 from analytics.report_satisfaction import campaign_section
 
 BOM = "\ufeff"
-CSV_COLUMNS = ("scope", "month", "section", "key", "this_month", "previous_month", "change")
+CSV_COLUMNS = ("scope", "month", "measure", "dimension", "value")
+CHANGE = ".change"
 
 
 def plain(value: Any) -> Any:
@@ -38,18 +42,12 @@ def to_csv(report: Mapping[str, Any]) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
+    scope, month, previous = report["scope"], report["month"], report["previous_month"]
     for row in report["month_over_month"]:
-        writer.writerow(
-            [
-                report["scope"],
-                report["month"],
-                row["section"],
-                row["key"],
-                _cell(row["this_month"]),
-                _cell(row["previous_month"]),
-                _cell(row["change"]),
-            ]
-        )
+        section, key = row["section"], row["key"]
+        writer.writerow([scope, month, section, key, _cell(row["this_month"])])
+        writer.writerow([scope, previous, section, key, _cell(row["previous_month"])])
+        writer.writerow([scope, month, section + CHANGE, key, _cell(row["change"])])
     return BOM + buffer.getvalue()
 
 
