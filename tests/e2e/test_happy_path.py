@@ -281,8 +281,8 @@ def test_complaint_flows_through_all_five_services(platform: Platform, ns01: Non
         lambda r: r.status_code == 200 and r.json()["items"],
         message="survey invitation created",
     ).json()["items"]
-    assert invitations[0]["link"] is None, "staff never see the resident's link"
     token = sign_invitation(SECRET, invitations[0]["id"])  # the link the resident's message carries
+    assert invitations[0]["link"].endswith(f"/s/{token}"), "the admin, who may record the answer, sees the resident's link"
     page = requests.get(platform.url("survey", f"/s/{token}"), timeout=5)
     assert page.status_code == 200 and "<form" in page.text
     _ok(
