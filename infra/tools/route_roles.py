@@ -51,6 +51,13 @@ PUBLIC: dict[tuple[str, str], str] = {
     ("POST", "/open311/v2/requests.json"): "an Open311 client with an `api_key` that covers the estate (docs/OPEN311.md)",
     ("GET", "/open311/v2/requests.json"): "Open311 public reads: no reporter's name, phone or e-mail",
     ("GET", "/open311/v2/requests/<service_request_id>.json"): "Open311 public read: no reporter's name, phone or e-mail",
+    ("GET", "/r/"): "the residents' complaint page (choose the estate); shows no record",
+    ("GET", "/r/<estate_code>"): "the residents' complaint form of one estate (its link or QR code); shows no record",
+    ("POST", "/r/<estate_code>"): "a resident files from the form, rate-limited per address and phone like `POST /api/v1/complaints`",
+    ("GET", "/r/t/<tracking_token>"): "the resident's tracking page; the tracking token is the credential (rate-limited per address)",
+    ("POST", "/r/t/<tracking_token>"): "the resident adds information or photos; the tracking token is the credential",
+    ("GET", "/o/<token>"): "the opt-out page of a message's link; the signed opt-out token is the credential",
+    ("POST", "/o/<token>"): "the resident confirms opting out; the signed opt-out token is the credential",
 }
 # Where the view narrows the roles further, per action or per record: (method, rule) → how.
 NARROWED: dict[tuple[str, str], str] = {
