@@ -178,7 +178,7 @@ def test_templates_are_listed_and_shown_by_kind_and_an_unknown_kind_is_a_problem
     listing = client.get("/api/v1/templates", headers=manager(settings))
     assert listing.status_code == 200
     items = listing.get_json()["items"]
-    assert len(items) == 28 and {item["language"] for item in items} == {"zh-CN", "en"}
+    assert len(items) == 38 and {item["language"] for item in items} == {"zh-CN", "en"}
     assert {item["kind"] for item in items} >= {"campaign_invitation", "campaign_reminder"}
     one = client.get("/api/v1/templates/acknowledgement", headers=manager(settings)).get_json()
     assert one["audience"] == "resident" and "time_limit" in one["languages"]["en"] and "time_limit" in one["languages"]["zh-CN"]

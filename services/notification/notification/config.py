@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from notification.domain.opt_out import OptOutLinks
 from propcare_shared.context import ServiceContext
 from propcare_shared.sealing import DEVELOPMENT_PERSONAL_DATA_KEY
 from propcare_shared.settings import env_float, env_floats, env_int, env_str, env_strs
@@ -23,6 +24,8 @@ from propcare_shared.settings import env_float, env_floats, env_int, env_str, en
 DEFAULT_RETRY_DELAYS = (60.0, 300.0, 1800.0)
 DEFAULT_EMAIL_FROM = "Propcare <noreply@propcare.local>"
 DEVELOPMENT_HOTLINE_SECRET = "development-only-hotline-secret-change-me"
+DEVELOPMENT_OPT_OUT_SECRET = "development-only-opt-out-secret-change-me"
+DEFAULT_PUBLIC_BASE_URL = "http://127.0.0.1:8080"
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,8 @@ class NotifyConfig:
     batch_size: int = 100
     hotline_secret: str = field(default=DEVELOPMENT_HOTLINE_SECRET, repr=False)
     hotline_callback_url: str = ""
+    opt_out_secret: str = field(default=DEVELOPMENT_OPT_OUT_SECRET, repr=False)
+    public_base_url: str = DEFAULT_PUBLIC_BASE_URL
 
     def __post_init__(self) -> None:
         if not self.retry_delays:
@@ -79,7 +84,14 @@ class NotifyConfig:
             batch_size=env_int(env, "NOTIFY_BATCH_SIZE", 100),
             hotline_secret=env_str(env, "HOTLINE_SECRET", DEVELOPMENT_HOTLINE_SECRET),
             hotline_callback_url=env_str(env, "HOTLINE_CALLBACK_URL", ""),
+            opt_out_secret=env_str(env, "NOTIFY_OPT_OUT_SECRET", DEVELOPMENT_OPT_OUT_SECRET),
+            public_base_url=env_str(env, "PUBLIC_BASE_URL", DEFAULT_PUBLIC_BASE_URL),
         )
+
+    @property
+    def opt_out(self) -> OptOutLinks:
+        """Return the signer of opt-out links (every resident message carries one; the opt-out page checks it)."""
+        return OptOutLinks(secret=self.opt_out_secret, base_url=self.public_base_url)
 
 
 def config_of(context: ServiceContext) -> NotifyConfig:

@@ -36,6 +36,9 @@ EVENT_TYPES = (
     "complaint.resumed",
     "complaint.resolved",
     "complaint.reopened",
+    "complaint.closed",
+    "complaint.cancelled",
+    "complaint.updated_by_resident",
     "complaint.escalated",
     "sla.warning",
     "sla.breached",
@@ -55,7 +58,7 @@ def on_event(context: ServiceContext, tx: Transaction, event: Event) -> list[dic
     store = NotificationStore(context.database, clock=context.clock)
     config = config_of(context)
     now = context.clock()
-    recorded = record(tx, store=store, event=event, now=now, sealer=Sealer(config.personal_data_keys))
+    recorded = record(tx, store=store, event=event, now=now, sealer=Sealer(config.personal_data_keys), opt_out=config.opt_out)
     callbacks = CallbackStore(context.database)
     record_callback(tx, contacts=store, callbacks=callbacks, event=event, now=now, callback_url=config.hotline_callback_url)
     return recorded

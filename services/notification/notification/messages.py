@@ -2,14 +2,16 @@
 
 - ``complaint.received`` stores the resident's contact, channel, language and time zone. The contact
   arrives sealed (``contact``, opened with ``PERSONAL_DATA_KEYS``, ``domain.contact``); the phone is
-  kept in E.164. A contact no key opens, or a phone that is not a number, is stored without that
-  address and with the reason, and a warning without personal data is logged: the complaint's
-  resident messages are then recorded as skipped with that reason (not retried, not parked).
+  kept in E.164. A contact no key opens, or a phone that is not a number, is stored without that address
+  and with the reason (logged without personal data): its resident messages are skipped with it.
 - ``complaint.classified`` and ``complaint.assigned`` record the acknowledgement with the time limit;
   its ``dedupe_key`` (one per complaint, unique index) makes it one message however many of the two
   events arrive, in any order, on any replica. A later ``complaint.assigned`` that moves the
   complaint (reassign, reclassify) records an ``assigned`` message.
-- ``complaint.responded|on_hold|resumed|resolved|reopened`` record a progress message.
+- ``complaint.responded|plan_submitted|progress_updated|on_hold|resumed|resolved|reopened|closed|cancelled``
+  record a progress message; ``complaint.updated_by_resident`` a staff message to the assignee
+  dispatch last named (``assignee_id`` kept on the contact), or the supervisors. Every resident
+  message ends with its opt-out link; a non-essential one to an address that opted out is skipped.
 - ``survey.invited`` of a complaint's follow-up records the invitation or the reminder.
 - ``survey.invited`` of a satisfaction campaign (``campaign_id`` and ``household_id``, no complaint)
   records ``campaign_invitation`` or ``campaign_reminder``: an SMS to the household's phone from the
@@ -45,10 +47,12 @@ from typing import Any
 
 from notification import directory
 from notification.call_tasks import new_call_task
-from notification.domain import channels, compose, schedule
+from notification.config import DEFAULT_PUBLIC_BASE_URL, DEVELOPMENT_OPT_OUT_SECRET
+from notification.domain import channels, compose, opt_out, schedule
 from notification.domain.contact import UNREADABLE, open_contact
+from notification.domain.opt_out import OptOutLinks
 from notification.store import QUEUED, SKIPPED, NotificationStore
-from notification.templates import DEFAULT_LANGUAGE, normalise_language, render
+from notification.templates import DEFAULT_LANGUAGE, normalise_language, render, with_opt_out
 from propcare_shared.events.envelope import Event
 from propcare_shared.events.outbox import Transaction
 from propcare_shared.mongo import new_id
@@ -69,24 +73,30 @@ class HouseholdNotKnown(ContactNotKnown):
     """Raised when no households import has named an invited household yet; the event is retried later."""
 
 
-def record(tx: Transaction, *, store: NotificationStore, event: Event, now: datetime, sealer: Sealer) -> list[dict[str, Any]]:
+def record(
+    tx: Transaction, *, store: NotificationStore, event: Event, now: datetime, sealer: Sealer, opt_out: OptOutLinks | None = None
+) -> list[dict[str, Any]]:
     """Record what an event asks to tell; return the messages recorded."""
+    links = opt_out or OptOutLinks(secret=DEVELOPMENT_OPT_OUT_SECRET, base_url=DEFAULT_PUBLIC_BASE_URL)
     if event.type == "complaint.received":
         store.save_contact(_contact(event, now, sealer), session=tx.session)
         return []
     if event.type in compose.ACKNOWLEDGING_EVENTS:
-        return _on_assignment(tx, store=store, event=event, now=now)
+        return _on_assignment(tx, store=store, event=event, now=now, links=links)
     if event.type in compose.PROGRESS_KINDS:
         contact = _known_contact(tx, store, event)
         kind = compose.PROGRESS_KINDS[event.type]
-        return _resident_message(tx, store=store, event=event, contact=contact, kind=kind, dedupe_key=f"{kind}:{event.id}", now=now)
+        dedupe_key = f"{kind}:{event.id}"
+        return _resident_message(tx, store=store, event=event, contact=contact, kind=kind, dedupe_key=dedupe_key, now=now, links=links)
+    if event.type == "complaint.updated_by_resident":
+        return _resident_update_alert(tx, store=store, event=event, now=now)
     if event.type in compose.ALERT_KINDS:
         return _staff_messages(tx, store=store, event=event, now=now)
     if event.type == "survey.invited":
         campaign_kind = compose.campaign_kind(event.data)
         if campaign_kind is not None:
-            return _campaign_message(tx, store=store, event=event, kind=campaign_kind, now=now)
-        return _survey_message(tx, store=store, event=event, now=now)
+            return _campaign_message(tx, store=store, event=event, kind=campaign_kind, now=now, links=links)
+        return _survey_message(tx, store=store, event=event, now=now, links=links)
     if event.type in directory.EVENT_TYPES:
         directory.record(tx, store=store, event=event, now=now, sealer=sealer)
     return []
@@ -130,22 +140,30 @@ def _known_contact(tx: Transaction, store: NotificationStore, event: Event) -> d
     if tier and tier != contact.get("tier"):
         store.note_tier(complaint_id, tier=tier, at=event.occurred_at, session=tx.session)
         contact = {**contact, "tier": tier}
+    assignee_id = event.data.get("assignee_id")
+    if event.producer == "dispatch" and assignee_id and assignee_id != contact.get("assignee_id"):
+        # Dispatch's word on who holds the complaint, kept to tell them what the resident adds.
+        store.note_assignee(complaint_id, assignee_id=assignee_id, at=event.occurred_at, session=tx.session)
+        contact = {**contact, "assignee_id": assignee_id}
     return contact
 
 
-def _on_assignment(tx: Transaction, *, store: NotificationStore, event: Event, now: datetime) -> list[dict[str, Any]]:
+def _on_assignment(tx: Transaction, *, store: NotificationStore, event: Event, now: datetime, links: OptOutLinks) -> list[dict[str, Any]]:
     contact = _known_contact(tx, store, event)
     acknowledgement_key = f"acknowledgement:{contact['_id']}"
     if not store.has_message(acknowledgement_key, session=tx.session):
         return _resident_message(
-            tx, store=store, event=event, contact=contact, kind="acknowledgement", dedupe_key=acknowledgement_key, now=now
+            tx, store=store, event=event, contact=contact, kind="acknowledgement", dedupe_key=acknowledgement_key, now=now, links=links
         )
     if event.type == "complaint.assigned" and event.data.get("action") in compose.REROUTING_ACTIONS:
-        return _resident_message(tx, store=store, event=event, contact=contact, kind="assigned", dedupe_key=f"assigned:{event.id}", now=now)
+        dedupe_key = f"assigned:{event.id}"
+        return _resident_message(
+            tx, store=store, event=event, contact=contact, kind="assigned", dedupe_key=dedupe_key, now=now, links=links
+        )
     return []
 
 
-def _survey_message(tx: Transaction, *, store: NotificationStore, event: Event, now: datetime) -> list[dict[str, Any]]:
+def _survey_message(tx: Transaction, *, store: NotificationStore, event: Event, now: datetime, links: OptOutLinks) -> list[dict[str, Any]]:
     data = event.data
     kind = "survey_reminder" if data.get("reminder") else "survey_invitation"
     dedupe_key = f"{kind}:{event.id}" if kind == "survey_reminder" else f"{kind}:{data['invitation_id']}"
@@ -164,10 +182,12 @@ def _survey_message(tx: Transaction, *, store: NotificationStore, event: Event, 
             "email": None,
             "tier": None,
         }
-    return _resident_message(tx, store=store, event=event, contact=contact, kind=kind, dedupe_key=dedupe_key, now=now)
+    return _resident_message(tx, store=store, event=event, contact=contact, kind=kind, dedupe_key=dedupe_key, now=now, links=links)
 
 
-def _campaign_message(tx: Transaction, *, store: NotificationStore, event: Event, kind: str, now: datetime) -> list[dict[str, Any]]:
+def _campaign_message(
+    tx: Transaction, *, store: NotificationStore, event: Event, kind: str, now: datetime, links: OptOutLinks
+) -> list[dict[str, Any]]:
     data = event.data
     dedupe_key = f"{kind}:{data['invitation_id']}"
     if data.get("channel") not in compose.MESSAGED_CAMPAIGN_CHANNELS or store.has_message(dedupe_key, session=tx.session):
@@ -178,7 +198,13 @@ def _campaign_message(tx: Transaction, *, store: NotificationStore, event: Event
     tenancy = Tenancy.of(household).fields()
     estate = store.estate(event.estate_id or household.get("estate_id"), session=tx.session) or {}
     timezone = estate.get("timezone")
-    route = channels.household_route(phone=household.get("phone"), contact_problem=household.get("contact_problem"))
+    route = _unless_opted_out(
+        channels.household_route(phone=household.get("phone"), contact_problem=household.get("contact_problem")),
+        store=store,
+        links=links,
+        essential=False,
+        session=tx.session,
+    )
     message = _message(
         event=event,
         contact=tenancy,
@@ -193,6 +219,7 @@ def _campaign_message(tx: Transaction, *, store: NotificationStore, event: Event
         quiet_hours=compose.held_by_quiet_hours(kind=kind, tier=None),
         skip_reason=route.skip_reason,
         now=now,
+        opt_out_link=links.link(kind=opt_out.HOUSEHOLD, identifier=data["household_id"]),
     )
     message.update(campaign_id=data["campaign_id"], household_id=data["household_id"], invitation_id=data["invitation_id"])
     store.insert_message(message, session=tx.session)
@@ -213,6 +240,7 @@ def _resident_message(
     kind: str,
     dedupe_key: str,
     now: datetime,
+    links: OptOutLinks,
 ) -> list[dict[str, Any]]:
     if contact.get("hotline_ticket_id"):
         # The caller of a 12345 transfer is answered by the hotline, from our callbacks (hotline_callbacks).
@@ -228,6 +256,8 @@ def _resident_message(
     )
     if contact.get("channel") is None and route.skip_reason:
         route = channels.Route(route.channel, None, skip_reason="no contact is known for this invitation")
+    essential = opt_out.is_essential(kind, tier=tier)
+    route = _unless_opted_out(route, store=store, links=links, essential=essential, session=tx.session)
     language = normalise_language(contact.get("language"))
     values = compose.resident_values(kind, event.data, ticket_no=contact.get("ticket_no"), timezone=timezone)
     quiet_hours = compose.held_by_quiet_hours(kind=kind, tier=tier)
@@ -245,6 +275,7 @@ def _resident_message(
         quiet_hours=quiet_hours,
         skip_reason=route.skip_reason,
         now=now,
+        opt_out_link=links.link(kind=opt_out.COMPLAINT, identifier=contact["_id"]) if contact.get("_id") else None,
     )
     store.insert_message(message, session=tx.session)
     if route.call_task_reason and message["status"] == QUEUED:
@@ -255,14 +286,46 @@ def _resident_message(
     return [message]
 
 
+def _unless_opted_out(
+    route: channels.Route, *, store: NotificationStore, links: OptOutLinks, essential: bool, session: Any
+) -> channels.Route:
+    """Return the route, or the route skipped when its address opted out of non-essential messages and this one is not essential."""
+    if essential or route.recipient is None or not store.opted_out(links.key(route.recipient), session=session):
+        return route
+    return channels.Route(route.channel, None, skip_reason=opt_out.OPTED_OUT_REASON)
+
+
+def _resident_update_alert(tx: Transaction, *, store: NotificationStore, event: Event, now: datetime) -> list[dict[str, Any]]:
+    """Tell the complaint's assignee (the supervisors while nobody holds it) what the resident added on the tracking page."""
+    contact = _known_contact(tx, store, event)
+    recipients = channels.staff_recipients(roles=(), assignee_id=contact.get("assignee_id"), level=0)
+    values = compose.staff_values(
+        "resident_update", {**event.data, "ticket_no": contact.get("ticket_no")}, timezone=contact.get("timezone")
+    )
+    return _to_staff(tx, store=store, event=event, contact=contact, kind="resident_update", recipients=recipients, values=values, now=now)
+
+
 def _staff_messages(tx: Transaction, *, store: NotificationStore, event: Event, now: datetime) -> list[dict[str, Any]]:
     data = event.data
     kind = compose.ALERT_KINDS[event.type]
     contact = store.contact(data["complaint_id"], session=tx.session)
-    timezone = (contact or {}).get("timezone")
     level = int(data.get("escalation_level", 0) if kind == "escalated" else data.get("level", 0))
     recipients = channels.staff_recipients(roles=data.get("notify_roles") or (), assignee_id=data.get("assignee_id"), level=level)
-    values = compose.staff_values(kind, data, timezone=timezone)
+    values = compose.staff_values(kind, data, timezone=(contact or {}).get("timezone"))
+    return _to_staff(tx, store=store, event=event, contact=contact, kind=kind, recipients=recipients, values=values, now=now)
+
+
+def _to_staff(
+    tx: Transaction,
+    *,
+    store: NotificationStore,
+    event: Event,
+    contact: Mapping[str, Any] | None,
+    kind: str,
+    recipients: list[str],
+    values: Mapping[str, Any],
+    now: datetime,
+) -> list[dict[str, Any]]:
     recorded = []
     for recipient in recipients:
         message = _message(
@@ -274,8 +337,8 @@ def _staff_messages(tx: Transaction, *, store: NotificationStore, event: Event, 
             recipient=recipient,
             language=STAFF_LANGUAGE,
             values=values,
-            tier=data.get("tier"),
-            timezone=timezone,
+            tier=event.data.get("tier") or (contact or {}).get("tier"),
+            timezone=(contact or {}).get("timezone"),
             quiet_hours=False,
             skip_reason=None,
             now=now,
@@ -300,6 +363,7 @@ def _message(
     quiet_hours: bool,
     skip_reason: str | None,
     now: datetime,
+    opt_out_link: str | None = None,
 ) -> dict[str, Any]:
     rendered = render(kind, language=language, values=values)
     skipped = skip_reason is not None
@@ -316,7 +380,7 @@ def _message(
         "recipient": recipient,
         "language": language,
         "title": rendered.title,
-        "body": rendered.body,
+        "body": with_opt_out(rendered.body, language=language, link=opt_out_link),
         "tier": tier,
         "timezone": timezone or DEFAULT_TIMEZONE,
         "quiet_hours": quiet_hours,

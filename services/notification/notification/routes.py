@@ -14,7 +14,7 @@ from typing import Any
 
 from flask_smorest import Blueprint
 
-from notification import templates
+from notification import opt_out_pages, templates
 from notification.call_list import PROBLEMS as CALL_LIST_PROBLEMS
 from notification.call_list import call_list
 from notification.domain.compose import KINDS
@@ -32,7 +32,7 @@ notifications = Blueprint(
     description="Messages to residents and staff, with their delivery attempts.",
 )
 template_pages = Blueprint("templates", __name__, url_prefix="/api/v1/templates", description="Message templates in zh-CN and en.")
-BLUEPRINTS = (notifications, template_pages, call_list)
+BLUEPRINTS = (notifications, template_pages, call_list, opt_out_pages.pages)
 
 VIEW_FIELDS = (
     "complaint_id", "ticket_no", "campaign_id", "household_id",

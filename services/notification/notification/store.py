@@ -22,6 +22,8 @@ Collections:
 - ``call_tasks``: a call an agent owes the resident beside a written message (书面+口头), with its due
   time, its attempts and the outcomes logged (at most ``domain.call_tasks.MAX_ATTEMPTS``: bounded);
   the call list reads open tasks by due time, overdue first (``call_tasks`` indexes below).
+- ``opt_outs``: the addresses whose residents opted out of non-essential messages, one document per
+  address, ``_id`` an HMAC of it (``domain.opt_out.address_key``), never the address itself.
 - ``hotline_callbacks`` and ``hotline_tickets``: the callbacks owed to the 12345 hotline and each
   ticket's callback counter, read and written by ``hotline_store`` (the one other module that touches
   MongoDB), which claims callbacks with this module's lease (``claim_leased``, ``finish_leased``).
@@ -48,6 +50,7 @@ ESTATES = "estates"
 MESSAGES = "messages"
 ATTEMPTS = "attempts"
 CALL_TASKS = "call_tasks"
+OPT_OUTS = "opt_outs"
 HOTLINE_CALLBACKS = "hotline_callbacks"
 HOTLINE_TICKETS = "hotline_tickets"
 
@@ -135,6 +138,10 @@ class NotificationStore:
         if tier is not None:
             self.database[CONTACTS].update_one({"_id": complaint_id}, {"$set": {"tier": tier, "updated_at": at}}, session=session)
 
+    def note_assignee(self, complaint_id: str, *, assignee_id: str, at: datetime, session: ClientSession | None = None) -> None:
+        """Remember who holds a complaint, as dispatch last said (the resident's additions are told to them)."""
+        self.database[CONTACTS].update_one({"_id": complaint_id}, {"$set": {"assignee_id": assignee_id, "updated_at": at}}, session=session)
+
     # the directory: estates and the household contact book -------------------------------------
 
     def save_estate(self, estate: Mapping[str, Any], *, session: ClientSession | None = None) -> None:
@@ -192,6 +199,19 @@ class NotificationStore:
         self.database[CONTACTS].update_one(
             {"_id": complaint_id}, {"$set": {"phone": None, "contact_problem": problem, "updated_at": at}}, session=session
         )
+
+    def save_opt_out(self, key: str, *, opted_out: bool, at: datetime, session: ClientSession | None = None) -> None:
+        """Store whether the resident at an address (its key) opted out of non-essential messages."""
+        self.database[OPT_OUTS].update_one(
+            {"_id": key},
+            {"$set": {"opted_out": opted_out, "updated_at": at}, "$setOnInsert": {"created_at": at}},
+            upsert=True,
+            session=session,
+        )
+
+    def opted_out(self, key: str | None, *, session: ClientSession | None = None) -> bool:
+        """Tell whether the resident at an address (its key) opted out of non-essential messages."""
+        return key is not None and self.database[OPT_OUTS].count_documents({"_id": key, "opted_out": True}, session=session) > 0
 
     # sending -----------------------------------------------------------------------------------
 

@@ -72,6 +72,20 @@ _environment = Environment(
 )
 
 
+OPT_OUT_LINES = {
+    "zh-CN": "不想再收到进度类通知？点此退订（紧急及必要通知仍会发送）：{link}",
+    "en": "To stop non-essential updates (urgent and required messages still come): {link}",
+}
+"""The last line of every resident message: the link to opt out of non-essential messages."""
+
+
+def with_opt_out(body: str, *, language: str, link: str | None) -> str:
+    """Return a resident message's body ending with its opt-out link (unchanged without one)."""
+    if not link:
+        return body
+    return f"{body}\n\n{OPT_OUT_LINES[normalise_language(language)].format(link=link)}"
+
+
 class UnknownTemplate(KeyError):
     """Raised for a kind no template exists for."""
 

@@ -27,16 +27,20 @@ RESIDENT_KINDS = (
     "acknowledgement",
     "assigned",
     "responded",
+    "plan_submitted",
+    "progress",
     "on_hold",
     "resumed",
     "resolved",
     "reopened",
+    "closed",
+    "cancelled",
     "survey_invitation",
     "survey_reminder",
     "campaign_invitation",
     "campaign_reminder",
 )
-STAFF_KINDS = ("sla_warning", "sla_breached", "escalated")
+STAFF_KINDS = ("sla_warning", "sla_breached", "escalated", "resident_update")
 KINDS = RESIDENT_KINDS + STAFF_KINDS
 CAMPAIGN_KINDS = frozenset({"campaign_invitation", "campaign_reminder"})
 SURVEY_KINDS = frozenset({"survey_invitation", "survey_reminder"}) | CAMPAIGN_KINDS
@@ -45,10 +49,14 @@ MESSAGED_CAMPAIGN_CHANNELS = frozenset({None, "online"})
 
 PROGRESS_KINDS = {
     "complaint.responded": "responded",
+    "complaint.plan_submitted": "plan_submitted",
+    "complaint.progress_updated": "progress",
     "complaint.on_hold": "on_hold",
     "complaint.resumed": "resumed",
     "complaint.resolved": "resolved",
     "complaint.reopened": "reopened",
+    "complaint.closed": "closed",
+    "complaint.cancelled": "cancelled",
 }
 ALERT_KINDS = {"sla.warning": "sla_warning", "sla.breached": "sla_breached", "complaint.escalated": "escalated"}
 ACKNOWLEDGING_EVENTS = frozenset({"complaint.classified", "complaint.assigned"})
@@ -108,8 +116,10 @@ def resident_values(kind: str, data: Mapping[str, Any], *, ticket_no: str | None
         values.update(_time_limit_values(data, timezone), department=data.get("department"), tier=data.get("tier"))
     elif kind == "assigned":
         values.update(department=data.get("department"))
-    elif kind in {"responded", "on_hold"}:
+    elif kind in {"responded", "on_hold", "plan_submitted", "progress"}:
         values.update(note=data.get("note"))
+    elif kind == "cancelled":
+        values.update(reason=data.get("reason") or data.get("note"))
     elif kind in {"resumed", "reopened"}:
         values.update(_time_limit_values(data, timezone))
     elif kind == "resolved":
@@ -133,7 +143,9 @@ def staff_values(kind: str, data: Mapping[str, Any], *, timezone: str | None) ->
         "department": data.get("department"),
         "assignee_id": data.get("assignee_id"),
     }
-    if kind == "escalated":
+    if kind == "resident_update":
+        values.update(note=data.get("note"), photos=len(data.get("attachment_ids") or ()))
+    elif kind == "escalated":
         values.update(level=data.get("escalation_level", 0), note=data.get("note"))
     else:
         values.update(level=data.get("level", 0), target=data.get("target"), due_at=local_time(data.get("due_at"), timezone))
