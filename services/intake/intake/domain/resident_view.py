@@ -9,6 +9,8 @@ in; words and local times out. The rules:
 - the timeline names no person: an entry is the action in plain words, with its note only where the
   note is meant for the resident (a plan, progress, a hold, the resolution, a cancellation's reason,
   and what the resident added); escalations are the staff's business and are left out;
+- the time limits shown are the ones still ahead: a target whose action happened (a first contact,
+  the arrival, the plan, the resolution) is left out, and the follow-up's only once resolved;
 - what the page offers: the form to add information while the complaint is open; once resolved,
   the follow-up survey link (until answered or expired) and no form; closed, cancelled and reopened
   complaints say what to do instead.
@@ -29,6 +31,8 @@ HIDDEN_ACTIONS = frozenset({"escalate"})
 ADDING_STATUSES = frozenset({"received", "classified", "assigned", "responded", "in_progress", "on_hold"})
 FINAL_STATUSES = frozenset({"closed", "cancelled"})
 TARGET_ORDER = ("response", "onsite", "plan", "resolve", "follow_up")
+# The actions that meet each target (dispatch's workflow): a met target is no longer a limit the resident waits on.
+MEETS = {"respond": ("response",), "arrive": ("response", "onsite"), "plan": ("response", "plan"), "resolve": ("response", "resolve")}
 
 
 def choose_language(asked: str | None, accepted: Iterable[tuple[str, float]]) -> str:
@@ -86,15 +90,28 @@ def timeline_entries(timeline: Sequence[Mapping[str, Any]], *, language: str, ti
     return entries
 
 
-def time_limits(deadlines: Mapping[str, Any], *, language: str, timezone: str) -> list[tuple[str, str]]:
-    """Return the open time limits in the estate's local time, in the order of the lifecycle."""
+def time_limits(deadlines: Mapping[str, Any], *, met: Iterable[str] = (), language: str, timezone: str) -> list[tuple[str, str]]:
+    """Return the time limits not met yet in the estate's local time, in the order of the lifecycle."""
     words = TARGET_WORDS[language]
+    done = set(met)
     ordered = sorted(deadlines, key=lambda target: TARGET_ORDER.index(target) if target in TARGET_ORDER else len(TARGET_ORDER))
     return [
         (words.get(target, target), local_time(deadlines[target], timezone=timezone))
         for target in ordered
-        if isinstance(deadlines[target], datetime)
+        if isinstance(deadlines[target], datetime) and target not in done
     ]
+
+
+def targets_met(*, status: str, timeline: Sequence[Mapping[str, Any]]) -> set[str]:
+    """Return the targets the complaint's actions met; before resolution the follow-up is not due yet, so it counts as none to show."""
+    met: set[str] = set()
+    for change in timeline:
+        if change.get("action") == "reopen":  # handled again: every limit runs anew
+            met.clear()
+        met.update(MEETS.get(str(change.get("action")), ()))
+    if status != "resolved":
+        met.add("follow_up")
+    return met
 
 
 def offer_of(*, status: str, reopened: bool, survey: Mapping[str, Any] | None, now: datetime) -> str:
@@ -129,7 +146,9 @@ def tracking_view(
     return TrackingView(
         status=status,
         status_words=STATUS_WORDS[language].get(status, status),
-        time_limits=time_limits(complaint.get("deadlines") or {}, language=language, timezone=timezone)
+        time_limits=time_limits(
+            complaint.get("deadlines") or {}, met=targets_met(status=status, timeline=timeline), language=language, timezone=timezone
+        )
         if status not in FINAL_STATUSES
         else [],
         entries=timeline_entries(timeline, language=language, timezone=timezone),
