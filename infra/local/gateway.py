@@ -4,8 +4,9 @@ The table is docs/API.md's "Gateway paths → service"; nginx (infra/nginx/nginx
 Ingress (k8s/base/ingress.yaml) route the same prefixes, and tests/infra checks that all three agree.
 Besides the services' own paths it answers ``/healthz`` (200 only when every service and its
 consumer are ready), ``/metrics`` (the process registry: all five services, told apart by the
-``service`` label) and ``/<service>/...`` (one service at its own root, for ``/openapi.json`` and
-``/docs``).
+``service`` label), ``/<service>/...`` (one service at its own root, for ``/openapi.json`` and
+``/docs``) and ``/docs``: one page linking every service's docs and OpenAPI document. nginx serves
+the same page (its ``location = /docs``); tests/infra/test_gateway.py holds the two to one text.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ ROUTES: tuple[Route, ...] = (
         for service, prefixes in {
             "intake": ("/api/v1/complaints", "/api/v1/track", "/api/v1/estates", "/api/v1/hotline", "/api/v1/open311", "/open311", "/r/"),
             "dispatch": ("/api/v1/work-orders", "/api/v1/classify", "/api/v1/sla", "/api/v1/sla-policies", "/api/v1/calendars"),
-            "notification": ("/api/v1/notifications", "/api/v1/templates"),
+            "notification": ("/api/v1/notifications", "/api/v1/templates", "/api/v1/call-tasks", "/o/"),
             "survey": ("/api/v1/surveys", "/api/v1/questionnaires", "/api/v1/campaigns", "/s/"),
             "analytics": ("/api/v1/analytics",),
         }.items()
@@ -57,6 +58,31 @@ def service_for(path: str) -> str | None:
         if route.pattern.match(path):
             return route.service
     return None
+
+
+SERVICE_DOCS: dict[str, str] = {
+    "intake": "complaints, tracking, estates and households, the 12345 hotline, Open311, the resident pages",
+    "dispatch": "work orders, classification, time limits, calendars, staff and grids",
+    "notification": "messages, templates, the call list, opting out",
+    "survey": "follow-up surveys, questionnaires, campaigns",
+    "analytics": "KPIs, hotspots, satisfaction, the monthly review",
+}
+"""What each service's docs cover, in the order the docs page lists them."""
+
+
+def docs_page(services: Iterable[str]) -> str:
+    """Return the gateway's ``/docs`` page: a link to each service's docs and OpenAPI document (plain ASCII, no script)."""
+    items = "".join(
+        f'<li><a href="/{name}/docs">{name}</a>: {SERVICE_DOCS.get(name, name)} (<a href="/{name}/openapi.json">openapi.json</a>)</li>\n'
+        for name in services
+    )
+    return (
+        '<!DOCTYPE html>\n<html lang="en">\n<head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1"><title>Propcare API docs</title></head>\n'
+        "<body>\n<h1>Propcare API docs</h1>\n"
+        "<p>Each service serves its own interactive docs (Swagger UI) and OpenAPI document. The contract is docs/API.md.</p>\n"
+        f"<ul>\n{items}</ul>\n</body>\n</html>\n"
+    )
 
 
 Health = Callable[[], tuple[bool, dict[str, Any]]]
@@ -80,6 +106,10 @@ class Gateway:
             body, content_type = self.metrics()
             start_response("200 OK", [("Content-Type", content_type), ("Content-Length", str(len(body)))])
             return [body]
+        if path == "/docs":
+            page = docs_page(name for name in SERVICE_DOCS if name in self.apps).encode()
+            start_response("200 OK", [("Content-Type", "text/html; charset=utf-8"), ("Content-Length", str(len(page)))])
+            return [page]
         if path == "/":
             return _json(
                 start_response,

@@ -5,6 +5,11 @@ opens a connection before gunicorn forks (clients connect lazily on first use). 
 proxy hop, the gateway (nginx, the Ingress, the one-process router), for the client's address: it is
 the last entry of ``X-Forwarded-For``, the one the gateway appended, so per-address rate limits and
 the idempotency keys of callers without a token count real clients.
+
+The interactive docs (``/docs``, Swagger UI) load their script and style from the app itself, from
+the ``swagger-ui-bundle`` package at ``/docs/assets/<file>``, never from a CDN: they work on an
+intranet. The page names the assets relatively (``docs/assets/``), so they resolve under whatever
+prefix a gateway mounts the service at (``/intake/docs`` asks for ``/intake/docs/assets/...``).
 """
 
 from __future__ import annotations
@@ -14,8 +19,9 @@ from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 import pymongo
-from flask import Flask, Response, g, jsonify, request
+from flask import Flask, Response, g, jsonify, request, send_from_directory
 from flask_smorest import Api
+from swagger_ui_bundle import swagger_ui_path
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from propcare_shared.context import EXTENSION, ServiceContext
@@ -40,7 +46,8 @@ def create_service_app(
         OPENAPI_URL_PREFIX="/",
         OPENAPI_JSON_PATH="openapi.json",
         OPENAPI_SWAGGER_UI_PATH="/docs",
-        OPENAPI_SWAGGER_UI_URL="https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
+        OPENAPI_SWAGGER_UI_URL="docs/assets/",
+        OPENAPI_SWAGGER_UI_CONFIG={"validatorUrl": None},  # no badge fetched from validator.swagger.io
         JSON_SORT_KEYS=False,
         MAX_CONTENT_LENGTH=25 * 1024 * 1024,
     )
@@ -52,6 +59,7 @@ def create_service_app(
     for blueprint in blueprints:
         api.register_blueprint(blueprint)
     _register_operational_routes(app, context)
+    _register_docs_assets(app)
     _register_request_metrics(app, settings.service)
     count_process_start(settings.service, "web")
     _register_media_type_check(app)
@@ -75,6 +83,18 @@ def _register_operational_routes(app: Flask, context: ServiceContext) -> None:
     def metrics() -> Response:
         body, content_type = render_metrics()
         return Response(body, content_type=content_type)
+
+
+SWAGGER_UI_ASSETS = frozenset({"swagger-ui.css", "swagger-ui-bundle.js", "swagger-ui-standalone-preset.js"})
+"""The files flask-smorest's Swagger UI page asks for; nothing else of the package is served."""
+
+
+def _register_docs_assets(app: Flask) -> None:
+    @app.get("/docs/assets/<name>")
+    def docs_asset(name: str) -> Response:
+        if name not in SWAGGER_UI_ASSETS:
+            raise Problem(404, "Not Found", detail="No such docs asset.")
+        return send_from_directory(str(swagger_ui_path), name, max_age=86400)
 
 
 def request_deadline(seconds: float | None) -> Callable[[V], V]:
