@@ -14,11 +14,13 @@ marked ``needs_review``: its tier is certain, its department is for a person to 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 
 from dispatch.domain import taxonomy
 from dispatch.domain.classify.analysis import Analysis, analyse
 from dispatch.domain.classify.labels import CATEGORIES, TIER_RANK, TIERS, Classification, department_for
 from dispatch.domain.classify.lexicon import normalise, unread_language
+from dispatch.domain.classify.model import Model, shipped
 from dispatch.domain.classify.safety import Danger, detect
 
 MIN_TOPIC_SCORE = 1.5
@@ -39,6 +41,9 @@ SAFETY_PLACES_ALWAYS = frozenset({"trapped", "gas", "fire", "electric"})
 SAFETY_PLACES_OUTSIDE_FACILITY = frozenset({"flood", "outage"})
 SAFETY_PLACES_UNPLACED = frozenset({"falling"})
 SAFETY_CONFIDENCE = 0.6
+MODEL_MIN = 0.99
+MODEL_SURE = 0.999
+MODEL_CONFIDENCE_SCALE = 0.8
 _ORDER = {sub: index for index, sub in enumerate(sub for subs in CATEGORIES.values() for sub in subs)}
 
 
@@ -130,9 +135,12 @@ def _unplaced(analysis: Analysis, notes: list[str]) -> Classification:
     return Classification("other", subcategory, "general", department_for("other", subcategory), confidence, matched, True)
 
 
-def classify(text: str, *, channel: str | None = None, category_hint: str | None = None) -> Classification:
-    """Classify a complaint text; ``channel`` is accepted for the record and ``category_hint`` is a weak prior."""
-    topic = _classify_topic(text or "", category_hint=category_hint)
+def classify(text: str, *, channel: str | None = None, category_hint: str | None = None, model: Model | None = None) -> Classification:
+    """Classify a complaint text; ``channel`` is accepted for the record and ``category_hint`` is a weak prior.
+
+    ``model`` replaces the shipped n-gram model (cross-validation trains one per fold).
+    """
+    topic = _classify_topic(text or "", category_hint=category_hint, model=model or shipped())
     return with_safety(topic, detect(normalise(text or "")))
 
 
@@ -167,8 +175,8 @@ def with_safety(topic: Classification, dangers: tuple[Danger, ...]) -> Classific
     return Classification(category, subcategory, "emergency", department_for(category, subcategory), confidence, matched, review)
 
 
-def _classify_topic(text: str, *, category_hint: str | None) -> Classification:
-    """Classify the topic of a text, and its tier from the topic's own cues."""
+def _classify_topic(text: str, *, category_hint: str | None, model: Model) -> Classification:
+    """Classify the topic of a text, and its tier from the topic's own cues; the model decides where the rules are unsure."""
     analysis = analyse(text)
     notes = list(dict.fromkeys(analysis.notes))
     intent = _intent(analysis)
@@ -177,9 +185,34 @@ def _classify_topic(text: str, *, category_hint: str | None) -> Classification:
     scores = dict(analysis.scores)
     _apply_hint(scores, category_hint, notes)
     ranked = _rank_categories(scores)
-    if not ranked or ranked[0][0] < MIN_TOPIC_SCORE or unread_language(normalise(text)):
+    if unread_language(normalise(text)):
         return _unplaced(analysis, notes)
-    return _classify_complaint(analysis, scores, ranked, notes)
+    if not ranked or ranked[0][0] < MIN_TOPIC_SCORE:
+        return _with_model(_unplaced(analysis, notes), analysis, text, model)
+    return _with_model(_classify_complaint(analysis, scores, ranked, notes), analysis, text, model)
+
+
+def _with_model(rules: Classification, analysis: Analysis, text: str, model: Model) -> Classification:
+    """Return the rules' answer where they are sure; else the model's subcategory when it is confident enough.
+
+    The model's answer keeps the rules' tier cues (persistence, risk, fees, disputes) and evidence, and
+    says so first in ``matched``: ``model:<subcategory>:<probability>``. A model answer below
+    ``MODEL_SURE``, or one the rules found naming two departments (``close:``), stays ``needs_review``.
+    """
+    if not rules.needs_review or ("unplaced" in rules.matched and "injury" in analysis.cues):
+        return rules  # an injury's place is the text's to name (data README); a guess would be a confident wrong department
+    label, probability = model.predict(normalise(text))
+    note = f"model:{label}:{probability:.2f}"
+    if probability < MODEL_MIN:
+        return replace(rules, matched=(*rules.matched, note)[:MAX_MATCHED])
+    category = taxonomy.SUBCATEGORY_CATEGORY[label]
+    tier, tier_reasons = _tier(category, label, analysis.cues) if category != "other" else ("general", [])
+    kept = [reason for reason in rules.matched if reason != "unplaced" and not reason.startswith(("rule:", "tier:"))]
+    matched = tuple(dict.fromkeys([note, *tier_reasons, *kept]))[:MAX_MATCHED]
+    two_topics = any(reason.startswith("close:") for reason in rules.matched)  # two departments in one text: a person splits it
+    confidence = rules.confidence if two_topics else round(max(rules.confidence, min(0.9, probability * MODEL_CONFIDENCE_SCALE)), 2)
+    review = probability < MODEL_SURE or two_topics
+    return Classification(category, label, tier, department_for(category, label), confidence, matched, review)
 
 
 def _classify_intent(analysis: Analysis, intent: str, notes: list[str]) -> Classification:

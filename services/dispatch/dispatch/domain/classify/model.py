@@ -1,0 +1,110 @@
+"""A linear model over character n-grams for the texts the rules cannot place with confidence.
+
+Multinomial naive Bayes (a linear model in log space) over the normalised text: Chinese characters as
+unigrams, bigrams and trigrams, Latin text as stemmed words and word bigrams. Pure Python, no numpy or
+scikit-learn: the model is ~600 labelled texts and a few thousand features, training is one counting
+pass (~0.1 s, once per process, on first use) and scoring a text is a few hundred dictionary lookups
+(well inside the 5 ms budget). Deterministic: the same training file gives the same model, so nothing
+is stored but the labelled texts (``dispatch/domain/data/training.jsonl``, the development set, our
+own development texts and the first held-out sets, which are development data since they were read).
+
+The model only speaks when the rules are unsure (``decision``): it answers a subcategory and its
+posterior, which ``matched`` carries as ``model:<subcategory>:<probability>``. Naive Bayes posteriors
+are over-confident, so the threshold that lets the model decide was chosen by cross-validation on the
+development data, not read off the probability (docs/CLASSIFIER.md).
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+from dispatch.domain.classify.lexicon import en_tokens
+
+ALPHA = 0.3
+_CJK_RUN = re.compile(r"[\u3400-\u9fff]+")
+_LATIN = re.compile(r"[a-z][a-z']*")
+
+
+def features(normalised: str) -> list[str]:
+    """Return the n-gram features of a normalised text (duplicates kept: counts matter)."""
+    grams: list[str] = []
+    for run in _CJK_RUN.findall(normalised):
+        for size in (1, 2, 3):
+            grams.extend(run[i : i + size] for i in range(len(run) - size + 1))
+    words = en_tokens(" ".join(_LATIN.findall(normalised))) if _LATIN.search(normalised) else ()
+    grams.extend(f"w:{word}" for word in words)
+    grams.extend(f"w:{a}_{b}" for a, b in itertools.pairwise(words))
+    return grams
+
+
+@dataclass(frozen=True)
+class Model:
+    """Class priors and per-feature log-likelihoods of a trained multinomial naive Bayes."""
+
+    labels: tuple[str, ...]
+    priors: tuple[float, ...]
+    weights: dict[str, tuple[float, ...]]
+
+    def predict(self, normalised: str) -> tuple[str, float]:
+        """Return the most probable label of a normalised text and its posterior probability."""
+        totals = list(self.priors)
+        seen = False
+        for gram in features(normalised):
+            row = self.weights.get(gram)
+            if row is None:
+                continue
+            seen = True
+            for index, weight in enumerate(row):
+                totals[index] += weight
+        if not seen:
+            return self.labels[max(range(len(totals)), key=totals.__getitem__)], 0.0
+        top = max(totals)
+        exps = [math.exp(total - top) for total in totals]
+        best = max(range(len(exps)), key=lambda index: (exps[index], -index))
+        return self.labels[best], exps[best] / sum(exps)
+
+
+def train(examples: Iterable[tuple[str, str]]) -> Model:
+    """Train on (normalised text, label) pairs; labels in sorted order, so the model is deterministic."""
+    counts: dict[str, Counter[str]] = {}
+    documents: Counter[str] = Counter()
+    for text, label in examples:
+        documents[label] += 1
+        counts.setdefault(label, Counter()).update(features(text))
+    labels = tuple(sorted(documents))
+    vocabulary = sorted({gram for counter in counts.values() for gram in counter})
+    total_documents = sum(documents.values())
+    priors = tuple(math.log(documents[label] / total_documents) for label in labels)
+    denominators = [sum(counts[label].values()) + ALPHA * len(vocabulary) for label in labels]
+    weights = {
+        gram: tuple(math.log((counts[label][gram] + ALPHA) / denominator) for label, denominator in zip(labels, denominators, strict=True))
+        for gram in vocabulary
+    }
+    return Model(labels, priors, weights)
+
+
+def training_examples(rows: Sequence[dict[str, str]]) -> list[tuple[str, str]]:
+    """Return (normalised text, subcategory) pairs from labelled rows."""
+    from dispatch.domain.classify.lexicon import normalise
+
+    return [(normalise(row["text"]), row["subcategory"]) for row in rows]
+
+
+def training_rows() -> list[dict[str, str]]:
+    """Return the labelled texts the shipped model is trained on."""
+    text = resources.files("dispatch.domain").joinpath("data", "training.jsonl").read_text(encoding="utf-8")
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+@lru_cache(maxsize=1)
+def shipped() -> Model:
+    """Return the model trained on the shipped training file (trained once per process)."""
+    return train(training_examples(training_rows()))
