@@ -1,16 +1,21 @@
-"""The one-process gateway: docs/API.md's routing table, the per-service mounts, /healthz and /metrics."""
+"""The one-process gateway: docs/API.md's routing table, the per-service mounts, /healthz, /metrics and the /docs page (nginx's too)."""
 
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask, request
 from werkzeug.test import Client
 
-from infra.local.gateway import Gateway, service_for
+from infra.local.gateway import Gateway, docs_page, service_for
 from tests.infra.api_routes import EXPECTED_ROUTES, SERVICES
+from tests.infra.nginx_conf import parse
+
+NGINX_CONF = Path(__file__).resolve().parents[2] / "infra" / "nginx" / "nginx.conf"
 
 
 @pytest.mark.parametrize(("path", "service"), EXPECTED_ROUTES)
@@ -81,3 +86,38 @@ def test_the_gateway_appends_the_client_address_as_nginx_does() -> None:
     spoofed = gateway.get("/api/v1/complaints", headers={"X-Forwarded-For": "1.2.3.4"}, environ_base={"REMOTE_ADDR": "10.0.0.7"})
     assert json.loads(plain.data)["forwarded_for"] == "10.0.0.7"
     assert json.loads(spoofed.data)["forwarded_for"] == "1.2.3.4, 10.0.0.7"  # the trusted last hop is the real client
+
+
+def test_the_docs_page_links_each_running_services_docs(gateway: Client) -> None:
+    response = gateway.get("/docs")
+    assert response.status_code == 200 and response.mimetype == "text/html"
+    html = response.get_data(as_text=True)
+    assert html == docs_page(SERVICES)
+    for name in SERVICES:
+        assert f'href="/{name}/docs"' in html and f'href="/{name}/openapi.json"' in html
+    alone = Client(Gateway({"survey": _echo_app("survey")}, health=lambda: (True, {}), metrics=lambda: (b"", "text/plain")))
+    assert "/intake/docs" not in alone.get("/docs").get_data(as_text=True)  # only the services this process runs
+
+
+def test_nginx_serves_the_same_docs_page() -> None:
+    location = next(d for d in parse(NGINX_CONF).find("location") if d.args == ["=", "/docs"])
+    assert [d.args for d in location.find("default_type")] == [["text/html"]]
+    assert [d.args for d in location.find("return")] == [["200", docs_page(SERVICES)]]
+
+
+@pytest.mark.parametrize(
+    ("path", "passed"),
+    [
+        ("/survey/docs", True),
+        ("/survey/openapi.json", True),
+        ("/survey/docs/assets/swagger-ui-bundle.js", True),
+        ("/intake/docs/assets/swagger-ui.css", True),
+        ("/survey/docs/assets/../../etc/passwd", False),
+        ("/survey/docs/assets/", False),
+        ("/survey/metrics", False),
+    ],
+)
+def test_nginx_passes_each_services_docs_and_their_assets(path: str, passed: bool) -> None:
+    mount = next(d for d in parse(NGINX_CONF).find("location") if d.args[0] == "~" and "propcare_service" in d.args[1])
+    pattern = re.compile(mount.args[1].replace("(?<", "(?P<"))
+    assert bool(pattern.match(path)) is passed
