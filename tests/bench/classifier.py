@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 DATA = Path(__file__).resolve().parents[1] / "dispatch" / "data"
-SETS = ("complaints_dev.jsonl", "heldout.jsonl", "safety_heldout.jsonl", "own_dev.jsonl")
+SETS = ("complaints_dev.jsonl", "heldout.jsonl", "safety_heldout.jsonl", "own_dev.jsonl", "heldout2.jsonl")
 BUDGET_MS = 5.0
 
 
