@@ -16,6 +16,10 @@ Guarantees:
   short connect timeout (the broker) of ``METRICS_DEPENDENCY_TIMEOUT`` seconds; a dependency that
   does not answer reads ``dependency_up 0`` and its gauges are left out of that scrape, while the
   process's own counters and histograms are served as always.
+
+No ``_created`` series: ``disable_created_metrics()`` runs once when this module is imported (every
+web and worker process imports it before it counts anything). Nothing reads them (no dashboard, rule
+or test), and they were 30% of every service's series (docs/PERFORMANCE.md, "Metric series budget").
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ from prometheus_client import (
     Counter,
     Gauge,
     Histogram,
+    disable_created_metrics,
     generate_latest,
     multiprocess,
 )
@@ -43,6 +48,7 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from pymongo.database import Database
 
 log = logging.getLogger(__name__)
+disable_created_metrics()
 
 HTTP_REQUESTS = Counter("http_requests_total", "HTTP requests handled.", ["service", "route", "method", "status"])
 HTTP_DURATION = Histogram(

@@ -147,9 +147,15 @@ def scrape_gauges() -> dict[str, dict[str, int]]:
 
 def test_each_service_exports_fewer_than_10000_series_for_1000_estates_in_20_regions(mongodb_url: str) -> None:
     code = f"import json; from tests.infra.test_monitoring_series_budget import _simulate; print(json.dumps(_simulate({mongodb_url!r})))"
-    env = {"PROMETHEUS_DISABLE_CREATED_SERIES": "False", **os.environ, "PYTHONPATH": str(ROOT), "PROMETHEUS_MULTIPROC_DIR": ""}
+    # One process's registry, as a single web or worker process holds it: no multiprocess directory at all
+    # (an empty PROMETHEUS_MULTIPROC_DIR would make prometheus_client write its *.db files into ROOT), and
+    # _created series left on in the environment so that the kernel's disable_created_metrics() is what drops them.
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "PROMETHEUS_DISABLE_CREATED_SERIES": "False"}
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    files = set(ROOT.glob("*.db"))
     run = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600, check=False)
     assert run.returncode == 0, run.stderr[-3000:]
+    assert set(ROOT.glob("*.db")) == files, "the simulation wrote prometheus_client files into the repository"
     counted = json.loads(run.stdout.strip().splitlines()[-1])
     gauges = scrape_gauges()
     totals = {service: sum(counted[service].values()) + sum(gauges[service].values()) for service in SERVICES}
