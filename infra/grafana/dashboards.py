@@ -6,9 +6,11 @@ schema), and tests/infra/test_monitoring_prometheus.py runs every panel's query 
 Prometheus. Grafana loads them through infra/grafana/provisioning/ (docker-compose.yml).
 
 - *Regional operations*: open and overdue complaints by tier and region, on-time % per target
-  against the traffic lights (green 95%, yellow 90%), response and resolve times against the tier
-  limits (the limit as a threshold line), escalations by level, hotspots, hotline transfers and
-  their callbacks; ``region`` and ``tier`` variables.
+  against the traffic lights (green 95%, yellow 90%; met over met and breached of
+  ``complaint_targets_total``, so per tier and region), response and resolve times against the tier
+  limits (the limit as a threshold line), the share of each target's limit used (p90 per target over
+  all regions: ``complaint_target_elapsed_ratio`` has no ``region``), escalations by level, hotspots,
+  hotline transfers and their callbacks; ``region`` and ``tier`` variables.
 - *Service health*: requests, errors and latency per service and route, events published,
   consumed, retried and parked per type, consumer lag, queue depth, outbox backlog, restarts.
 - *Satisfaction*: follow-up response rate and CSAT, campaign response rate, NPS by region.
@@ -102,7 +104,7 @@ def quantile_seconds(target: str, tier: str) -> str:
 
 def regional_operations() -> dash.Dashboard:
     """Return the *Regional operations* dashboard."""
-    share = f"complaint_target_elapsed_ratio_bucket{{{REGION},{TIER}}}"
+    share = f"complaint_target_elapsed_ratio_bucket{{{TIER}}}"  # no region label: "how late" per target and tier
     return (
         dash.Dashboard("Regional operations")
         .uid("propcare-regional-operations")
@@ -126,11 +128,8 @@ def regional_operations() -> dash.Dashboard:
         .with_panel(single("On-time % (selection, range)", on_time("job"), unit="percentunit", steps=TRAFFIC_LIGHTS))
         .with_panel(
             single(
-                "Met within the limit (share of target <= 1)",
-                f'sum(increase(complaint_target_elapsed_ratio_bucket{{le="1.0",{REGION},{TIER}}}[$__range]))'
-                f" / sum(increase(complaint_target_elapsed_ratio_count{{{REGION},{TIER}}}[$__range]))",
-                unit="percentunit",
-                steps=TRAFFIC_LIGHTS,
+                "Targets breached (selection, range)",
+                f'sum(increase(complaint_targets_total{{outcome="breached",{REGION},{TIER}}}[$__range]))',
             )
         )
         .with_panel(
@@ -151,7 +150,7 @@ def regional_operations() -> dash.Dashboard:
         )
         .with_panel(
             series(
-                "Time used of each target's limit, p90 (1 = the limit)",
+                "Time used of each target's limit, p90, all regions (1 = the limit)",
                 (f"histogram_quantile(0.9, sum by (target, le) (rate({share}[$__rate_interval])))", "{{target}}"),
                 unit="percentunit",
                 lines=thresholds((None, "green"), (0.8, "yellow"), (1, "red")),
