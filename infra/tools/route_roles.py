@@ -31,6 +31,7 @@ KERNEL_PUBLIC: dict[tuple[str, str], str] = {
     ("GET", "/metrics"): "Prometheus scrape; labels carry no complaint, person or phone",
     ("GET", "/openapi.json"): "the API description, the same for everyone",
     ("GET", "/docs"): "the interactive API docs page, the same for everyone",
+    ("GET", "/docs/assets/<name>"): "the API docs page's own scripts and styles (served from a package, no CDN)",
 }
 # Routes of the services that are public on purpose: (method, rule) → the credential or the reason.
 PUBLIC: dict[tuple[str, str], str] = {

@@ -65,6 +65,8 @@ QUESTIONNAIRE = {
     ],
 }
 CALLER = {"name": "赵先生", "phone": "13700137000"}
+HOUSEHOLD_RESIDENT = {"name": "钱先生", "phone": "13900139000"}
+CAMPAIGN_COMMENT = "钱先生说三号楼的垃圾没人清"
 TRANSFER = {
     "hotline_ticket_id": "12345-20261129-000777",
     "transferred_at": "2026-11-29T01:00:00Z",
@@ -140,6 +142,10 @@ class Victim:
     open311_key_id: str = ""
     open311_request_id: str = ""
     questionnaire_id: str = ""
+    campaign_id: str = ""
+    campaign_invitation_id: str = ""
+    import_id: str = ""
+    call_task_id: str = ""
     markers: set[str] = field(default_factory=set)
 
     def path_values(self) -> dict[str, list[str]]:
@@ -160,6 +166,11 @@ class Victim:
             "service_request_id": [self.open311_request_id],
             "key_id": [self.open311_key_id],
             "questionnaire_id": [self.questionnaire_id],
+            "campaign_id": [self.campaign_id],
+            "import_id": [self.import_id],
+            "estate_code": [VICTIM_ESTATE],
+            "task_id": [self.call_task_id],
+            "name": ["swagger-ui.css"],
         }
 
     def query_variants(self) -> list[dict[str, str]]:
@@ -169,6 +180,7 @@ class Victim:
             {"estate_id": VICTIM_ESTATE},
             {"complaint_id": self.complaint_id},
             {"estate_id": VICTIM_ESTATE, "tier": "general"},
+            {"campaign_id": self.campaign_id},
             *({"scope": scope} for scope in scopes),
             *({"scope": scope, "month": "2026-11"} for scope in scopes),
         ]
@@ -185,6 +197,20 @@ def complaint_body(channel: str = "phone") -> dict[str, Any]:
         "description": "3号楼2单元门口的路灯坏了一周了",
         "demand": "请尽快修好",
         "first_responder_id": HANDLER if channel == "phone" else None,
+    }
+
+
+def campaign_body(questionnaire_id: str) -> dict[str, Any]:
+    return {
+        "estate_id": VICTIM_ESTATE,
+        "questionnaire_id": questionnaire_id,
+        "kind": "special",
+        "sample_rate": 1.0,
+        "strata": ["household_type"],
+        "channel_mix": {"online": 0.0, "offline": 0.0, "phone": 1.0},
+        "seed": 7,
+        "opens_at": "2026-11-01T00:00:00Z",
+        "closes_at": "2027-12-31T00:00:00Z",
     }
 
 
@@ -236,6 +262,9 @@ def write_body(method: str, rule: str, attacker_group: str) -> tuple[bytes, str]
         ("POST", "/api/v1/open311/keys"): {"client_name": "冒名应用", "estate_ids": [VICTIM_ESTATE]},
         ("POST", "/api/v1/questionnaires"): QUESTIONNAIRE,
         ("PUT", "/api/v1/questionnaires/<questionnaire_id>"): QUESTIONNAIRE,
+        ("POST", "/api/v1/campaigns"): campaign_body("forged-questionnaire"),
+        ("PUT", "/api/v1/analytics/hotspot-settings/<scope>"): {"threshold": 2, "days": 30},
+        ("POST", "/api/v1/call-tasks/<task_id>/done"): {"outcome": "wrong_number", "note": "冒名"},
     }
     if (method, rule) == ("POST", "/api/v1/estates/<estate_id>/households:import"):
         return b"building,unit,room,household_type\n3,2,1502,vacant\n", "text/csv"
@@ -244,6 +273,11 @@ def write_body(method: str, rule: str, attacker_group: str) -> tuple[bytes, str]
     if (method, rule) == ("POST", "/open311/v2/requests.json"):
         form = f"api_key=forged-key&jurisdiction_id={VICTIM_ESTATE}&service_code=elevator&description=lift+stuck&address_string=a"
         return form.encode(), "application/x-www-form-urlencoded"
+    if (method, rule) == ("POST", "/api/v1/campaigns/<campaign_id>/responses:import"):
+        return f"invitation_id,channel,overall,recommend,comment,cleaning\n{attacker_group}-invitation,phone,1,0,,1\n".encode(), "text/csv"
+    if (method, rule) in {("POST", "/r/<estate_code>"), ("POST", "/r/t/<tracking_token>"), ("POST", "/o/<token>")}:
+        # The residents' forms: without the form's one-time token (or with a forged tracking or opt-out token) nothing is stored.
+        return "building=3&unit=1&room=101&description=冒名投诉&note=冒名&phone=13800138000".encode(), "application/x-www-form-urlencoded"
     if (method, rule) == ("POST", "/s/<token>"):
         return b"solved=true&result=5&speed=5&attitude=5", "application/x-www-form-urlencoded"
     assert (method, rule) in samples, f"{method} {rule} is a write route without a sample body in {__name__}.write_body: add one"
@@ -348,6 +382,12 @@ def victim(stack: LocalStack) -> Victim:
         message="messages about the complaint",
     )
     found.message_id = messages["items"][0]["id"]
+    tasks = fetch_until(
+        lambda: notification.get(f"/api/v1/call-tasks?estate_id={VICTIM_ESTATE}", headers=g1).get_json(),
+        lambda page: bool(page and page.get("items")),
+        message="a call task for the phone complaint",
+    )
+    found.call_task_id = tasks["items"][0]["id"]
     fetch_until(
         lambda: analytics.get(f"/api/v1/analytics/kpis?scope=estate:{VICTIM_ESTATE}", headers=g1).get_json(),
         lambda kpis: bool(kpis) and kpis.get("volume", {}).get("total", 0) >= 2,
@@ -374,6 +414,28 @@ def victim(stack: LocalStack) -> Victim:
     [filed] = ok(intake.post("/open311/v2/requests.json", data=form), 201)
     found.open311_request_id = filed["service_request_id"]
     found.questionnaire_id = ok(survey.post("/api/v1/questionnaires", json=QUESTIONNAIRE, headers=g1), 201)["id"]
+    households = "building,unit,room,household_type,age_band,resident_name,resident_phone\n" + "".join(
+        f"3,1,{floor}01,owner,36-50,{HOUSEHOLD_RESIDENT['name']},{HOUSEHOLD_RESIDENT['phone']}\n" for floor in range(1, 7)
+    )
+    imported = ok(
+        intake.post(f"/api/v1/estates/{VICTIM_ESTATE}/households:import", data=households.encode(), content_type="text/csv", headers=g1)
+    )
+    found.import_id = imported["import_id"]
+    campaign = fetch_until(
+        lambda: survey.post("/api/v1/campaigns", json=campaign_body(found.questionnaire_id), headers=g1),
+        lambda response: response.status_code == 201,
+        message="survey knows the victim's households and makes a campaign",
+    ).get_json()
+    found.campaign_id = campaign["id"]
+    found.campaign_invitation_id = ok(survey.get(f"/api/v1/campaigns/{found.campaign_id}/invitations", headers=g1))["items"][0]["id"]
+    answer = {"answers": {"cleaning": 2}, "overall": 5, "recommend": 3, "comment": CAMPAIGN_COMMENT, "channel": "phone"}
+    ok(survey.post(f"/api/v1/surveys/invitations/{found.campaign_invitation_id}/responses", json=answer, headers=g1), 201)
+    fetch_until(
+        lambda: analytics.get(f"/api/v1/analytics/satisfaction?scope=estate:{VICTIM_ESTATE}&campaign_id={found.campaign_id}", headers=g1),
+        lambda response: response.status_code == 200 and response.get_json()["responses"] == 1,
+        message="analytics counted the victim's campaign answer",
+    )
+    ok(analytics.put(f"/api/v1/analytics/hotspot-settings/estate:{VICTIM_ESTATE}", json={"threshold": 4, "days": 10}, headers=g1), 200, 201)
     for service in stack.running:
         wait_for(lambda service=service: service.context.database.outbox.count_documents({"published_at": None}) == 0, timeout=30)
     time.sleep(0.5)
@@ -397,6 +459,10 @@ def victim(stack: LocalStack) -> Victim:
         CALLER["name"],
         CALLER["phone"],
         key["api_key"],
+        found.campaign_invitation_id,
+        HOUSEHOLD_RESIDENT["name"],
+        HOUSEHOLD_RESIDENT["phone"],
+        CAMPAIGN_COMMENT,
     }
     return found
 
@@ -459,7 +525,15 @@ def test_no_route_lets_another_estate_region_or_group_read_or_change_the_victims
                     if attacker.unauthenticated and not public and status != 401:
                         failures.append(f"{where} (expected 401)")
                     names_victim = any(
-                        part in path for part in (VICTIM_ESTATE, victim.complaint_id, victim.invitation_id, victim.message_id)
+                        part in path
+                        for part in (
+                            VICTIM_ESTATE,
+                            victim.complaint_id,
+                            victim.invitation_id,
+                            victim.message_id,
+                            victim.campaign_id,
+                            victim.call_task_id,
+                        )
                     )
                     names_victim = names_victim or f"group:{VICTIM_GROUP}" in path
                     refused_by_role = status == 403 and "required_roles" in (response.get_json(silent=True) or {})
