@@ -47,6 +47,7 @@ from intake.schemas import (
 from intake.store import CodeTaken, IntakeStore, ReferenceTaken
 from propcare_shared.context import current_context, current_store
 from propcare_shared.events.outbox import Transaction
+from propcare_shared.http.app import request_deadline
 from propcare_shared.http.auth import (
     STAFF_ROLES,
     Principal,
@@ -66,6 +67,8 @@ from propcare_shared.vocabulary import RESIDENT_CHANNELS
 
 DIRECTORY_ADMINS = ("manager", "regional_ops", "group_admin", "service")
 JSON_LINES_TYPES = ("application/x-ndjson", "application/jsonlines")
+# A file of up to IMPORT_SYNC_ROWS rows is imported before the answer: its own deadline, under the gateway's 60 s.
+IMPORT_DEADLINE_SECONDS = 50.0
 RESIDENT_LIMIT_DETAIL = "Too many complaints from here in a short time; please call the service desk or try again later."
 
 estates = Blueprint("estates", __name__, url_prefix="/api/v1/estates", description="The directory: estates and their households.")
@@ -179,6 +182,7 @@ def get_estate(estate_id: str) -> dict[str, Any]:
 
 
 @estates.route("/<estate_id>/households:import", methods=["POST"])
+@request_deadline(IMPORT_DEADLINE_SECONDS)
 @authenticated(roles=DIRECTORY_ADMINS)
 @estates.response(200, ImportOut)
 @estates.alt_response(202, schema=ImportOut, description="A large file: imported in batches after the answer; follow the Location.")
