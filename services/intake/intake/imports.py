@@ -70,7 +70,7 @@ class ImportJobs:
 
     def create(self, *, estate: Mapping[str, Any], rows: int, now: datetime) -> dict[str, Any]:
         """Record a new import of ``rows`` data rows into an estate, running."""
-        job = {
+        job: dict[str, Any] = {
             "_id": new_id(),
             **Tenancy.of(estate, estate_key="_id").fields(),
             "status": "running",

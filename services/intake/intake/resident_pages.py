@@ -88,9 +88,7 @@ def _language() -> str:
 
 def _page(template: str, status: int, *, language: str, switch_href: str | None = None, **values: Any) -> Response:
     other = texts(language)["switch_lang"]
-    body = _templates.get_template(template).render(
-        t=texts(language), lang=language, switch_href=switch_href or f"?lang={other}", **values
-    )
+    body = _templates.get_template(template).render(t=texts(language), lang=language, switch_href=switch_href or f"?lang={other}", **values)
     page = Response(body, status=status, mimetype="text/html")
     # The token in the address is the resident's credential: keep it out of caches and Referer headers.
     page.headers["Cache-Control"] = "no-store"

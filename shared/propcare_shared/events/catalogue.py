@@ -135,7 +135,9 @@ class CampaignChanged(EventData):
     questionnaire_id = fields.String(allow_none=True, load_default=None)
     sample_size = fields.Integer(load_default=0)
     strata = fields.List(fields.String(), load_default=list)
-    channels = fields.Dict(keys=fields.String(), values=fields.Integer(), load_default=dict, metadata={"description": "invitations per channel"})
+    channels = fields.Dict(
+        keys=fields.String(), values=fields.Integer(), load_default=dict, metadata={"description": "invitations per channel"}
+    )
     dimensions = fields.List(fields.Nested(QuestionnaireDimension), load_default=list)
     complaint_handling_question = fields.String(allow_none=True, load_default=None)
     opens_at = UtcDateTime(allow_none=True, load_default=None)
