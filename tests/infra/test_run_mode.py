@@ -11,8 +11,10 @@ import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 import requests
@@ -214,8 +216,8 @@ def test_one_process_mode_runs_a_complaint_end_to_end_and_stops_cleanly(runs: li
         timeout=10,
         message="a survey invitation",
     )[0]
-    assert invitation["link"] is None, "staff never see the resident's link"
     token = sign_invitation(SECRET, invitation["id"])  # the link the resident's message carries
+    assert invitation["link"].endswith(f"/s/{token}"), "the group admin's list gives the resident's link"
     page = requests.get(f"{base}/s/{token}", timeout=10)
     assert page.status_code == 200 and "<form" in page.text
     answer: dict[str, Any] = {"solved": True, "scores": {"result": 5, "speed": 4, "attitude": 5}, "comment": "很及时"}
@@ -235,6 +237,23 @@ def test_one_process_mode_runs_a_complaint_end_to_end_and_stops_cleanly(runs: li
 
     kpis = wait_for(kpis_count_the_complaint, timeout=10, message="analytics counting the complaint and the answer")
     assert kpis is not None and kpis["resolution_rate"] == 1.0
+
+    # The demo city's satisfaction campaign: its answers imported, counted by analytics, in the month's review.
+    [campaign] = _ok(session.get(f"{base}/api/v1/campaigns", params={"estate_id": "NS01"}, timeout=10))["items"]
+    responded = _ok(session.get(f"{base}/api/v1/campaigns/{campaign['id']}", timeout=10))["responded"]
+    assert responded > 0, "the demo imported paper and phone answers"
+
+    def campaign_analysed() -> dict[str, Any] | None:
+        params = {"scope": "estate:NS01", "campaign_id": campaign["id"]}
+        figures = _ok(session.get(f"{base}/api/v1/analytics/satisfaction", params=params, timeout=10))
+        return figures if figures["responses"] == responded else None
+
+    figures = wait_for(campaign_analysed, timeout=30, message="analytics reading every answer of the demo campaign")
+    assert figures is not None
+    assert figures["priority_matrix"] and figures["nps"] is not None
+    month = datetime.now(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m")
+    review = _ok(session.get(f"{base}/api/v1/analytics/reports/monthly", params={"scope": "estate:NS01", "month": month}, timeout=10))
+    assert review["this_month"]["satisfaction"]["responses"] == figures["responses"]
 
     metrics = requests.get(f"{base}/metrics", timeout=10).text
     for service in ("intake", "dispatch", "notification", "survey", "analytics"):
