@@ -76,6 +76,11 @@ def run_in_transaction(client: MongoClient, work: Callable[[ClientSession], T], 
             )
         except PyMongoError as exc:
             if exc.timeout:
+                # The session is about to be killed on the server: it must never go back to the driver's
+                # pool, or the next request would reuse its id and have its own transaction interrupted.
+                server_session = getattr(session, "_server_session", None)
+                if server_session is not None:
+                    server_session.mark_dirty()
                 _reaper(client).kill(session.session_id)
             raise
 

@@ -174,7 +174,7 @@ def test_invitations_are_listed_within_the_callers_scope(
         f"/api/v1/surveys?complaint_id={ns['complaint_id']}", headers=bearer(settings, role="manager", estates=["NS01"])
     ).get_json()
     [item] = listed["items"]
-    assert item["status"] == "pending" and item["link"] is None and item["complaint_id"] == ns["complaint_id"]
+    assert item["status"] == "pending" and item["link"] == ns["data"]["link"] and item["complaint_id"] == ns["complaint_id"]
     assert len(client.get("/api/v1/surveys", headers=bearer(settings, role="manager", estates=["NS01"])).get_json()["items"]) == 1
     assert len(client.get("/api/v1/surveys", headers=bearer(settings)).get_json()["items"]) == 2
     assert client.get("/api/v1/surveys?status=lost", headers=bearer(settings)).status_code == 422
