@@ -52,8 +52,8 @@ HOTLINE_SECRET = "hotline-loop-hmac-secret"  # tests.e2e.test_hotline_loop.signe
 GRAFANA = {"$__rate_interval": "5m", "$__range": "30m", "$region": ".*", "$tier": ".*"}
 """Grafana's macros and the variables at ``All``: windows that cover the whole run."""
 
+STAFF = {"name": "x", "department": "engineering", "role": "handler", "grids": [], "on_duty": True}
 EXPECTED_EMPTY: dict[str, tuple[str, str]] = {
-    "5xx share by service": ("no request failed with a 5xx", "sum by (service) (rate(http_requests_total[$__rate_interval]))"),
     "OnTimeRateBelowYellow": ("fewer than 10 targets judged per tier", "sum by (region, tier) (increase(complaint_targets_total[1d]))"),
     "HotlineCallbacksFailing": ("the hotline receiver accepts every callback", 'max(hotline_callbacks{state="failing"})'),
     "ConsumerStalled": ("every consumer consumes", "max by (service, queue) (queue_messages)"),
@@ -65,7 +65,7 @@ EXPECTED_EMPTY: dict[str, tuple[str, str]] = {
     "RelayBacklog": ("the relays publish at once", "max by (service) (outbox_oldest_unpublished_age_seconds)"),
     "GaugesNotExported": ("every service has a gauge leader", "sum by (service) (gauge_leader)"),
     "ServiceDown": ("the platform answers its scrapes", 'up{job=~"propcare-.*"}'),
-    "HighErrorRate": ("no request failed with a 5xx", "sum by (service) (rate(http_requests_total[5m]))"),
+    "HighErrorRate": ("far fewer than 5% of requests fail", "sum by (service) (rate(http_requests_total[5m]))"),
     "MongoDBUnreachable": ("MongoDB is up", 'min by (service, instance) (dependency_up{dependency="mongodb"})'),
     "BrokerUnreachable": ("the broker is up", 'min by (service, instance) (dependency_up{dependency="rabbitmq"})'),
 }
@@ -327,6 +327,10 @@ def driven(stack: LocalStack, prometheus: str) -> str:
     assert client(stack, "dispatch").put("/api/v1/sla-policies/estate:NS01", json=policy, headers=ADMIN).status_code in (200, 201)
     hotspots = client(stack, "analytics").put("/api/v1/analytics/hotspot-settings/estate:NS01", json={"threshold": 2}, headers=ADMIN)
     assert hotspots.status_code in (200, 201), hotspots.get_json()
+    # One 5xx for sure (the demo loader's retried 503s come or not with timing): dispatch's temporary 503 for an
+    # estate whose copy has not arrived, which a client retries (docs/API.md, directory consistency).
+    unknown = client(stack, "dispatch").put("/api/v1/estates/NOT-YET-KNOWN/staff/s1", json=STAFF, headers=ADMIN)
+    assert unknown.status_code == 503, unknown.get_json()
     for number in (1, 2):
         drive_round(stack, number)
         time.sleep(4)  # several scrapes and rule evaluations see this round before the next
