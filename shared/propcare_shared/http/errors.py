@@ -109,7 +109,7 @@ def register_error_handlers(app: Flask, *, problems: ProblemMap | None = None) -
 
     @app.errorhandler(PyMongoError)
     def on_database_error(error: PyMongoError) -> Response:
-        if not error.timeout:
+        if not (error.timeout or _interrupted(error)):
             return on_unexpected(error)
         log.error("database deadline passed", extra={"error": type(error).__name__})
         return problem_response(
@@ -123,6 +123,16 @@ def register_error_handlers(app: Flask, *, problems: ProblemMap | None = None) -
     def on_unexpected(error: Exception) -> Response:
         log.exception("unexpected error")
         return problem_response(500, "Internal Server Error", detail="Something went wrong on our side; it has been logged.")
+
+
+# The server interrupted the operation (a killed session, a step-down): nothing was committed by it, and
+# the same request a moment later goes through, so it is a 503 to retry, not a 500.
+INTERRUPTED_CODES = frozenset({11600, 11601, 11602, 189, 91})
+
+
+def _interrupted(error: PyMongoError) -> bool:
+    code = getattr(error, "code", None)
+    return code in INTERRUPTED_CODES or error.has_error_label("TransientTransactionError")
 
 
 def _answer_with(to_problem: Callable[[Any], Problem]) -> Callable[[Exception], Response]:
