@@ -34,14 +34,14 @@ import pytest
 import requests
 import yaml
 from flask.testing import FlaskClient
-from pymongo import MongoClient
 
 from infra.grafana.dashboards import DASHBOARDS, OUT, expressions
 from infra.local.mongod import free_port
-from infra.local.run import SERVICES, LocalStack
+from infra.local.run import LocalStack
 from propcare_shared.http.auth import issue_token
-from propcare_shared.testing import fetch_until, unique_name, wait_for
+from propcare_shared.testing import fetch_until, wait_for
 from survey.tokens import sign_invitation
+from tests.e2e.one_process import one_process_stack
 from tests.e2e.test_hotline_loop import signed
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -97,26 +97,15 @@ def receiver() -> Iterator[str]:
 def stack(mongodb_url: str, receiver: str) -> Iterator[LocalStack]:
     """The one-process platform with the demo city loaded."""
     environ = {
-        "MONGODB_URL": mongodb_url,
         "JWT_SECRET": SECRET,
         "HOTLINE_SECRET": HOTLINE_SECRET,
         "HOTLINE_CALLBACK_URL": receiver,
         "SLA_SCAN_INTERVAL": "1",
         "OUTBOX_POLL_INTERVAL": "0.2",
         "NOTIFY_DISPATCH_INTERVAL": "0.05",
-        **{f"{name.upper()}_MONGODB_DATABASE": unique_name(f"prom_{name}_") for name in SERVICES},
     }
-    local = LocalStack(environ=environ, port=free_port(), demo=True)
-    local.start()
-    try:
-        wait_for(lambda: local.demo_state not in {"off", "pending", "loading"}, timeout=300, message="the demo city loaded")
-        assert local.demo_state == "loaded", local.demo_state
+    with one_process_stack(mongodb_url, environ, prefix="prom", demo=True) as local:
         yield local
-    finally:
-        local.stop()
-        with MongoClient(mongodb_url) as client:
-            for service in local.running:
-                client.drop_database(service.context.settings.mongodb_database)
 
 
 @pytest.fixture(scope="module")
