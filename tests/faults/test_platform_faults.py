@@ -12,13 +12,10 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
 import tempfile
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +29,7 @@ from propcare_shared.events.parking import parked_messages
 from propcare_shared.http.auth import issue_token
 from propcare_shared.settings import Settings
 from propcare_shared.testing import delete_topology, fetch_until, unique_name, wait_for
+from tests.processes import Processes
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = "fault-secret-for-propcare-fault-tests"
@@ -39,57 +37,6 @@ SERVICES = ("intake", "dispatch")
 REQUEST_DEADLINE = 2.0
 ADMIN = {"Authorization": "Bearer " + issue_token(SECRET, sub="admin-1", role="group_admin", group_id="G1")}
 ESTATE = {"name": "福田雅苑", "code": "FT02", "region_id": "R1", "group_id": "G1", "timezone": "Asia/Shanghai"}
-
-
-@dataclass
-class Processes:
-    """The services' processes by (service, role), their URLs and the environment they share."""
-
-    env: dict[str, str]
-    logs: Path
-    urls: dict[str, str] = field(default_factory=dict)
-    running: dict[tuple[str, str], subprocess.Popen[bytes]] = field(default_factory=dict)
-
-    def start(self, service: str, role: str) -> None:
-        port = self.urls[service].rsplit(":", 1)[1]
-        command = (
-            [str(Path(sys.executable).with_name("gunicorn")), "-c", "python:propcare_shared.gunicorn_conf", "--bind", f"127.0.0.1:{port}"]
-            if role == "web"
-            else [sys.executable, "-m", f"{service}.worker"]
-        )
-        metrics = self.logs / f"{service}-{role}-metrics"
-        metrics.mkdir(exist_ok=True)
-        env = {**self.env, "SERVICE": service, "PORT": port, "PROMETHEUS_MULTIPROC_DIR": str(metrics)}
-        with (self.logs / f"{service}-{role}.log").open("ab") as log:
-            self.running[(service, role)] = subprocess.Popen(
-                command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-            )
-
-    def kill(self, service: str, role: str) -> None:
-        process = self.running[(service, role)]
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(10)
-
-    def stop_all(self) -> None:
-        for process in self.running.values():
-            if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-        for process in self.running.values():
-            try:
-                process.wait(30)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-
-    def url(self, service: str, path: str) -> str:
-        return f"{self.urls[service]}{path}"
-
-    def ready(self, service: str) -> bool:
-        for (name, role), process in self.running.items():
-            assert process.poll() is None, f"{name} {role} exited; logs in {self.logs}"
-        try:
-            return requests.get(self.url(service, "/readyz"), timeout=1).status_code == 200
-        except requests.RequestException:
-            return False
 
 
 @pytest.fixture(scope="module")
