@@ -17,18 +17,17 @@ from typing import Any
 from flask import Response, jsonify
 from flask_smorest import Blueprint
 
-from analytics import report_formats
-from analytics.domain import kpis, monthly
+from analytics import report_formats, reports
+from analytics.domain import monthly
 from analytics.domain.period import PeriodOutOfOrder, period
-from analytics.satisfaction_routes import month_results, satisfaction
+from analytics.satisfaction_routes import satisfaction
 from analytics.schemas import HotspotArgs, HotspotsOut, KpiArgs, KpisOut, MonthlyReportArgs
-from analytics.scopes import authorized_query, scope_query, scope_tenancy, setting_at, setting_view, settings_of_estates
+from analytics.scopes import authorized_query, scope_query, scope_tenancy, setting_at
 from analytics.settings_routes import hotspot_settings
 from analytics.store import AnalyticsStore
 from propcare_shared.context import current_context, current_store
 from propcare_shared.http.auth import STAFF_ROLES, authenticated
 from propcare_shared.http.errors import Problem, ProblemMap
-from propcare_shared.tenancy import Tenancy
 
 analytics = Blueprint(
     "analytics",
@@ -57,8 +56,8 @@ def get_kpis(args: dict[str, Any]) -> dict[str, Any]:
     now = current_context().clock()
     query = authorized_query(store, args["scope"])
     start, end = period(start=args["from_"], end=args["to"], now=now)
-    facts = store.facts_received(query=query, start=start, end=end)
-    return {"scope": str(args["scope"]), "from_": start, "to": end, "generated_at": now, **kpis.compute(facts, now=now)}
+    figures = reports.kpi_figures(store, query=query, start=start, end=end, now=now)
+    return {"scope": str(args["scope"]), "from_": start, "to": end, "generated_at": now, **figures}
 
 
 @analytics.route("/hotspots", methods=["GET"])
@@ -77,22 +76,7 @@ def get_hotspots(args: dict[str, Any]) -> dict[str, Any]:
     scope_setting = setting_at(store, scope_tenancy(store, args["scope"]))
     query = scope_query(args["scope"])
     since = now - timedelta(days=args["days"])
-    total, rows = store.top_locations(query=query, since=since, until=now, limit=args["limit"])
-    detected = store.last_detections(query=query, since=since)
-    estates = settings_of_estates(store, [store.estate_tenancy(row["estate_id"]) or Tenancy(row["group_id"]) for row in rows])
-    items = []
-    for row in rows:
-        setting = estates.get(row["estate_id"], scope_setting)
-        items.append(
-            {
-                **row,
-                "share": row["count"] / total,
-                "threshold": setting.threshold,
-                "threshold_days": setting.days,
-                "reaches_threshold": row["building"] is not None and row["count"] >= setting.threshold,
-                "last_detected_at": detected.get((row["group_id"], row["estate_id"], row["building"], row["subcategory"])),
-            }
-        )
+    total, items = reports.hotspot_figures(store, query=query, now=now, days=args["days"], limit=args["limit"], scope_setting=scope_setting)
     return {
         "scope": str(args["scope"]),
         "from_": since,
@@ -115,21 +99,7 @@ def get_monthly_report(args: dict[str, Any]) -> Response:
     scope_setting = setting_at(store, scope_tenancy(store, args["scope"]))
     query = scope_query(args["scope"])
     month = monthly.parse_month(args["month"], now=now)
-    previous = month.previous()
-    this_facts = store.facts_received(query=query, start=month.start, end=month.end)
-    last_facts = store.facts_received(query=query, start=previous.start, end=previous.end)
-    estates = settings_of_estates(store, [Tenancy.of(item) for item in (*this_facts, *last_facts)])
-    report = monthly.review(
-        scope=str(args["scope"]),
-        month=month,
-        this_facts=this_facts,
-        last_facts=last_facts,
-        now=now,
-        this_campaigns=month_results(store, query=query, month=month),
-        last_campaigns=month_results(store, query=query, month=previous),
-        hotspot_setting=setting_view(scope_setting),
-        thresholds={estate_id: setting.threshold for estate_id, setting in estates.items()},
-    )
+    report = reports.monthly_review(store, scope=str(args["scope"]), query=query, month=month, now=now, scope_setting=scope_setting)
     filename = f"monthly-review-{report['month']}"
     if args["format"] == "csv":
         return Response(

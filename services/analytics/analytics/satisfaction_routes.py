@@ -14,7 +14,8 @@ from typing import Any
 
 from flask_smorest import Blueprint
 
-from analytics.domain import campaign_figures, monthly
+from analytics import reports
+from analytics.domain import monthly
 from analytics.domain.period import period
 from analytics.satisfaction_schemas import SatisfactionArgs, SatisfactionOut
 from analytics.scopes import authorized_query, within
@@ -44,11 +45,9 @@ def get_satisfaction(args: dict[str, Any]) -> dict[str, Any]:
     query = authorized_query(store, scope)
     start, end = _period(args, now=now)
     campaign = _campaign(store, scope, args["campaign_id"]) if args["campaign_id"] else None
-    answers = store.answers(query=query, campaign_id=args["campaign_id"], start=start, end=end)
-    campaign_ids = sorted({answer["campaign_id"] for answer in answers} | ({args["campaign_id"]} if campaign is not None else set()))
-    campaigns = store.campaigns(query=query, campaign_ids=campaign_ids)
-    months = campaign_figures.months_between(start, end) if start is not None and end is not None else None
-    figures = campaign_figures.figures(answers, campaigns=campaigns, months=months, campaign=campaign)
+    campaign_ids, figures = reports.satisfaction_figures(
+        store, query=query, campaign_id=args["campaign_id"], campaign=campaign, start=start, end=end
+    )
     return {
         "scope": str(scope),
         "campaign_id": args["campaign_id"],
@@ -79,16 +78,3 @@ def _campaign(store: AnalyticsStore, scope: Scope, campaign_id: str) -> dict[str
     if tenancy is None or not within(scope, tenancy):
         raise not_yours("campaign", campaign_id)
     return record or {"campaign_id": campaign_id, **tenancy.fields(), "dimensions": [], "complaint_handling_question": None}
-
-
-def month_results(store: AnalyticsStore, *, query: dict[str, Any], month: monthly.Month) -> dict[str, Any]:
-    """Return the campaign results of a scope's month: the campaigns answered or closing in it (``campaign_figures.month_results``)."""
-    answers = store.answers(query=query, start=month.start, end=month.end)
-    closing = store.campaigns_closing(query=query, start=month.start, end=month.end)
-    campaign_ids = {answer["campaign_id"] for answer in answers} | set(closing)
-    records = store.campaigns(query=query, campaign_ids=campaign_ids)
-    for answer in answers:
-        if answer["campaign_id"] not in records:
-            records[answer["campaign_id"]] = {"campaign_id": answer["campaign_id"], **Tenancy.of(answer).fields(), "dimensions": []}
-    responded = store.answers_counted(campaign_ids=records, before=month.end)
-    return campaign_figures.month_results(campaigns=list(records.values()), answers=answers, responded_by_end=responded)

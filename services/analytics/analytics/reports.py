@@ -1,0 +1,100 @@
+"""The figures behind analytics' read routes, as plain functions of the store: KPIs, hotspots, satisfaction, the monthly review.
+
+The routes (``routes``, ``satisfaction_routes``) check the scope and parse the arguments, then call
+these; the benchmark (``tests/bench/analytics_scale.py``) and the query-plan tests call the same
+functions, so what is measured is what a request runs. ``query`` is a scope's filter already checked
+(``analytics.scopes``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from analytics.domain import campaign_figures, kpis, monthly
+from analytics.domain.hotspot_settings import HotspotSetting
+from analytics.scopes import setting_view, settings_of_estates
+from analytics.store import AnalyticsStore
+from propcare_shared.tenancy import Tenancy
+
+
+def kpi_figures(store: AnalyticsStore, *, query: Mapping[str, Any], start: datetime, end: datetime, now: datetime) -> dict[str, Any]:
+    """Return the KPIs of the complaints of ``query`` received in ``[start, end)``."""
+    return kpis.compute(store.facts_received(query=query, start=start, end=end), now=now)
+
+
+def hotspot_figures(
+    store: AnalyticsStore, *, query: Mapping[str, Any], now: datetime, days: int, limit: int, scope_setting: HotspotSetting
+) -> tuple[int, list[dict[str, Any]]]:
+    """Return the complaints of the last ``days`` days and the busiest locations, each judged against its estate's setting."""
+    since = now - timedelta(days=days)
+    total, rows = store.top_locations(query=query, since=since, until=now, limit=limit)
+    detected = store.last_detections(query=query, since=since)
+    estates = settings_of_estates(store, [store.estate_tenancy(row["estate_id"]) or Tenancy(row["group_id"]) for row in rows])
+    items = []
+    for row in rows:
+        setting = estates.get(row["estate_id"], scope_setting)
+        items.append(
+            {
+                **row,
+                "share": row["count"] / total,
+                "threshold": setting.threshold,
+                "threshold_days": setting.days,
+                "reaches_threshold": row["building"] is not None and row["count"] >= setting.threshold,
+                "last_detected_at": detected.get((row["group_id"], row["estate_id"], row["building"], row["subcategory"])),
+            }
+        )
+    return total, items
+
+
+def satisfaction_figures(
+    store: AnalyticsStore,
+    *,
+    query: Mapping[str, Any],
+    campaign_id: str | None,
+    campaign: Mapping[str, Any] | None,
+    start: datetime | None,
+    end: datetime | None,
+) -> tuple[list[str], dict[str, Any]]:
+    """Return the campaigns counted and the satisfaction figures of the answers of ``query`` (one campaign's when named)."""
+    answers = store.answers(query=query, campaign_id=campaign_id, start=start, end=end)
+    named = {campaign_id} if campaign is not None and campaign_id else set()
+    campaign_ids = sorted({answer["campaign_id"] for answer in answers} | named)
+    campaigns = store.campaigns(query=query, campaign_ids=campaign_ids)
+    months = campaign_figures.months_between(start, end) if start is not None and end is not None else None
+    return campaign_ids, campaign_figures.figures(answers, campaigns=campaigns, months=months, campaign=campaign)
+
+
+def month_results(store: AnalyticsStore, *, query: Mapping[str, Any], month: monthly.Month) -> dict[str, Any]:
+    """Return the campaign results of a scope's month: the campaigns answered or closing in it (``campaign_figures.month_results``)."""
+    answers = store.answers(query=query, start=month.start, end=month.end)
+    closing = store.campaigns_closing(query=query, start=month.start, end=month.end)
+    campaign_ids = {answer["campaign_id"] for answer in answers} | set(closing)
+    records = store.campaigns(query=query, campaign_ids=campaign_ids)
+    for answer in answers:
+        if answer["campaign_id"] not in records:
+            records[answer["campaign_id"]] = {"campaign_id": answer["campaign_id"], **Tenancy.of(answer).fields(), "dimensions": []}
+    responded = store.answers_counted(campaign_ids=records, before=month.end)
+    return campaign_figures.month_results(campaigns=list(records.values()), answers=answers, responded_by_end=responded)
+
+
+def monthly_review(
+    store: AnalyticsStore, *, scope: str, query: Mapping[str, Any], month: monthly.Month, now: datetime, scope_setting: HotspotSetting
+) -> dict[str, Any]:
+    """Return the monthly review of a scope: this month beside last month (``domain.monthly.review``)."""
+    previous = month.previous()
+    this_facts = store.facts_received(query=query, start=month.start, end=month.end)
+    last_facts = store.facts_received(query=query, start=previous.start, end=previous.end)
+    estates = settings_of_estates(store, [Tenancy.of(item) for item in (*this_facts, *last_facts)])
+    return monthly.review(
+        scope=scope,
+        month=month,
+        this_facts=this_facts,
+        last_facts=last_facts,
+        now=now,
+        this_campaigns=month_results(store, query=query, month=month),
+        last_campaigns=month_results(store, query=query, month=previous),
+        hotspot_setting=setting_view(scope_setting),
+        thresholds={estate_id: setting.threshold for estate_id, setting in estates.items()},
+    )
