@@ -1,8 +1,8 @@
 """A service's consumer process: its event consumer, its outbox relay and any periodic loops.
 
-On SIGTERM or SIGINT it stops taking messages, lets the message in hand finish and be acked,
-publishes what the outbox holds, then exits. Messages prefetched but not yet handled go back
-to the queue when the connection closes.
+On SIGTERM or SIGINT it stops taking messages, lets the messages in hand finish and be acked (one
+per lane with ``CONSUMER_CONCURRENCY`` lanes), then publishes what the outbox holds, and exits.
+Messages prefetched but not yet started go back to the queue when the connection closes.
 
 Metrics: with ``METRICS_PORT`` set the worker serves ``/metrics`` on that port (its own registry),
 and says so at start, in one line, when the port is taken. It adds its scrape-time gauges to
@@ -18,6 +18,7 @@ import errno
 import logging
 import signal
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from types import FrameType
@@ -161,12 +162,16 @@ class Worker:
         self.context.checks["consumer"] = lambda: self.ready
         targets: list[tuple[str, Callable[[], None]]] = [("outbox-relay", self.relay.run)]
         if self.consumer is not None:
-            targets.append((f"{self.context.settings.service}-consumer", self.consumer.run))
+            targets.append((self._consumer_thread_name, self.consumer.run))
         targets += [(loop.name, self._looping(loop)) for loop in self.loops]
         for name, target in targets:
             thread = threading.Thread(target=target, name=name, daemon=True)
             thread.start()
             self._threads.append(thread)
+
+    @property
+    def _consumer_thread_name(self) -> str:
+        return f"{self.context.settings.service}-consumer"
 
     def _serve_metrics(self) -> None:
         port = self.context.settings.metrics_port
@@ -199,11 +204,15 @@ class Worker:
         """Stop consuming, finish in-flight work, flush the outbox, then return."""
         self._stop.set()
         SCRAPE_GAUGES.remove(self.scrape_gauges)
+        deadline = time.monotonic() + timeout
         if self.consumer is not None:
             self.consumer.stop()
+            consumer_thread = next((t for t in self._threads if t.name == self._consumer_thread_name), None)
+            if consumer_thread is not None:  # its lanes' last commits reach the outbox before the relay's last drain
+                consumer_thread.join(timeout)
         self.relay.stop()
         for thread in self._threads:
-            thread.join(timeout)
+            thread.join(max(deadline - time.monotonic(), 0.1))
         self.bus.close()
         if self._metrics_server is not None:
             self._metrics_server.shutdown()  # type: ignore[attr-defined]

@@ -19,9 +19,13 @@ failed message to ``Q`` after the same delays.
 from __future__ import annotations
 
 import logging
+import queue
 import threading
 import time
-from collections.abc import Callable
+import zlib
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass
 from typing import Any
 
 from kombu import Connection, Consumer, Exchange, Producer
@@ -29,11 +33,13 @@ from kombu.mixins import ConsumerMixin
 from marshmallow import ValidationError
 
 from propcare_shared.clock import utcnow
+from propcare_shared.events import stages
 from propcare_shared.events.envelope import Event
 from propcare_shared.events.outbox import AlreadyHandled
+from propcare_shared.events.stages import StageTimes
 from propcare_shared.events.topology import Subscription, Topology, Unroutable
 from propcare_shared.logs import correlation
-from propcare_shared.metrics import EventMetrics
+from propcare_shared.metrics import EVENTS_IN_FLIGHT, EventMetrics
 from propcare_shared.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -41,7 +47,31 @@ log = logging.getLogger(__name__)
 ATTEMPTS_HEADER = "x-attempts"
 ERROR_HEADER = "x-last-error"
 Handler = Callable[[Event], None]
-__all__ = ["ATTEMPTS_HEADER", "ERROR_HEADER", "EventBus", "EventConsumer", "Subscription", "Topology", "Unroutable", "open_connection"]
+SETTLE_INTERVAL = 0.005
+"""Seconds the consumer thread waits for the broker, while lanes hold messages, before it acks what they finished."""
+__all__ = [
+    "ATTEMPTS_HEADER",
+    "ERROR_HEADER",
+    "EventBus",
+    "EventConsumer",
+    "Subscription",
+    "Topology",
+    "Unroutable",
+    "lane_key",
+    "open_connection",
+]
+
+
+def lane_key(body: Any) -> str:
+    """Return the aggregate a message belongs to, read from the raw envelope: its complaint, else its estate, else "".
+
+    Messages with one key go to one lane and are handled one at a time in delivery order: a
+    complaint's events keep their ``seq`` order; facts without a complaint (directory events) keep
+    their estate's order; the rest share one lane, in order, as before concurrency.
+    """
+    if not isinstance(body, dict):
+        return ""
+    return str(body.get("correlation_id") or body.get("estate_id") or "")
 
 
 def open_connection(settings: Settings, *, heartbeat: int = 0) -> Connection:
@@ -149,7 +179,16 @@ class EventBus:
 
 
 class EventConsumer(ConsumerMixin):
-    """Consumes a service's queues; acks after the handler commits, retries, then parks."""
+    """Consumes a service's queues; acks after the handler commits, retries, then parks.
+
+    With ``CONSUMER_CONCURRENCY`` above 1, messages are handled on that many lane threads while the
+    consumer thread alone talks to the broker (a kombu channel is not thread-safe): it hands each
+    message to the lane of its aggregate (``lane_key``: the complaint, else the estate), and acks
+    what the lanes finished. One lane handles its messages one at a time in delivery order, so the
+    events of one complaint are never handled concurrently nor out of order, while messages of
+    other complaints overlap (up to ``PREFETCH_COUNT`` per queue held unacked). See
+    docs/RELIABILITY.md, "Concurrent handling".
+    """
 
     def __init__(self, *, settings: Settings, subscriptions: list[Subscription], bus: EventBus) -> None:
         self.settings = settings
@@ -159,21 +198,32 @@ class EventConsumer(ConsumerMixin):
         self.metrics = bus.metrics
         self.connection = open_connection(settings, heartbeat=30)
         self.ready = threading.Event()
-        self.in_flight = 0
+        self.concurrency = max(1, settings.consumer_concurrency)
         self._timers: list[threading.Timer] = []
+        self._lanes: list[_Lane] = []
+        self._settled: queue.SimpleQueue[_Settlement] = queue.SimpleQueue()
+        self._generation = 0
+        """Bumped on every (re)connection: a message of an earlier channel can no longer be acked or handled."""
+        self._unsettled = 0
+        self._count_lock = threading.Lock()
+
+    @property
+    def in_flight(self) -> int:
+        """Messages taken from the broker and not yet acked (or given back)."""
+        return self._unsettled
 
     def get_consumers(self, consumer_factory: Callable[..., Consumer], channel: Any) -> list[Consumer]:
         """Declare the topology and return one consumer per subscription queue."""
         self.topology.declare(channel, self.subscriptions)
         consumers = []
         for subscription in self.subscriptions:
-            queue = self.topology.main_queue(subscription)
+            queue_ = self.topology.main_queue(subscription)
             consumers.append(
                 consumer_factory(
-                    queues=[queue],
-                    callbacks=[self._callback_for(subscription, queue.name)],
+                    queues=[queue_],
+                    callbacks=[self._callback_for(subscription, queue_.name)],
                     accept=["json"],
-                    on_decode_error=self._undecodable_in(queue.name),
+                    on_decode_error=self._undecodable_in(queue_.name),
                     prefetch_count=self.settings.prefetch_count,
                 )
             )
@@ -188,39 +238,158 @@ class EventConsumer(ConsumerMixin):
         self.ready.clear()
         log.warning("broker connection lost, reconnecting", extra={"error": str(exc), "retry_in": interval})
 
+    def run(self, _tokens: int = 1, **kwargs: Any) -> None:
+        """Consume until stopped, on lane threads when ``CONSUMER_CONCURRENCY`` is above 1."""
+        if self.concurrency > 1:
+            self._lanes = [_Lane(self, index) for index in range(self.concurrency)]
+        try:
+            super().run(_tokens, **kwargs)
+        finally:
+            for lane in self._lanes:
+                lane.close()
+
+    def consume(self, limit: int | None = None, timeout: float | None = None, safety_interval: float = 1, **kwargs: Any) -> Iterator[None]:
+        """Kombu's loop, waiting at most ``SETTLE_INTERVAL`` for the broker while lanes hold messages, so acks go out at once."""
+        with self.consumer_context(**kwargs) as (connection, _channel, _consumers):
+            while not self.should_stop:
+                self._settle_finished()
+                wait = SETTLE_INTERVAL if self._unsettled and self._lanes else safety_interval
+                try:
+                    connection.drain_events(timeout=wait)
+                except TimeoutError:
+                    connection.heartbeat_check()
+                except OSError:
+                    if not self.should_stop:
+                        raise
+                else:
+                    yield
+
+    @contextmanager
+    def extra_context(self, connection: Connection, channel: Any) -> Iterator[None]:
+        """Start a new channel generation; on the way out, let the lanes finish the messages in hand and ack them.
+
+        A connection lost on the way out gives up at once: what the lanes finish cannot be acked on
+        a dead channel, the broker redelivers it and the inbox makes that harmless.
+        """
+        with self._count_lock:
+            self._generation += 1
+            self._unsettled = 0
+        try:
+            yield
+        except BaseException:
+            with self._count_lock:
+                self._generation += 1  # nothing queued on the dead channel is handled or acked
+            raise
+        self._finish_in_hand()
+
+    def _finish_in_hand(self) -> None:
+        """Wait for the lanes' messages in hand (those not started are skipped and go back to the queue) and ack them."""
+        while True:
+            self._settle_finished()
+            if not self._unsettled or not self._lanes:
+                return
+            time.sleep(SETTLE_INTERVAL)
+
     def _callback_for(self, subscription: Subscription, queue_name: str) -> Callable[[Any, Any], None]:
         def on_message(body: Any, message: Any) -> None:
-            self.in_flight += 1
-            try:
-                self._handle(subscription, queue_name, body, message)
-            finally:
-                self.in_flight -= 1
+            self._taken(1)
+            if not self._lanes:
+                try:
+                    self._handle(subscription, queue_name, body, message, generation=self._generation)
+                except BaseException:
+                    self._given_up(self._generation)
+                    raise
+                return
+            generation = self._generation
+            lane = self._lanes[zlib.crc32(lane_key(body).encode()) % len(self._lanes)]
+            lane.put(generation, message, lambda: self._handle(subscription, queue_name, body, message, generation=generation))
 
         return on_message
 
-    def _handle(self, subscription: Subscription, queue_name: str, body: Any, message: Any) -> None:
+    def _taken(self, count: int) -> None:
+        with self._count_lock:
+            self._unsettled += count
+        EVENTS_IN_FLIGHT.labels(self.metrics.service).inc(count)
+
+    def _given_up(self, generation: int) -> None:
+        """A message not handled (stopping, or its channel is gone): the broker gives it again."""
+        with self._count_lock:
+            if generation == self._generation:
+                self._unsettled -= 1
+        EVENTS_IN_FLIGHT.labels(self.metrics.service).dec()
+
+    def live(self, generation: int) -> bool:
+        """Tell whether a message of this channel generation should still be handled."""
+        return generation == self._generation and not self.should_stop
+
+    def _ack(self, message: Any, generation: int, event_type: str, times: StageTimes | None) -> None:
+        """Ack now on the consumer thread, or hand the ack to it from a lane."""
+        settlement = _Settlement(message, generation, event_type, times, time.perf_counter())
+        if self._lanes:
+            self._settled.put(settlement)
+        else:
+            self._settle(settlement)
+
+    def _settle_finished(self) -> None:
+        """Ack, on the consumer thread, what the lanes finished."""
+        while True:
+            try:
+                settlement = self._settled.get_nowait()
+            except queue.Empty:
+                return
+            self._settle(settlement)
+
+    def _settle(self, settlement: _Settlement) -> None:
+        if settlement.generation != self._generation:
+            EVENTS_IN_FLIGHT.labels(self.metrics.service).dec()
+            return  # its channel is gone: the broker redelivers it, the inbox makes that harmless
+        if settlement.requeue:
+            settlement.message.requeue()
+        else:
+            settlement.message.ack()
+        with self._count_lock:
+            self._unsettled -= 1
+        EVENTS_IN_FLIGHT.labels(self.metrics.service).dec()
+        if settlement.times is not None and not settlement.requeue:
+            settlement.times["ack"] = time.perf_counter() - settlement.finished
+            stages.report(settlement.event_type, settlement.times)
+
+    def _handle(self, subscription: Subscription, queue_name: str, body: Any, message: Any, *, generation: int) -> None:
+        times: StageTimes | None = {} if stages.observed() else None
+        with stages.recording(times) if times is not None else nullcontext():
+            event_type = self._handle_recorded(subscription, queue_name, body, message)
+        self._ack(message, generation, event_type, times)
+
+    def _handle_recorded(self, subscription: Subscription, queue_name: str, body: Any, message: Any) -> str:
+        """Handle one message up to its ack (retry and parking copies confirmed first); return its event type."""
         try:
-            event = Event.from_message(body)
+            with stages.stage("decode"):
+                event = Event.from_message(body)
         except (ValidationError, KeyError, TypeError) as exc:
             log.error("unreadable event parked", extra={"queue": queue_name, "error": str(exc)})
-            self._park(queue_name, body, message, error=f"unreadable: {exc}")
-            self.metrics.consumed(str(body.get("type", "unknown")) if isinstance(body, dict) else "unknown", "dead")
-            return
+            self._park(queue_name, body, error=f"unreadable: {exc}")
+            event_type = str(body.get("type", "unknown")) if isinstance(body, dict) else "unknown"
+            self.metrics.consumed(event_type, "dead")
+            return event_type
         started = time.perf_counter()
         self.metrics.lag(event.type, (utcnow() - event.occurred_at).total_seconds())
-        with correlation(event.correlation_id):
+        with correlation(event.correlation_id), stages.stage("handle"):
             try:
                 subscription.handler(event)
             except AlreadyHandled:
-                message.ack()
                 self.metrics.consumed(event.type, "duplicate")
-                return
+                return event.type
             except Exception as exc:  # noqa: BLE001 - any failure is retried, then parked
                 self._retry_or_park(queue_name, event, body, message, exc)
-                return
-            message.ack()
-            self.metrics.consumed(event.type, "ok")
-            self.metrics.handled(event.type, time.perf_counter() - started)
+                return event.type
+        self.metrics.consumed(event.type, "ok")
+        self.metrics.handled(event.type, time.perf_counter() - started)
+        return event.type
+
+    def _requeue_later(self, message: Any, generation: int) -> None:
+        """Give back a message whose handling broke outside the handler (e.g. the retry copy was not confirmed), after a pause."""
+        time.sleep(self.settings.retry_delays[0])
+        self._settled.put(_Settlement(message, generation, "unknown", None, time.perf_counter(), requeue=True))
 
     def _retry_or_park(self, queue_name: str, event: Event, body: Any, message: Any, exc: Exception) -> None:
         attempts = int((message.headers or {}).get(ATTEMPTS_HEADER, 0)) + 1
@@ -230,7 +399,7 @@ class EventConsumer(ConsumerMixin):
                 "event parked after repeated failures",
                 extra={"queue": queue_name, "event_id": event.id, "type": event.type, "attempts": attempts, "error": error},
             )
-            self._park(queue_name, body, message, error=error, attempts=attempts)
+            self._park(queue_name, body, error=error, attempts=attempts)
             self.metrics.consumed(event.type, "dead")
             return
         level = min(attempts - 1, len(self.settings.retry_delays) - 1)
@@ -244,7 +413,6 @@ class EventConsumer(ConsumerMixin):
         else:
             retry = self.topology.retry_queue(queue_name, level)
             self.bus.publish_raw(body, exchange="", routing_key=retry.name, headers=headers, message_id=event.id, mandatory=True)
-        message.ack()
         self.metrics.consumed(event.type, "retry")
 
     def _retry_in_process(self, queue_name: str, body: Any, headers: dict[str, Any], delay: float) -> None:
@@ -258,11 +426,10 @@ class EventConsumer(ConsumerMixin):
         self._timers = [t for t in self._timers if t.is_alive()] + [timer]
         timer.start()
 
-    def _park(self, queue_name: str, body: Any, message: Any, *, error: str, attempts: int = 0) -> None:
+    def _park(self, queue_name: str, body: Any, *, error: str, attempts: int = 0) -> None:
         parking = self.topology.parking_queue(queue_name)
         headers = {ATTEMPTS_HEADER: attempts, ERROR_HEADER: error}
         self.bus.publish_raw(body, exchange="", routing_key=parking.name, headers=headers, mandatory=True)
-        message.ack()
 
     def _undecodable_in(self, queue_name: str) -> Callable[[Any, Exception], None]:
         """Park a message that is not JSON, or not declared as JSON, at once, as the bytes that came (kombu would ack and drop it)."""
@@ -286,7 +453,50 @@ class EventConsumer(ConsumerMixin):
         return on_decode_error
 
     def stop(self) -> None:
-        """Stop taking messages; the message being handled is finished and acked first."""
+        """Stop taking messages; the messages being handled are finished and acked first, those not started go back."""
         self.should_stop = True
         for timer in self._timers:
             timer.cancel()
+
+
+@dataclass
+class _Settlement:
+    """A message a lane finished, to be acked (or given back) on the consumer thread."""
+
+    message: Any
+    generation: int
+    event_type: str
+    times: StageTimes | None
+    finished: float
+    requeue: bool = False
+
+
+class _Lane:
+    """One thread handling, in order, the messages of the aggregates hashed to it."""
+
+    def __init__(self, consumer: EventConsumer, index: int) -> None:
+        self.consumer = consumer
+        self._items: queue.SimpleQueue[tuple[int, Any, Callable[[], None]] | None] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._run, name=f"{consumer.settings.service}-lane-{index}", daemon=True)
+        self._thread.start()
+
+    def put(self, generation: int, message: Any, work: Callable[[], None]) -> None:
+        """Queue a message's handling behind the lane's earlier messages."""
+        self._items.put((generation, message, work))
+
+    def close(self, timeout: float = 5.0) -> None:
+        """Let the lane finish the message in hand and end its thread."""
+        self._items.put(None)
+        self._thread.join(timeout)
+
+    def _run(self) -> None:
+        while (item := self._items.get()) is not None:
+            generation, message, work = item
+            if not self.consumer.live(generation):
+                self.consumer._given_up(generation)  # not started: the broker gives it again
+                continue
+            try:
+                work()
+            except Exception:
+                log.exception("a message could not be settled; it goes back to its queue")
+                self.consumer._requeue_later(message, generation)

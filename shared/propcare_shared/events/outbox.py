@@ -30,6 +30,7 @@ from pymongo.errors import DuplicateKeyError, PyMongoError
 
 from propcare_shared.clock import Clock, utcnow
 from propcare_shared.events.envelope import Event, new_event
+from propcare_shared.events.stages import stage
 from propcare_shared.events.topology import Unroutable
 from propcare_shared.mongo import IndexSpec, run_in_transaction
 from propcare_shared.tenancy import Tenancy
@@ -111,32 +112,42 @@ class UnitOfWork:
         """
 
         def attempt(session: ClientSession) -> Any:
+            with stage("statements"):
+                return statements(session)
+
+        def statements(session: ClientSession) -> Any:
             tx = Transaction(session=session, database=self.database, producer=self.producer, cause=handled_event)
             if handled_event is not None:
                 try:
-                    self.database[INBOX].insert_one(
-                        {"event_id": handled_event.id, "consumer": consumer, "type": handled_event.type, "at": self.clock()},
-                        session=session,
-                    )
+                    with stage("inbox"):
+                        self.database[INBOX].insert_one(
+                            {"event_id": handled_event.id, "consumer": consumer, "type": handled_event.type, "at": self.clock()},
+                            session=session,
+                        )
                 except DuplicateKeyError:
                     raise AlreadyHandled(handled_event.id) from None
             result = work(tx)
             if tx.events:
                 now = self.clock()
-                self.database[OUTBOX].insert_many(
-                    [
-                        {"_id": event.id, "event": event.to_document(), "created_at": now, "position": index, "published_at": None}
-                        for index, event in enumerate(tx.events)
-                    ],
-                    session=session,
-                )
+                with stage("outbox"):
+                    self._store_outbox(tx.events, now=now, session=session)
             return result, bool(tx.events)
 
-        result, emitted = run_in_transaction(self.client, attempt, deadline=self.deadline)
+        with stage("transaction"):
+            result, emitted = run_in_transaction(self.client, attempt, deadline=self.deadline)
         if emitted:
             for listener in self._listeners:
                 listener()
         return result
+
+    def _store_outbox(self, events: list[Event], *, now: Any, session: ClientSession) -> None:
+        self.database[OUTBOX].insert_many(
+            [
+                {"_id": event.id, "event": event.to_document(), "created_at": now, "position": index, "published_at": None}
+                for index, event in enumerate(events)
+            ],
+            session=session,
+        )
 
 
 class OutboxRelay:
