@@ -11,14 +11,14 @@ LINT_STAMP := $(VENV)/.propcare-lint-installed
 RUFF_VERSION := 0.17.6
 MYPY_VERSION := 2.4.1
 
-.PHONY: help install browser prometheus run test lint bench lock clean
+.PHONY: help install browser prometheus wrk run test lint bench lock clean
 
 help:
 	@echo "make run     start the five services, MongoDB and the gateway in one process (http://127.0.0.1:8080)"
 	@echo "make test    run the whole test suite against a real MongoDB and RabbitMQ"
 	@echo "make install create .venv and install the pinned requirements and the packages (editable)"
 	@echo "make lint    ruff and mypy"
-	@echo "make bench   the benchmarks (tests/bench)"
+	@echo "make bench   the benchmarks (tests/bench), one Markdown table; BENCH_ONLY=open_loop,wrk,... for some"
 	@echo "make lock    regenerate requirements.lock from .venv"
 
 install: $(STAMP)
@@ -47,6 +47,14 @@ prometheus:
 	@{ test -x $(PROMETHEUS) && test -x $(PROMTOOL); } || { test "$$(id -u)" = 0 && { $(APT_PROMETHEUS) || { apt-get update -q >/dev/null && $(APT_PROMETHEUS); }; }; } \
 		|| { echo "make test: the monitoring tests need $(PROMETHEUS) and $(PROMTOOL); install them: apt-get install prometheus" >&2; exit 1; }
 
+# The closed-loop comparison of `make bench` drives HTTP with wrk: Debian's `wrk` package. Installed
+# here when missing and we may; else a clear stop.
+WRK := /usr/bin/wrk
+APT_WRK := apt-get install -y -q --no-install-recommends wrk >/dev/null
+wrk:
+	@test -x $(WRK) || { test "$$(id -u)" = 0 && { $(APT_WRK) || { apt-get update -q >/dev/null && $(APT_WRK); }; }; } \
+		|| { echo "make bench: the closed-loop comparison needs wrk at $(WRK); install it: apt-get install wrk" >&2; exit 1; }
+
 run: install
 	$(BIN)/python -m infra.local.run
 
@@ -63,7 +71,8 @@ lint: $(LINT_STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy shared/propcare_shared infra $(foreach s,$(SERVICES),services/$(s)/$(s))
 
-bench: install
+# BENCH_ONLY=open_loop,wrk,... picks parts; BENCH_RATES, BENCH_SECONDS, BENCH_ESTATES, BENCH_WRK_SECONDS tune them (tests/bench/__main__.py).
+bench: install wrk
 	@test -e tests/bench/__main__.py -o -e tests/bench.py || { echo "make bench: no benchmarks yet (tests/bench/__main__.py is missing)" >&2; exit 1; }
 	$(BIN)/python -m tests.bench
 

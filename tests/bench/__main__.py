@@ -6,19 +6,31 @@
 - HTTP: a no-op Flask endpoint vs ``POST /api/v1/complaints`` and ``POST /api/v1/classify`` (test client, one process);
 - classifier: texts per second over the development set, and peak memory (tracemalloc); its latency per
   text against the 5 ms p99 budget without tracemalloc (``tests/bench/classifier.py``);
-- memory: resident set size of this process after the runs.
+- memory: resident set size of this process after the runs;
+- the rows of the other benchmark modules, when present: ``tests/bench/escalation_scan.py``,
+  ``tests/bench/dispatch_worker.py``, ``tests/bench/analytics_scale.py`` (each a ``rows()`` function);
+- distributed (the five services as gunicorn web + consumer worker processes, ``tests/bench/platform.py``):
+  the open-loop end-to-end runs (``tests/bench/open_loop.py``), the closed-loop wrk comparison with a
+  no-op (``tests/bench/wrk_compare.py``) and the resident set size of every process meanwhile
+  (``tests/bench/memory.py``).
 
-Prints a Markdown table; docs/PERFORMANCE.md holds the figures of a run and the machine they came from.
+``BENCH_ONLY`` picks parts by name (comma-separated, default all): publish, write, relay, http,
+classifier, escalation_scan, dispatch_worker, analytics_scale, open_loop, wrk, memory. For example
+``BENCH_ONLY=open_loop,memory BENCH_RATES=100 BENCH_SECONDS=10 make bench`` is a quick end-to-end run.
+
+Prints one Markdown table; docs/PERFORMANCE.md holds the figures of a run and the machine they came from.
 """
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import resource
 import statistics
 import sys
 import time
+import traceback
 import tracemalloc
 from collections.abc import Callable
 from pathlib import Path
@@ -36,6 +48,11 @@ from tests.bench.classifier import classifier_latency
 
 ROOT = Path(__file__).resolve().parents[2]
 ROWS: list[tuple[str, str, str, str]] = []
+Row = tuple[str, str, str, str]
+IN_PROCESS = ("publish", "write", "relay", "http", "classifier")
+MODULES = ("escalation_scan", "dispatch_worker", "analytics_scale")  # other modules' rows(), each when the file exists
+DISTRIBUTED = ("open_loop", "wrk", "memory")
+PARTS = (*IN_PROCESS, *MODULES, *DISTRIBUTED)
 
 
 def timed(label: str, baseline: str, count: int, action: Callable[[int], object], *, unit: str = "ops/s") -> float:
@@ -224,7 +241,57 @@ def bench_classifier(rounds: int) -> None:
     ROWS.append(("classify() peak traced memory", "—", f"{peak / 1024:,.0f} KiB", f"{rounds * len(texts)} texts"))
 
 
+def selected_parts() -> set[str]:
+    """The parts ``BENCH_ONLY`` names (default: all); an unknown name stops the run rather than measuring nothing."""
+    raw = os.environ.get("BENCH_ONLY", "")
+    chosen = {part.strip() for part in raw.split(",") if part.strip()} or set(PARTS)
+    unknown = chosen - set(PARTS)
+    if unknown:
+        raise SystemExit(f"BENCH_ONLY: unknown part(s) {sorted(unknown)}; known: {', '.join(PARTS)}")
+    return chosen
+
+
+def guarded(name: str, produce: Callable[[], list[Row]]) -> list[Row]:
+    """Rows of one part; a part that fails gives a row saying so, and the table is still printed."""
+    try:
+        return produce()
+    except Exception as exc:  # noqa: BLE001 — one broken benchmark must not hide the others' figures
+        traceback.print_exc(file=sys.stderr)
+        return [(name, "—", "failed", f"{type(exc).__name__}: {str(exc)[:200]}")]
+
+
+def module_rows(name: str) -> list[Row]:
+    """``tests.bench.<name>.rows()`` if that module exists; nothing if it does not (yet)."""
+    if not (ROOT / "tests" / "bench" / f"{name}.py").exists():
+        return []
+    module = importlib.import_module(f"tests.bench.{name}")
+    return list(module.rows())
+
+
+def distributed_rows(mongod: MongodProcess, url: str, parts: set[str]) -> list[Row]:
+    """Start the platform once; run the open-loop and wrk parts on it while sampling every process's memory."""
+    from tests.bench import open_loop, wrk_compare
+    from tests.bench.memory import MemorySampler
+    from tests.bench.platform import running_platform
+
+    found: list[Row] = []
+    with running_platform(mongod, url, estates=int(os.environ.get("BENCH_ESTATES", "10"))) as platform:
+        sampler = MemorySampler(platform.processes)
+        sampler.start()
+        try:
+            if "open_loop" in parts:
+                found.extend(guarded("open loop", lambda: open_loop.rows(platform)))
+            if "wrk" in parts:
+                found.extend(guarded("wrk comparison", lambda: wrk_compare.rows(platform)))
+        finally:
+            sampler.stop()
+        if "memory" in parts:
+            found.extend(sampler.rows())
+    return found
+
+
 def main() -> int:
+    parts = selected_parts()
     count = int(os.environ.get("BENCH_COUNT", "500"))
     url = os.environ.get("RABBITMQ_URL", DEFAULT_RABBITMQ_URL)
     with MongodProcess() as mongod:
@@ -242,15 +309,26 @@ def main() -> int:
                 jwt_secret="bench-secret-for-propcare-benchmarks-0123",
             )
 
-        bench_publish(settings_for("bench"), count)
-        bench_writes(settings_for("bench"), count)
-        bench_relay(settings_for("bench"), count * 4)
-        bench_http(settings_for, count)
-        bench_classifier(rounds=20)
-        ROWS.append(classifier_latency(rounds=10))
+        if "publish" in parts:
+            bench_publish(settings_for("bench"), count)
+        if "write" in parts:
+            bench_writes(settings_for("bench"), count)
+        if "relay" in parts:
+            bench_relay(settings_for("bench"), count * 4)
+        if "http" in parts:
+            bench_http(settings_for, count)
+        if "classifier" in parts:
+            bench_classifier(rounds=20)
+            ROWS.append(classifier_latency(rounds=10))
+        if parts & set(DISTRIBUTED):
+            ROWS.extend(distributed_rows(mongod, url, parts))
+    for name in MODULES:
+        if name in parts:
+            ROWS.extend(guarded(name, lambda name=name: module_rows(name)))  # type: ignore[misc]
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     ROWS.append(("benchmark process peak RSS", "—", f"{rss_mb:,.0f} MiB", ""))
-    print(f"\nPropcare benchmarks — {time.strftime('%Y-%m-%d %H:%M')} — {os.cpu_count()} cores, N={count}\n")
+    names = ", ".join(part for part in PARTS if part in parts)
+    print(f"\nPropcare benchmarks — {time.strftime('%Y-%m-%d %H:%M')} — {os.cpu_count()} cores, N={count}, parts: {names}\n")
     print("| measure | compared with | rate | latency |")
     print("|---|---|---|---|")
     for row in ROWS:
