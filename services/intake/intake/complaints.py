@@ -1,12 +1,15 @@
 """Receiving a complaint and following what dispatch does with it.
 
-``receive`` stores the complaint, its ticket number and the digest of its tracking token, links it
-to its resident (one per phone in E.164 and group, upserted in the same transaction) and its
-household (by address; a complaint without one takes the one household of this estate the resident
-is known at), and emits
-``complaint.received`` (seq 1) in the same transaction: a complaint that got a 201 is on the bus,
-and a refused one left nothing behind (an ``external_ref`` its group used already raises the store's
-``ReferenceTaken``). The event carries the reporter's role in clear and their
+``receive`` stores the complaint and the digest of its tracking token, links it to its resident
+(one per phone in E.164 and group, upserted in the same transaction) and its household (by address;
+a complaint without one takes the one household of this estate the resident is known at), and emits
+``complaint.received`` (seq 1) in the same transaction: the complaint, its first timeline entry and
+its outbox row commit together, so a complaint that got a 201 is on the bus and a refused one left
+nothing behind but a spent ticket number (an ``external_ref`` its group used already raises the store's
+``ReferenceTaken``). The ticket number is taken from ``intake.ticket_numbers`` by an atomic
+increment outside the transaction, so concurrent complaints of one estate never conflict on it
+(gaps are allowed); the estate and household come from the per-process directory cache
+(``intake.directory_cache``). The event carries the reporter's role in clear and their
 name, phone (E.164) and e-mail only sealed (``contact``, opened by notification alone), so no queue,
 parked message or replay shows them. The first timeline entry names who entered the complaint: the
 token's ``sub`` for staff, nobody for a resident. ``follow`` applies a ``complaint.*`` event of dispatch to
@@ -57,9 +60,11 @@ def receive(
     """Store a complaint and emit ``complaint.received`` with the reporter's contact sealed."""
     timezone = estate.get("timezone") or DEFAULT_TIMEZONE
     tenancy = Tenancy.of(estate, estate_key="_id")  # the directory keeps an estate's id as its ``_id``
-    sequence = store.next_ticket_sequence(estate_id=estate["_id"], day=local_day(now, timezone=timezone), session=tx.session)
-    household = store.household(
-        estate_id=estate["_id"], building=values.get("building"), unit=values.get("unit"), room=values.get("room"), session=tx.session
+    # Outside the transaction: an atomic increment no concurrent complaint conflicts with (a retried
+    # attempt takes a fresh number; gaps are allowed, see intake.ticket_numbers).
+    sequence = store.next_ticket_sequence(estate_id=estate["_id"], day=local_day(now, timezone=timezone))
+    household = store.cached_household(
+        estate_id=estate["_id"], building=values.get("building"), unit=values.get("unit"), room=values.get("room")
     )
     phone = values["reporter"].get("phone")
     resident = (
@@ -75,7 +80,7 @@ def receive(
     )
     if household is None and resident is not None and not (values.get("building") and values.get("room")):
         known_here = only_household_in(resident.get("household_ids") or (), estate_id=estate["_id"])
-        household = store.household_by_id(known_here, session=tx.session) if known_here else None
+        household = store.cached_household_by_id(known_here, estate_id=estate["_id"]) if known_here else None
     token = new_tracking_token()
     complaint: dict[str, Any] = {
         "_id": new_id(),

@@ -231,8 +231,12 @@ def get_import(estate_id: str, import_id: str) -> dict[str, Any]:
 
 
 def _estate_of_complaint(store: IntakeStore, estate_id: str, principal: Principal | None) -> dict[str, Any]:
-    """Return the estate a complaint is posted to; to staff, another group's estate is as unknown as a missing one."""
-    estate = store.estate(estate_id)
+    """Return the estate a complaint is posted to; to staff, another group's estate is as unknown as a missing one.
+
+    Read through the per-process directory cache (``intake.directory_cache``): a directory change
+    reaches this check within 5 s, an estate created a moment ago is found at once.
+    """
+    estate = store.cached_estate(estate_id)
     if estate is None or (principal is not None and estate["group_id"] != principal.group_id):
         raise Problem(
             422, "Invalid request", detail="No such estate in the directory.", errors={"estate_id": [f"Unknown estate {estate_id!r}."]}

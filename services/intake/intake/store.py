@@ -25,8 +25,11 @@ Collections:
   ``external_ref`` is unique within a group (another group's systems number their own way);
   ``attachment_slots`` counts the files stored or being stored, reserved by one conditional update;
 - ``complaint_timeline``: one document per dispatch event, ``_id`` = event id (a redelivery is a no-op);
-- ``ticket_counters``: one counter per estate and local day, incremented in the complaint's transaction;
+- ``ticket_counters``: one counter per estate and local day, incremented by one atomic update outside
+  the complaint's transaction (``intake.ticket_numbers``: no transaction conflicts on it; gaps allowed);
 - GridFS bucket ``attachments``: photos and videos, with the complaint id in their metadata.
+Estates and households read on the complaint write path come from a per-process cache
+(``intake.directory_cache``, 5 s, dropped on this process's own directory writes).
 The resident rate limits are the kernel's (``propcare_shared.http.ratelimit``, collection ``rate_limits``).
 """
 
@@ -42,6 +45,8 @@ from pymongo.client_session import ClientSession
 from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
+from intake.directory_cache import directory_cache
+from intake.ticket_numbers import TicketNumbers
 from propcare_shared.clock import Clock, utcnow
 from propcare_shared.mongo import IndexSpec, new_id
 from propcare_shared.pagination import paginate
@@ -53,7 +58,6 @@ HOUSEHOLDS = "households"
 RESIDENTS = "residents"
 COMPLAINTS = "complaints"
 TIMELINE = "complaint_timeline"
-COUNTERS = "ticket_counters"
 ATTACHMENTS = "attachments"
 TIMELINE_LIMIT = 200
 
@@ -107,6 +111,8 @@ class IntakeStore:
     def __init__(self, database: Database, *, clock: Clock = utcnow) -> None:
         self.database = database
         self.clock = clock
+        self.cache = directory_cache(database)
+        self.tickets = TicketNumbers(database)
 
     # estates and households ------------------------------------------------------------------
 
@@ -114,6 +120,7 @@ class IntakeStore:
         """Create or replace an estate; tell whether it is new; raise ``CodeTaken`` for another estate's code."""
         now = self.clock()
         code = values["code"]
+        self.cache.forget_estate(estate_id)
         try:
             before = self.database[ESTATES].find_one_and_update(
                 {"_id": estate_id},
@@ -138,9 +145,14 @@ class IntakeStore:
         """Return an estate, or ``None``."""
         return self.database[ESTATES].find_one({"_id": estate_id}, session=session)
 
+    def cached_estate(self, estate_id: str) -> dict[str, Any] | None:
+        """Return an estate as this process read it at most ``DIRECTORY_CACHE_SECONDS`` ago (the complaint write path)."""
+        return self.cache.estate(estate_id, lambda: self.estate(estate_id))
+
     def upsert_households(self, rows: Iterable[Mapping[str, Any]], *, estate: Mapping[str, Any], session: ClientSession) -> tuple[int, int]:
         """Create or replace households; return how many were created and how many updated."""
         now = self.clock()
+        self.cache.forget_estate(estate["_id"])
         operations = [
             UpdateOne(
                 {"_id": row["household_id"]},
@@ -194,6 +206,18 @@ class IntakeStore:
         """Return a household by its id, or ``None``."""
         return self.database[HOUSEHOLDS].find_one({"_id": household_id}, session=session)
 
+    def cached_household_by_id(self, household_id: str, *, estate_id: str) -> dict[str, Any] | None:
+        """Return a household of an estate by id as this process read it at most ``DIRECTORY_CACHE_SECONDS`` ago."""
+        return self.cache.household(estate_id, ("id", household_id), lambda: self.household_by_id(household_id))
+
+    def cached_household(self, *, estate_id: str, building: str | None, unit: str | None, room: str | None) -> dict[str, Any] | None:
+        """Return the household at an address as this process read it at most ``DIRECTORY_CACHE_SECONDS`` ago."""
+        if not building or not room:
+            return None
+        return self.cache.household(
+            estate_id, ("address", building, unit, room), lambda: self.household(estate_id=estate_id, building=building, unit=unit, room=room)
+        )
+
     def household(
         self, *, estate_id: str, building: str | None, unit: str | None, room: str | None, session: ClientSession | None = None
     ) -> dict[str, Any] | None:
@@ -208,16 +232,9 @@ class IntakeStore:
 
     # complaints ------------------------------------------------------------------------------
 
-    def next_ticket_sequence(self, *, estate_id: str, day: date, session: ClientSession) -> int:
-        """Return the next sequence number of an estate's local day (inside the complaint's transaction)."""
-        counter = self.database[COUNTERS].find_one_and_update(
-            {"_id": f"{estate_id}:{day:%Y%m%d}"},
-            {"$inc": {"value": 1}},
-            upsert=True,
-            return_document=ReturnDocument.AFTER,
-            session=session,
-        )
-        return int(_upserted(counter)["value"])
+    def next_ticket_sequence(self, *, estate_id: str, day: date) -> int:
+        """Return the next sequence of an estate's local day, committed at once and outside any transaction (``intake.ticket_numbers``)."""
+        return self.tickets.allocate(estate_id=estate_id, day=day)
 
     def insert_complaint(self, document: dict[str, Any], *, session: ClientSession) -> None:
         """Store a received complaint; raise ``ReferenceTaken`` for an ``external_ref`` its group used already."""
