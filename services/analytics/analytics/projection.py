@@ -11,6 +11,11 @@ queue of their own by the kernel's one algorithm (``propcare_shared.directory.ke
 Everything else (notifications, warnings, residents' notes, households, analytics' own
 ``hotspot.detected``) never reaches analytics; should one arrive all the same, it changes nothing.
 
+A complaint's monthly counters (``domain.month_counts``, the pre-aggregated read model of the monthly
+review) move with its facts in the same unit of work: the difference between the facts before and
+after the event is applied to its estate's month (``$inc`` and ``$set``/``$unset``), and an event that
+changes no facts writes nothing, so the counters always equal a scan of the facts.
+
 A campaign answer (``campaign.response_recorded``) is kept per invitation whether or not its campaign
 is known yet (``domain.campaigns``); no complaint is involved.
 
@@ -30,7 +35,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from analytics.domain import campaigns, hotspot_settings
+from analytics.domain import campaigns, hotspot_settings, month_counts
 from analytics.domain.facts import FACT_EVENTS, apply, complaint_id_of
 from analytics.domain.hotspots import MAX_IDS, Window, location, windows_reaching_threshold
 from analytics.store import AnalyticsStore, ClusterKey
@@ -71,6 +76,7 @@ def project(tx: Transaction, *, store: AnalyticsStore, event: Event) -> list[Det
     if after == before:
         return []
     store.save_facts(after, session=session)
+    store.count_months(month_counts.delta(before, after), session=session)
     return _detect_hotspots(tx, store=store, before=before, after=after)
 
 

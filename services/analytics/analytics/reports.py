@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from analytics.domain import campaign_figures, kpis, monthly
+from analytics.domain import campaign_figures, kpis, month_counts, monthly
 from analytics.domain.hotspot_settings import HotspotSetting
 from analytics.scopes import setting_view, settings_of_estates
 from analytics.store import AnalyticsStore
@@ -79,22 +79,32 @@ def month_results(store: AnalyticsStore, *, query: Mapping[str, Any], month: mon
     return campaign_figures.month_results(campaigns=list(records.values()), answers=answers, responded_by_end=responded)
 
 
+def month_figures(store: AnalyticsStore, *, query: Mapping[str, Any], month: monthly.Month, now: datetime) -> tuple[dict[str, Any], bool]:
+    """Return a scope's figures of one month from the monthly counters, and whether it has data.
+
+    The figures equal ``monthly.figures`` of the month's facts (``tests/analytics/test_month_counts.py``).
+    """
+    buckets = store.month_buckets(query=query, month=str(month))
+    figures, rows, counted = month_counts.figures(buckets, now=now, limit=monthly.TOP_HOTSPOTS)
+    estates = settings_of_estates(store, [Tenancy.of(bucket) for bucket in buckets if bucket["estate_id"] in {row[0] for row in rows}])
+    thresholds = {estate_id: setting.threshold for estate_id, setting in estates.items()}
+    hotspots = monthly.hotspot_items(rows, counted=counted, thresholds=thresholds)
+    results = month_results(store, query=query, month=month)
+    return {**figures, "hotspots": hotspots, "satisfaction": results}, figures["volume"]["total"] > 0
+
+
 def monthly_review(
     store: AnalyticsStore, *, scope: str, query: Mapping[str, Any], month: monthly.Month, now: datetime, scope_setting: HotspotSetting
 ) -> dict[str, Any]:
-    """Return the monthly review of a scope: this month beside last month (``domain.monthly.review``)."""
-    previous = month.previous()
-    this_facts = store.facts_received(query=query, start=month.start, end=month.end)
-    last_facts = store.facts_received(query=query, start=previous.start, end=previous.end)
-    estates = settings_of_estates(store, [Tenancy.of(item) for item in (*this_facts, *last_facts)])
-    return monthly.review(
+    """Return the monthly review of a scope: this month beside last month, from the monthly counters (``domain.month_counts``)."""
+    this_month, has_data = month_figures(store, query=query, month=month, now=now)
+    last_month, _ = month_figures(store, query=query, month=month.previous(), now=now)
+    return monthly.assembled(
         scope=scope,
         month=month,
-        this_facts=this_facts,
-        last_facts=last_facts,
+        this_month=this_month,
+        last_month=last_month,
         now=now,
-        this_campaigns=month_results(store, query=query, month=month),
-        last_campaigns=month_results(store, query=query, month=previous),
+        has_data=has_data,
         hotspot_setting=setting_view(scope_setting),
-        thresholds={estate_id: setting.threshold for estate_id, setting in estates.items()},
     )

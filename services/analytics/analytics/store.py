@@ -20,6 +20,10 @@ Collections:
   ``_id`` = estate id (unique in the deployment), kept by the kernel (``propcare_shared.directory``);
 - ``campaigns`` and ``campaign_answers``: satisfaction campaigns (``_id`` = campaign id) and their
   answers (``_id`` = invitation id), with the tenancy of their events (``domain.campaigns``);
+- ``complaint_months``: the monthly counters of an estate's complaints (``domain.month_counts``),
+  ``_id`` = ``<estate>/<YYYY-MM>``, with the estate's tenancy and ``month``; the projection keeps them in
+  the unit of work that saves the facts (``count_months``), the monthly review reads them
+  (``month_buckets``) instead of scanning a month of facts;
 - ``hotspot_settings``: a scope's own hotspot figures, ``_id`` = the scope's key (``group:G1``,
   ``region:G1/R1``, ``estate:NS01``), with its ``group_id`` (``domain.hotspot_settings``).
 """
@@ -34,6 +38,7 @@ from pymongo import ASCENDING, DESCENDING
 from pymongo.client_session import ClientSession
 from pymongo.database import Database
 
+from analytics.domain import month_counts
 from analytics.domain.hotspot_settings import HotspotSetting
 from analytics.domain.hotspots import Member, Window
 from propcare_shared import directory
@@ -48,12 +53,39 @@ HOTSPOT_CLUSTERS = "hotspot_clusters"
 CAMPAIGNS = "campaigns"
 CAMPAIGN_ANSWERS = "campaign_answers"
 HOTSPOT_SETTINGS = "hotspot_settings"
+COMPLAINT_MONTHS = "complaint_months"
+KPI_FIELDS_LEFT_OUT = (
+    "complaint_id",
+    "received_seen",
+    "ticket_no",
+    "household_type",
+    "age_band",
+    "timezone",
+    "hotline",
+    "department",
+    "classification_seq",
+    "classification_at",
+    "status_seq",
+    "status_at",
+    "closed_at",
+    "cancelled_at",
+    "reopened_seqs",
+    "escalation_level",
+    "deadlines_seq",
+    "deadlines_at",
+    "survey",
+    "last_event_at",
+)
+"""Fields of the facts no KPI, review or hotspot reads: left out of a period's scan, so less is sent and decoded."""
 
 INDEXES: list[IndexSpec] = [
     IndexSpec(COMPLAINT_FACTS, [("estate_id", ASCENDING), ("received_at", ASCENDING)]),
     IndexSpec(COMPLAINT_FACTS, [("group_id", ASCENDING), ("region_id", ASCENDING), ("received_at", ASCENDING)]),
     IndexSpec(COMPLAINT_FACTS, [("group_id", ASCENDING), ("received_at", ASCENDING)]),
     IndexSpec(COMPLAINT_FACTS, [("estate_id", ASCENDING), ("building", ASCENDING), ("subcategory", ASCENDING), ("received_at", ASCENDING)]),
+    IndexSpec(COMPLAINT_MONTHS, [("estate_id", ASCENDING), ("month", ASCENDING)]),
+    IndexSpec(COMPLAINT_MONTHS, [("group_id", ASCENDING), ("region_id", ASCENDING), ("month", ASCENDING)]),
+    IndexSpec(COMPLAINT_MONTHS, [("group_id", ASCENDING), ("month", ASCENDING)]),
     IndexSpec(HOTSPOTS, [("estate_id", ASCENDING), ("window_end", DESCENDING)]),
     IndexSpec(HOTSPOTS, [("group_id", ASCENDING), ("region_id", ASCENDING), ("window_end", DESCENDING)]),
     IndexSpec(HOTSPOTS, [("group_id", ASCENDING), ("window_end", DESCENDING)]),
@@ -90,7 +122,38 @@ class AnalyticsStore:
 
     def facts_received(self, *, query: Mapping[str, Any], start: datetime, end: datetime) -> list[dict[str, Any]]:
         """Return the facts of the complaints matching ``query`` received in ``[start, end)``."""
-        return list(self.database[COMPLAINT_FACTS].find({"$and": [dict(query), {"received_at": {"$gte": start, "$lt": end}}]}))
+        received = {"received_at": {"$gte": start, "$lt": end}}
+        return list(self.database[COMPLAINT_FACTS].find({"$and": [dict(query), received]}, dict.fromkeys(KPI_FIELDS_LEFT_OUT, 0)))
+
+    # monthly counters --------------------------------------------------------------------------
+
+    def count_months(self, writes: Iterable[month_counts.Write], *, session: ClientSession | None = None) -> None:
+        """Apply the bucket writes of one complaint's change (``month_counts.delta``), in the caller's unit of work."""
+        for write in writes:
+            estate_id, month = write.key
+            update: dict[str, Any] = {"$set": {**write.tenancy, "month": month, **write.set}}
+            if write.inc:
+                update["$inc"] = write.inc
+            if write.unset:
+                update["$unset"] = dict.fromkeys(write.unset, "")
+            self.database[COMPLAINT_MONTHS].update_one({"_id": _month_id(estate_id, month)}, update, upsert=True, session=session)
+
+    def month_buckets(self, *, query: Mapping[str, Any], month: str) -> list[dict[str, Any]]:
+        """Return the monthly counters of the estates matching ``query`` for one month (``YYYY-MM``)."""
+        return list(self.database[COMPLAINT_MONTHS].find({"$and": [dict(query), {"month": month}]}))
+
+    def rebuild_months(self, *, batch: int = 1000) -> int:
+        """Build every monthly counter again from the facts (a migration, or a repair); return how many buckets were written.
+
+        Not for a running projection: it replaces the buckets while events may be changing them.
+        """
+        fields = dict.fromkeys(KPI_FIELDS_LEFT_OUT, 0)
+        buckets = month_counts.rebuild(self.database[COMPLAINT_FACTS].find({}, fields, batch_size=5000))
+        self.database[COMPLAINT_MONTHS].delete_many({})
+        documents = [month_counts.stored(key, bucket) | {"_id": _month_id(*key)} for key, bucket in buckets.items()]
+        for start in range(0, len(documents), batch):
+            self.database[COMPLAINT_MONTHS].insert_many(documents[start : start + batch], ordered=False)
+        return len(documents)
 
     # hotspots ----------------------------------------------------------------------------------
 
@@ -280,6 +343,10 @@ class AnalyticsStore:
     def delete_hotspot_override(self, key: str) -> bool:
         """Remove a scope's own hotspot figures; tell whether it had any."""
         return self.database[HOTSPOT_SETTINGS].delete_one({"_id": key}).deleted_count == 1
+
+
+def _month_id(estate_id: Any, month: str) -> str:
+    return f"{month_counts.key(estate_id)}/{month}"
 
 
 def _cluster_fields(key: ClusterKey) -> dict[str, str]:

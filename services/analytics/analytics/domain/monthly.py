@@ -97,6 +97,11 @@ def hotspots(facts: Sequence[FactsDoc], *, limit: int = TOP_HOTSPOTS, thresholds
         (item.get("estate_id"), item.get("building"), item["subcategory"]) for item in pool if item.get("subcategory") is not None
     )
     ranked = sorted(counts.items(), key=lambda pair: (-pair[1], tuple(str(part) for part in pair[0])))[:limit]
+    return hotspot_items([(*place, count) for place, count in ranked], counted=len(pool), thresholds=thresholds)
+
+
+def hotspot_items(rows: Sequence[tuple[Any, ...]], *, counted: int, thresholds: Mapping[str, int] | None = None) -> list[dict[str, Any]]:
+    """Return hotspot rows ``(estate, building, subcategory, count)``, best first, with their share and their estate's threshold."""
     limits = thresholds or {}
     return [
         {
@@ -104,11 +109,11 @@ def hotspots(facts: Sequence[FactsDoc], *, limit: int = TOP_HOTSPOTS, thresholds
             "building": building,
             "subcategory": subcategory,
             "count": count,
-            "share": count / len(pool),
+            "share": count / counted,
             "threshold": limits.get(str(estate_id)),
             "reaches_threshold": estate_id in limits and building is not None and count >= limits[str(estate_id)],
         }
-        for (estate_id, building, subcategory), count in ranked
+        for estate_id, building, subcategory, count in rows
     ]
 
 
@@ -188,6 +193,28 @@ def review(
     """Return the monthly review of a scope: both months' figures and the month-over-month rows."""
     this_month = figures(this_facts, now=now, campaigns=this_campaigns, thresholds=thresholds)
     last_month = figures(last_facts, now=now, campaigns=last_campaigns, thresholds=thresholds)
+    return assembled(
+        scope=scope,
+        month=month,
+        this_month=this_month,
+        last_month=last_month,
+        now=now,
+        has_data=bool(this_facts),
+        hotspot_setting=hotspot_setting,
+    )
+
+
+def assembled(
+    *,
+    scope: str,
+    month: Month,
+    this_month: dict[str, Any],
+    last_month: dict[str, Any],
+    now: datetime,
+    has_data: bool,
+    hotspot_setting: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Return the monthly review of both months' figures (``figures``, or the same computed from monthly counters)."""
     campaigns_status = this_month["satisfaction"]["status"]
     return {
         "scope": scope,
@@ -197,7 +224,7 @@ def review(
         "from": month.start,
         "to": month.end,
         "generated_at": now,
-        "has_data": bool(this_facts),
+        "has_data": has_data,
         "this_month": this_month,
         "last_month": last_month,
         "month_over_month": compare(this_month, last_month),
