@@ -18,7 +18,8 @@ counted once in ``complaint_targets_total``), and ``complaint.escalated`` whenev
 rises: 1 at 100% (supervisor), 2 at 150% (estate manager), 3 at 200% (regional operations), at once
 to 3 for an emergency breach or a hotline complaint. Consumers read whom a level alerts from
 ``escalation_level`` (``ESCALATION_ROLES``). A met target stops escalating; paused targets (on hold)
-are skipped. Each order is read only when its indexed ``next_check_at`` has come.
+are skipped. Each order is read only when its indexed ``next_check_at`` has come, and a pass pages
+through the due orders by their (``next_check_at``, ``_id``) key, read from the index alone.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from dispatch.domain.work_order import TimelineEntry, WorkOrder, event_data, tim
 from dispatch.domain.workflow import MAX_ESCALATION_LEVEL
 from dispatch.metrics import record_escalation, record_targets
 from dispatch.store import DispatchStore
+from dispatch.store.work_orders import DueCheck
 from dispatch.work_orders import ConcurrentChange
 from propcare_shared.context import ServiceContext
 from propcare_shared.events.outbox import Transaction
@@ -164,19 +166,23 @@ class EscalationScanner:
         self.batch_size = batch_size
 
     def scan(self) -> list[Escalation]:
-        """Fire everything due at the clock's now; return what fired (orders that failed wait for the next scan)."""
+        """Fire everything due at the clock's now; return what fired (orders that failed wait for the next scan).
+
+        A pass pages through the due orders by their (next check, id) key, so its cost follows the orders
+        due, not the open ones, and an order whose check failed is not read again before the next pass.
+        """
         now = self.context.clock()
         fired: list[Escalation] = []
         seen: set[str] = set()
+        after: DueCheck | None = None
         while True:
-            due = [
-                complaint_id
-                for complaint_id in self.store.work_orders.due_for_check(now=now, limit=self.batch_size)
-                if complaint_id not in seen
-            ]
+            due = self.store.work_orders.due_checks(now=now, limit=self.batch_size, after=after)
             if not due:
                 return fired
-            for complaint_id in due:
+            after = due[-1]
+            for _, complaint_id in due:
+                if complaint_id in seen:
+                    continue
                 seen.add(complaint_id)
                 escalation = self.check(complaint_id, now=now)
                 if escalation is not None and escalation.alerts:

@@ -10,7 +10,7 @@ from dispatch.config import DispatchConfig
 from dispatch.escalation import scanner_loop
 from dispatch.handlers import HANDLERS
 from dispatch.metrics import OpenComplaints
-from dispatch.store import INDEXES, DispatchStore
+from dispatch.store import INDEXES, RETIRED_INDEXES, DispatchStore
 from propcare_shared.context import ServiceContext
 from propcare_shared.metrics import GaugeSource
 from propcare_shared.service import ServiceDefinition
@@ -32,6 +32,7 @@ DISPATCH = ServiceDefinition(
     title="Propcare dispatch",
     routes="dispatch.api",
     indexes=INDEXES,
+    retired_indexes=RETIRED_INDEXES,
     handlers=HANDLERS,
     loops=periodic_loops,
     config=DispatchConfig.from_env,

@@ -17,13 +17,22 @@ from dispatch.store.directory import INDEXES as DIRECTORY_INDEXES
 from dispatch.store.directory import DirectoryStore
 from dispatch.store.policies import PolicyStore
 from dispatch.store.work_orders import INDEXES as WORK_ORDER_INDEXES
-from dispatch.store.work_orders import WorkOrderStore, overdue_query, unrecorded_filter
+from dispatch.store.work_orders import RETIRED_INDEXES, WorkOrderStore, overdue_query, unrecorded_filter
 from propcare_shared.clock import Clock, utcnow
 from propcare_shared.mongo import IndexSpec
 
 INDEXES: list[IndexSpec] = [*WORK_ORDER_INDEXES, *DIRECTORY_INDEXES]
 
-__all__ = ["INDEXES", "DirectoryStore", "DispatchStore", "PolicyStore", "WorkOrderStore", "overdue_query", "unrecorded_filter"]
+__all__ = [
+    "INDEXES",
+    "RETIRED_INDEXES",
+    "DirectoryStore",
+    "DispatchStore",
+    "PolicyStore",
+    "WorkOrderStore",
+    "overdue_query",
+    "unrecorded_filter",
+]
 
 
 class DispatchStore:

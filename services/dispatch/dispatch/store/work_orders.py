@@ -29,25 +29,47 @@ WORK_ORDERS = "work_orders"
 TIMELINE = "timeline"
 TIMELINE_LIMIT = 200
 SLA_TARGETS_OPEN = ("response", "onsite", "plan", "resolve")
+DueCheck = tuple[datetime, str]
+"""When an order's next escalation check falls due, and its id: the scanner's position in a pass."""
 
+
+def _index(*keys: tuple[str, int], **options: Any) -> IndexSpec:
+    return IndexSpec(WORK_ORDERS, list(keys), options or None)
+
+
+UP, DOWN = ASCENDING, DESCENDING
+# Every query on a hot path has an index that serves it, so its cost follows its answer, not the estate's history
+# (checked by tests/dispatch/test_query_plans.py; the reasons in docs/PERFORMANCE.md, "Dispatch's queries").
 INDEXES: list[IndexSpec] = [
-    IndexSpec(WORK_ORDERS, [("estate_id", ASCENDING), ("status", ASCENDING), ("_id", DESCENDING)]),
-    IndexSpec(WORK_ORDERS, [("assignee_id", ASCENDING), ("status", ASCENDING)]),
-    IndexSpec(WORK_ORDERS, [("region_id", ASCENDING), ("status", ASCENDING), ("tier", ASCENDING)]),
-    IndexSpec(
-        WORK_ORDERS, [("estate_id", ASCENDING), ("household_id", ASCENDING), ("subcategory", ASCENDING), ("received_at", DESCENDING)]
-    ),
-    IndexSpec(WORK_ORDERS, [("estate_id", ASCENDING), ("building", ASCENDING), ("subcategory", ASCENDING), ("received_at", DESCENDING)]),
-    IndexSpec(WORK_ORDERS, [("next_check_at", ASCENDING)]),
-    IndexSpec(WORK_ORDERS, [("group_id", ASCENDING), ("region_id", ASCENDING), ("_id", DESCENDING)]),
-    IndexSpec(TIMELINE, [("complaint_id", ASCENDING), ("at", DESCENDING), ("_id", DESCENDING)]),
+    # Repeat look-ups of a received complaint (``count_recent``): equality on every filtered field, the 30-day range
+    # last but one and ``status`` last, so ``status != cancelled`` is decided on the keys and counts read no document.
+    _index(("estate_id", UP), ("household_id", UP), ("subcategory", UP), ("received_at", DOWN), ("status", UP)),
+    _index(("estate_id", UP), ("building", UP), ("unit", UP), ("room", UP), ("subcategory", UP), ("received_at", DOWN), ("status", UP)),
+    _index(("estate_id", UP), ("building", UP), ("subcategory", UP), ("received_at", DOWN), ("status", UP)),
+    # Routing's open orders per assignee (``open_counts``), answered from the keys alone.
+    _index(("estate_id", UP), ("assignee_id", UP), ("status", UP)),
+    # The escalation scanner: the orders whose next check has come, in (time, id) order, answered from the keys alone.
+    _index(("next_check_at", UP), ("_id", UP)),
+    # Lists, newest first, in the scopes and with the filters of GET /api/v1/work-orders; the gauges' open orders.
+    _index(("estate_id", UP), ("_id", DOWN)),
+    _index(("estate_id", UP), ("status", UP), ("_id", DOWN)),
+    _index(("estate_id", UP), ("assignee_id", UP), ("_id", DOWN)),
+    _index(("estate_id", UP), ("tier", UP), ("_id", DOWN)),
+    _index(("group_id", UP), ("region_id", UP), ("_id", DOWN)),
+    _index(("group_id", UP), ("_id", DOWN)),
+    _index(("status", UP), ("group_id", UP), ("_id", DOWN)),
+    _index(("region_id", UP), ("status", UP), ("tier", UP)),
     # The review queue (GET /api/v1/work-orders?needs_review=true): only the orders waiting for a person are indexed.
-    IndexSpec(
-        WORK_ORDERS,
-        [("needs_review", ASCENDING), ("estate_id", ASCENDING), ("_id", DESCENDING)],
-        {"partialFilterExpression": {"needs_review": True}},
-    ),
+    _index(("needs_review", UP), ("estate_id", UP), ("_id", DOWN), partialFilterExpression={"needs_review": True}),
+    IndexSpec(TIMELINE, [("complaint_id", UP), ("at", DOWN), ("_id", DOWN)]),
 ]
+RETIRED_INDEXES: list[tuple[str, str]] = [
+    (WORK_ORDERS, "estate_id_1_household_id_1_subcategory_1_received_at_-1"),
+    (WORK_ORDERS, "estate_id_1_building_1_subcategory_1_received_at_-1"),
+    (WORK_ORDERS, "next_check_at_1"),
+    (WORK_ORDERS, "assignee_id_1_status_1"),
+]
+"""Indexes of earlier versions that the ones above replace (dropped at start-up)."""
 
 
 class WorkOrderStore:
@@ -86,9 +108,27 @@ class WorkOrderStore:
         return cast("WorkOrder | None", updated)
 
     def due_for_check(self, *, now: datetime, limit: int) -> list[str]:
-        """Return the ids of up to ``limit`` work orders whose next escalation check is due, earliest first (index on next_check_at)."""
-        cursor = self.database[WORK_ORDERS].find({"next_check_at": {"$lte": now}}, {"_id": 1}).sort("next_check_at", ASCENDING).limit(limit)
-        return [document["_id"] for document in cursor]
+        """Return the ids of up to ``limit`` work orders whose next escalation check is due, earliest first."""
+        return [complaint_id for _, complaint_id in self.due_checks(now=now, limit=limit)]
+
+    def due_checks(self, *, now: datetime, limit: int, after: DueCheck | None = None) -> list[DueCheck]:
+        """Return up to ``limit`` (next check, id) of the orders due at ``now``, in that order, strictly after ``after``.
+
+        Served by the keys of ``{next_check_at, _id}`` alone: a pass of the scanner reads the due orders,
+        never the others, and pages by the last key it saw, so an order left due (its check failed) is
+        not read again by the same pass.
+        """
+        query: dict[str, Any] = {"next_check_at": {"$lte": now}}
+        if after is not None:
+            at, complaint_id = after
+            query = {"$or": [{"next_check_at": {"$gt": at, "$lte": now}}, {"next_check_at": at, "_id": {"$gt": complaint_id}}]}
+        cursor = (
+            self.database[WORK_ORDERS]
+            .find(query, {"_id": 1, "next_check_at": 1})
+            .sort([("next_check_at", ASCENDING), ("_id", ASCENDING)])
+            .limit(limit)
+        )
+        return [(document["next_check_at"], document["_id"]) for document in cursor]
 
     def record_escalation(
         self,
