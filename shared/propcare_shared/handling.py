@@ -9,6 +9,10 @@ queue: a redelivered event raises ``AlreadyHandled`` and has no second effect.
 A handler is ``handle(context, tx, event) -> result``: its writes use ``tx.session`` and its events
 ``tx.emit``; they commit together with the inbox marker. ``after(context, event, result)`` runs once
 the transaction committed (logging, in-process metrics), never for a duplicate.
+
+With ``CONSUMER_CONCURRENCY`` above 1 the handlers of different complaints run at once on the
+consumer's lanes (``propcare_shared.events.bus``); ``lanes="estate"`` serialises a queue per
+estate instead, for handlers that update one document per estate.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from propcare_shared.context import ServiceContext
-from propcare_shared.events.bus import Subscription
+from propcare_shared.events.bus import LANES_BY_COMPLAINT, Subscription
 from propcare_shared.events.envelope import Event
 from propcare_shared.events.outbox import Transaction
 
@@ -34,6 +38,10 @@ class Handles:
     event_types: tuple[str, ...]
     handle: Handle
     after: After | None = None
+    lanes: str = LANES_BY_COMPLAINT
+    """Which aggregate's events are handled one at a time, in order, with ``CONSUMER_CONCURRENCY`` lanes: ``complaint``
+    (the default) or ``estate`` (a handler that updates one document per estate, which concurrent complaints would
+    fight over: write conflicts and retries)."""
 
     def consumer(self, service: str) -> str:
         """Return the inbox consumer name of this queue in a service."""
@@ -42,7 +50,7 @@ class Handles:
 
 def subscriptions(context: ServiceContext, handlers: Iterable[Handles]) -> list[Subscription]:
     """Return the consumer queues of a service, each handling its events once in a unit of work."""
-    return [Subscription(handles.purpose, handles.event_types, _idempotent(context, handles)) for handles in handlers]
+    return [Subscription(handles.purpose, handles.event_types, _idempotent(context, handles), handles.lanes) for handles in handlers]
 
 
 def _idempotent(context: ServiceContext, handles: Handles) -> Callable[[Event], None]:

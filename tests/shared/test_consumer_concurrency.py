@@ -26,7 +26,7 @@ from pathlib import Path
 import pytest
 from kombu import Connection
 
-from propcare_shared.events.bus import EventBus, Subscription, lane_key
+from propcare_shared.events.bus import LANES_BY_ESTATE, EventBus, Subscription, lane_key
 from propcare_shared.events.envelope import Event, new_event
 from propcare_shared.http.app import ServiceContext
 from propcare_shared.settings import Settings
@@ -165,6 +165,42 @@ def test_events_of_one_complaint_are_never_handled_concurrently_nor_out_of_order
         handled = [row["seq"] for row in context.database.effects.find({"complaint_id": complaint_id}).sort("_id", 1)]
         assert handled == list(seqs), complaint_id
     assert most_at_once[0] > 1, "complaints on different lanes should have overlapped"
+
+
+def test_a_queue_with_lanes_by_estate_handles_one_estate_at_a_time(context: ServiceContext, publisher: EventBus) -> None:
+    active: dict[str, int] = defaultdict(int)
+    overlaps: list[str] = []
+    lock = threading.Lock()
+
+    def watch(event: Event) -> None:
+        with lock:
+            active[str(event.estate_id)] += 1
+            if active[str(event.estate_id)] > 1:
+                overlaps.append(str(event.estate_id))
+        time.sleep(0.02)
+        with lock:
+            active[str(event.estate_id)] -= 1
+
+    by_estate = Subscription(PURPOSE, ("directory.#",), idempotent(context, watch), lanes=LANES_BY_ESTATE)
+    worker = Worker(context=context, subscriptions=[by_estate])
+    worker.start()
+    wait_for(lambda: worker.ready, timeout=15, message="consumer ready")
+    published = [fact(f"M{index}", 1, estate_id=f"E{index % 2}") for index in range(16)]
+    try:
+        for event in published:
+            publisher.publish(event)
+        wait_for(lambda: context.database.effects.count_documents({}) == 16, timeout=30, message="all handled")
+    finally:
+        worker.stop(5)
+    assert overlaps == []
+    for estate_id in ("E0", "E1"):
+        handled = [
+            row["complaint_id"]
+            for row in context.database.effects.find(
+                {"complaint_id": {"$in": [e.correlation_id for e in published if e.estate_id == estate_id]}}
+            ).sort("_id", 1)
+        ]
+        assert handled == [e.correlation_id for e in published if e.estate_id == estate_id]
 
 
 def test_directory_facts_without_a_complaint_keep_their_order(context: ServiceContext, publisher: EventBus) -> None:

@@ -37,7 +37,7 @@ from propcare_shared.events import stages
 from propcare_shared.events.envelope import Event
 from propcare_shared.events.outbox import AlreadyHandled
 from propcare_shared.events.stages import StageTimes
-from propcare_shared.events.topology import Subscription, Topology, Unroutable
+from propcare_shared.events.topology import LANES_BY_COMPLAINT, LANES_BY_ESTATE, Subscription, Topology, Unroutable
 from propcare_shared.logs import correlation
 from propcare_shared.metrics import EVENTS_IN_FLIGHT, EventMetrics
 from propcare_shared.settings import Settings
@@ -52,6 +52,8 @@ SETTLE_INTERVAL = 0.005
 __all__ = [
     "ATTEMPTS_HEADER",
     "ERROR_HEADER",
+    "LANES_BY_COMPLAINT",
+    "LANES_BY_ESTATE",
     "EventBus",
     "EventConsumer",
     "Subscription",
@@ -62,16 +64,20 @@ __all__ = [
 ]
 
 
-def lane_key(body: Any) -> str:
-    """Return the aggregate a message belongs to, read from the raw envelope: its complaint, else its estate, else "".
+def lane_key(body: Any, lanes: str = LANES_BY_COMPLAINT) -> str:
+    """Return the aggregate a message belongs to, read from the raw envelope (validation happens on the lane).
 
-    Messages with one key go to one lane and are handled one at a time in delivery order: a
-    complaint's events keep their ``seq`` order; facts without a complaint (directory events) keep
-    their estate's order; the rest share one lane, in order, as before concurrency.
+    By complaint: its complaint, else its estate, else "". By estate: its estate, else its complaint,
+    else "". Messages with one key go to one lane and are handled one at a time in delivery order:
+    a complaint's events keep their ``seq`` order (a complaint stays in its estate); facts without a
+    complaint (directory events) keep their estate's order; the rest share one lane, in order, as
+    before concurrency.
     """
     if not isinstance(body, dict):
         return ""
-    return str(body.get("correlation_id") or body.get("estate_id") or "")
+    complaint, estate = body.get("correlation_id"), body.get("estate_id")
+    first, second = (estate, complaint) if lanes == LANES_BY_ESTATE else (complaint, estate)
+    return str(first or second or "")
 
 
 def open_connection(settings: Settings, *, heartbeat: int = 0) -> Connection:
@@ -186,8 +192,8 @@ class EventConsumer(ConsumerMixin):
     message to the lane of its aggregate (``lane_key``: the complaint, else the estate), and acks
     what the lanes finished. One lane handles its messages one at a time in delivery order, so the
     events of one complaint are never handled concurrently nor out of order, while messages of
-    other complaints overlap (up to ``PREFETCH_COUNT`` per queue held unacked). See
-    docs/RELIABILITY.md, "Concurrent handling".
+    other complaints overlap (up to ``PREFETCH_COUNT`` per queue held unacked). A subscription with
+    ``lanes="estate"`` serialises per estate instead. Guarantees and figures: docs/PERFORMANCE.md, "Workers".
     """
 
     def __init__(self, *, settings: Settings, subscriptions: list[Subscription], bus: EventBus) -> None:
@@ -301,7 +307,7 @@ class EventConsumer(ConsumerMixin):
                     raise
                 return
             generation = self._generation
-            lane = self._lanes[zlib.crc32(lane_key(body).encode()) % len(self._lanes)]
+            lane = self._lanes[zlib.crc32(lane_key(body, subscription.lanes).encode()) % len(self._lanes)]
             lane.put(generation, message, lambda: self._handle(subscription, queue_name, body, message, generation=generation))
 
         return on_message

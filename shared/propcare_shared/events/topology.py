@@ -43,13 +43,21 @@ QueueTable = Mapping[str, Mapping[str, Iterable[str]]]
 """``{service: {purpose: event types}}``: the consumer queues of the platform."""
 
 
+LANES_BY_COMPLAINT = "complaint"
+"""Handle concurrently the events of different complaints (one complaint's in order, one at a time)."""
+LANES_BY_ESTATE = "estate"
+"""Handle one estate's events one at a time, in order: for handlers that update one document per estate."""
+
+
 @dataclass(frozen=True)
 class Subscription:
-    """A consumer queue: its purpose, the event types it takes and the handler for them."""
+    """A consumer queue: its purpose, the event types it takes, the handler for them and how its messages share lanes."""
 
     purpose: str
     event_types: tuple[str, ...]
     handler: Callable[[Event], None]
+    lanes: str = LANES_BY_COMPLAINT
+    """``complaint`` or ``estate``: which aggregate's messages are handled one at a time, in order (``bus.lane_key``)."""
 
 
 class Unroutable(Exception):
