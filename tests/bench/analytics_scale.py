@@ -25,7 +25,7 @@ import random
 import statistics
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -239,7 +239,7 @@ def seed_facts(database: Database, count: int, *, seed: int = SEED) -> None:
     _insert_pipelined(database[COMPLAINT_FACTS], batches())
 
 
-def seed_directory(database: Database) -> None:
+def seed_directory(database: Database, *, estates: Iterable[int] = range(ESTATE_COUNT)) -> None:
     """The directory's estates, as the kernel keeps them (``propcare_shared.directory``)."""
     database[ESTATES].insert_many(
         {
@@ -252,15 +252,17 @@ def seed_directory(database: Database) -> None:
             "as_of": BASE,
             "updated_at": BASE,
         }
-        for index in range(ESTATE_COUNT)
+        for index in estates
     )
 
 
-def seed_campaigns(database: Database, *, seed: int = SEED, answers_per_campaign: int = ANSWERS_PER_CAMPAIGN) -> None:
+def seed_campaigns(
+    database: Database, *, seed: int = SEED, estates: Iterable[int] = range(ESTATE_COUNT), answers_per_campaign: int = ANSWERS_PER_CAMPAIGN
+) -> None:
     """Two campaigns a year per estate, each with its answers, folded by ``domain.campaigns`` from the survey's events."""
     rng = random.Random(seed + 1)
     records, answers = [], []
-    for index in range(ESTATE_COUNT):
+    for index in estates:
         for half in (0, 1):
             opens = NOW - YEAR + timedelta(days=rng.randrange(150) + 182 * half)
             story = CampaignStory(
@@ -282,12 +284,12 @@ def seed_campaigns(database: Database, *, seed: int = SEED, answers_per_campaign
     _insert_pipelined(database[CAMPAIGN_ANSWERS], (answers[start : start + BATCH] for start in range(0, len(answers), BATCH)))
 
 
-def seed_hotspots(database: Database, *, seed: int = SEED, count: int = 3000) -> None:
+def seed_hotspots(database: Database, *, seed: int = SEED, estates: Sequence[int] = range(ESTATE_COUNT), count: int = 3000) -> None:
     """Hotspots announced over the year, shaped as ``AnalyticsStore.record_hotspot`` keeps them."""
     rng = random.Random(seed + 2)
     documents = {}
     for _ in range(count):
-        index = rng.randrange(ESTATE_COUNT)
+        index = rng.choice(estates)
         start = NOW - YEAR * rng.random()
         subcategory = rng.choice(list(SUBCATEGORIES))
         cluster = {"group_id": GROUP, "estate_id": estate_id(index), "building": str(rng.randint(1, 24)), "subcategory": subcategory}

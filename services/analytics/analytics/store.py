@@ -90,11 +90,16 @@ INDEXES: list[IndexSpec] = [
     IndexSpec(HOTSPOTS, [("group_id", ASCENDING), ("region_id", ASCENDING), ("window_end", DESCENDING)]),
     IndexSpec(HOTSPOTS, [("group_id", ASCENDING), ("window_end", DESCENDING)]),
     IndexSpec(CAMPAIGN_ANSWERS, [("campaign_id", ASCENDING)]),
+    IndexSpec(CAMPAIGN_ANSWERS, [("campaign_id", ASCENDING), ("answered_at", ASCENDING)]),
     IndexSpec(CAMPAIGN_ANSWERS, [("estate_id", ASCENDING), ("answered_at", ASCENDING)]),
     IndexSpec(CAMPAIGN_ANSWERS, [("group_id", ASCENDING), ("region_id", ASCENDING), ("answered_at", ASCENDING)]),
     IndexSpec(CAMPAIGN_ANSWERS, [("group_id", ASCENDING), ("answered_at", ASCENDING)]),
     IndexSpec(CAMPAIGNS, [("group_id", ASCENDING), ("closes_at", ASCENDING)]),
     IndexSpec(CAMPAIGNS, [("group_id", ASCENDING), ("closed_at", ASCENDING)]),
+    IndexSpec(CAMPAIGNS, [("group_id", ASCENDING), ("region_id", ASCENDING), ("closes_at", ASCENDING)]),
+    IndexSpec(CAMPAIGNS, [("group_id", ASCENDING), ("region_id", ASCENDING), ("closed_at", ASCENDING)]),
+    IndexSpec(CAMPAIGNS, [("estate_id", ASCENDING), ("closes_at", ASCENDING)]),
+    IndexSpec(CAMPAIGNS, [("estate_id", ASCENDING), ("closed_at", ASCENDING)]),
     *directory.INDEXES,
 ]
 
