@@ -23,6 +23,7 @@ generator costs about a tenth of a core, on the same two cores as the platform.
 from __future__ import annotations
 
 import json
+import math
 import os
 import random
 import sys
@@ -41,8 +42,12 @@ from kombu import Connection
 from tests.bench.platform import BUILDINGS, FLOORS, UNITS, Platform
 
 ROOT = Path(__file__).resolve().parents[2]
+Row = tuple[str, str, str, str]
 DEV_TEXTS = ROOT / "tests" / "dispatch" / "data" / "complaints_dev.jsonl"
 DEPTH_EVERY = 5  # seconds between the depths shown in the table's series
+NO_ANSWER = 0  # timeout, connection refused or reset
+ABANDONED = -1  # not sent: no sender was free within the client timeout of its due time
+STATUS_NAMES = {NO_ANSWER: "no answer", ABANDONED: "not sent within the timeout"}
 
 
 @dataclass(frozen=True)
@@ -51,8 +56,8 @@ class Outcome:
 
     due: float
     lag: float
-    latency: float
-    status: int  # 0 when nothing came back (timeout, connection refused or reset)
+    latency: float  # infinite unless answered 201: a failure counts as slower than any answer
+    status: int  # HTTP status, NO_ANSWER or ABANDONED
     complaint_id: str | None
 
 
@@ -128,6 +133,8 @@ class Generator:
 
     def send(self, body: bytes, *, due_perf: float, due_wall: float) -> Outcome:
         started = time.perf_counter()
+        if started - due_perf > self.timeout:  # every sender was busy for longer than a client waits: it gives up
+            return Outcome(due_wall, started - due_perf, math.inf, ABANDONED, None)
         try:
             answer = self.session().post(self.url, data=body, headers=self.headers, timeout=self.timeout)
             status = answer.status_code
@@ -136,8 +143,9 @@ class Generator:
                 self.first_refusal[status] = answer.text[:500]
                 print(f"open loop: first {status} answer: {answer.text[:500]}", file=sys.stderr, flush=True)
         except (requests.RequestException, ValueError):
-            status, complaint_id = 0, None
-        return Outcome(due_wall, started - due_perf, time.perf_counter() - due_perf, status, complaint_id)
+            status, complaint_id = NO_ANSWER, None
+        latency = time.perf_counter() - due_perf
+        return Outcome(due_wall, started - due_perf, latency if status == 201 else math.inf, status, complaint_id)
 
     def run(self, rate: float, seconds: float) -> list[Outcome]:
         """Send ``rate * seconds`` complaints, each at its due time; return every outcome once all are answered or timed out."""
@@ -163,14 +171,16 @@ class Generator:
         return [future.result() for future in futures]
 
 
-def percentiles(values: Sequence[float]) -> str:
-    """p50/p95/p99 in ms (or s above 10 s)."""
+def percentiles(values: Sequence[float], *, failed: str = "failed") -> str:
+    """p50/p95/p99 in ms (or s above 10 s); a failed request is infinite, shown as ``failed``."""
     if not values:
         return "none"
     ordered = sorted(values)
 
     def at(share: float) -> str:
         value = ordered[min(len(ordered) - 1, int(len(ordered) * share))]
+        if math.isinf(value):
+            return failed
         return f"{value * 1000:,.0f} ms" if value < 10 else f"{value:,.1f} s"
 
     return f"p50 {at(0.50)}, p95 {at(0.95)}, p99 {at(0.99)}"
@@ -222,17 +232,17 @@ def account(platform: Platform, outcomes: Sequence[Outcome], *, since: datetime)
     return Accounting(len(ids), len(distinct), orders, doubled, assigned_at, stored)
 
 
-def wait_assigned(platform: Platform, outcomes: Sequence[Outcome], *, timeout: float) -> float:
-    """Wait until every 201's complaint has a work order (or ``timeout``); return the seconds it took."""
+def wait_assigned(platform: Platform, outcomes: Sequence[Outcome], *, timeout: float) -> tuple[float, bool]:
+    """Wait until every 201's complaint has a work order and the pipeline is drained (or ``timeout``): seconds, drained."""
     ids = [outcome.complaint_id for outcome in outcomes if outcome.complaint_id]
     started = time.monotonic()
     dispatch = platform.database("dispatch")
     while time.monotonic() - started < timeout:
         found = sum(dispatch.work_orders.count_documents({"_id": {"$in": list(batch)}}) for batch in chunks(ids))
         if found >= len(set(ids)) and platform.drained():
-            break
+            return time.monotonic() - started, True
         time.sleep(1.0)
-    return time.monotonic() - started
+    return time.monotonic() - started, False
 
 
 def depth_rows(label: str, series: list[tuple[float, dict[str, int]]]) -> list[tuple[str, str, str, str]]:
@@ -258,8 +268,29 @@ def depth_rows(label: str, series: list[tuple[float, dict[str, int]]]) -> list[t
     ]
 
 
-def run_rate(platform: Platform, generator: Generator, *, rate: float, seconds: float, drain: float) -> list[tuple[str, str, str, str]]:
-    """One open-loop run at ``rate`` complaints/s for ``seconds``, drained, accounted."""
+def loss_row(label: str, books: Accounting, *, drained: bool) -> tuple[str, str, str, str]:
+    """Lost means a 201 without a work order once everything drained; before that it is only pending."""
+    missing = books.distinct - books.orders
+    doubled = books.doubled + books.answered - books.distinct
+    verdict = f"lost {missing:,}" if drained else f"pending {missing:,} (not drained: counted again at the end)"
+    return (
+        f"{label}: zero loss",
+        "every 201 → exactly one work order",
+        f"201s {books.answered:,} (distinct {books.distinct:,}), orders {books.orders:,}, intake stored {books.stored_in_intake:,}",
+        f"{verdict}, doubled {doubled:,}" + (" — LOSS" if (drained and missing) or doubled else ""),
+    )
+
+
+def failures(outcomes: Sequence[Outcome]) -> str:
+    counts: dict[int, int] = {}
+    for outcome in outcomes:
+        if outcome.status != 201:
+            counts[outcome.status] = counts.get(outcome.status, 0) + 1
+    return ", ".join(f"{STATUS_NAMES.get(status, status)}: {n:,}" for status, n in sorted(counts.items())) or "none"
+
+
+def run_rate(platform: Platform, generator: Generator, *, rate: float, seconds: float, drain: float) -> tuple[list[Row], list[Outcome]]:
+    """One open-loop run at ``rate`` complaints/s for ``seconds``, drained (bounded), accounted."""
     label = f"open loop {rate:g}/s for {seconds:g} s"
     sampler = DepthSampler(platform)
     since = datetime.now().astimezone()
@@ -267,53 +298,53 @@ def run_rate(platform: Platform, generator: Generator, *, rate: float, seconds: 
     started = time.monotonic()
     outcomes = generator.run(rate, seconds)
     sent_for = time.monotonic() - started
-    drained_in = wait_assigned(platform, outcomes, timeout=drain)
+    drained_in, drained = wait_assigned(platform, outcomes, timeout=drain)
     sampler.stop()
     books = account(platform, outcomes, since=since)
     created = [outcome for outcome in outcomes if outcome.status == 201]
-    failures: dict[int, int] = {}
-    for outcome in outcomes:
-        if outcome.status != 201:
-            failures[outcome.status] = failures.get(outcome.status, 0) + 1
-    failed = ", ".join(f"{'no answer' if status == 0 else status}: {n}" for status, n in sorted(failures.items())) or "none"
     lags = sorted(outcome.lag for outcome in outcomes)
-    assigned = [books.assigned_at[o.complaint_id] - o.due for o in created if o.complaint_id in books.assigned_at]
-    lost = books.distinct - books.orders
-    return [
+    assigned = [books.assigned_at[o.complaint_id] - o.due if o.complaint_id in books.assigned_at else math.inf for o in created]
+    after = f"drained {drained_in:,.0f} s after the last answer" if drained else f"NOT drained {drained_in:,.0f} s after the last answer"
+    found = [
         (
             f"{label}: POST /api/v1/complaints (from due time)",
             f"offered {len(outcomes):,} at {rate:g}/s",
-            f"{len(created):,} answered 201 in {sent_for:,.0f} s ({len(created) / sent_for:,.1f}/s); not 201: {failed}",
-            f"{percentiles([o.latency for o in created])}; send lag p99 {lags[int(len(lags) * 0.99) - 1] * 1000:,.0f} ms",
+            f"{len(created):,} answered 201 in {sent_for:,.0f} s ({len(created) / sent_for:,.1f}/s); not 201: {failures(outcomes)}",
+            f"{percentiles([o.latency for o in outcomes])}; send lag p99 {lags[int(len(lags) * 0.99) - 1] * 1000:,.0f} ms",
         ),
         (
             f"{label}: POST → assigned (from due time)",
             "target p95 < 1 s at 100/s",
-            f"{len(assigned):,} of {len(created):,} assigned; drained {drained_in:,.0f} s after the last send",
-            percentiles(assigned),
+            f"{len(books.assigned_at):,} of {len(created):,} assigned; {after}",
+            percentiles(assigned, failed="not yet"),
         ),
-        (
-            f"{label}: zero loss",
-            "every 201 → exactly one work order",
-            f"201s {books.answered:,} (distinct {books.distinct:,}), orders {books.orders:,}, intake stored {books.stored_in_intake:,}",
-            f"lost {lost:,}, doubled {books.doubled + books.answered - books.distinct:,}" + (" — LOSS" if lost or books.doubled else ""),
-        ),
+        loss_row(label, books, drained=drained),
         *depth_rows(label, sampler.series),
     ]
+    return found, outcomes
 
 
-def rows(platform: Platform) -> list[tuple[str, str, str, str]]:
-    """The open-loop runs at ``BENCH_RATES`` (default 50,100,200) for ``BENCH_SECONDS`` (default 60) each."""
+def rows(platform: Platform) -> list[Row]:
+    """The open-loop runs at ``BENCH_RATES`` (default 50,100,200) for ``BENCH_SECONDS`` (default 60) each, then a final count."""
     rates = [float(rate) for rate in os.environ.get("BENCH_RATES", "50,100,200").split(",") if rate.strip()]
     seconds = float(os.environ.get("BENCH_SECONDS", "60"))
     drain = float(os.environ.get("BENCH_DRAIN", "300"))
     generator = Generator(
         platform, connections=int(os.environ.get("BENCH_CONNECTIONS", "256")), timeout=float(os.environ.get("BENCH_TIMEOUT", "30"))
     )
-    found: list[tuple[str, str, str, str]] = []
+    found: list[Row] = []
+    everything: list[Outcome] = []
+    since = datetime.now().astimezone()
     for rate in rates:
-        found.extend(run_rate(platform, generator, rate=rate, seconds=seconds, drain=drain))
-        print(*(" | ".join(row) for row in found[-4:]), sep="\n", file=sys.stderr, flush=True)
+        measured, outcomes = run_rate(platform, generator, rate=rate, seconds=seconds, drain=drain)
+        found.extend(measured)
+        everything.extend(outcomes)
+        print(*(" | ".join(row) for row in measured), sep="\n", file=sys.stderr, flush=True)
+    final_drain = float(os.environ.get("BENCH_FINAL_DRAIN", "900"))
+    drained_in, drained = wait_assigned(platform, everything, timeout=final_drain)
+    found.append(
+        loss_row(f"open loop, all runs, {drained_in:,.0f} s after the last", account(platform, everything, since=since), drained=drained)
+    )
     found.append(
         (
             "open loop: shape of the load",
