@@ -71,6 +71,9 @@ INDEXES: list[IndexSpec] = [
     IndexSpec(COMPLAINTS, [("estate_id", ASCENDING), ("_id", DESCENDING)]),
     IndexSpec(COMPLAINTS, [("estate_id", ASCENDING), ("status", ASCENDING), ("_id", DESCENDING)]),
     IndexSpec(COMPLAINTS, [("region_id", ASCENDING), ("_id", DESCENDING)]),
+    # The lists of group-wide staff, newest first, and the same for one status (tests/intake/test_query_plans.py).
+    IndexSpec(COMPLAINTS, [("group_id", ASCENDING), ("_id", DESCENDING)]),
+    IndexSpec(COMPLAINTS, [("group_id", ASCENDING), ("status", ASCENDING), ("_id", DESCENDING)]),
     IndexSpec(COMPLAINTS, [("group_id", ASCENDING), ("region_id", ASCENDING), ("_id", DESCENDING)]),
     IndexSpec(
         COMPLAINTS,
@@ -254,8 +257,12 @@ class IntakeStore:
         return self.database[COMPLAINTS].find_one({"tracking_digest": digest})
 
     def complaint_by_external_ref(self, *, group_id: str, external_ref: str) -> dict[str, Any] | None:
-        """Return the complaint a group filed with this reference of another system."""
-        return self.database[COMPLAINTS].find_one({"group_id": group_id, "external_ref": external_ref})
+        """Return the complaint a group filed with this reference of another system.
+
+        The ``$type`` repeats the unique index's partial filter, so the planner may use that index
+        (it cannot infer the type from the value); without it the look-up scanned the group's complaints.
+        """
+        return self.database[COMPLAINTS].find_one({"group_id": group_id, "external_ref": {"$type": "string", "$eq": external_ref}})
 
     def list_complaints(self, *, query: dict[str, Any], limit: int, cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
         """Return one page of complaints, newest first."""
