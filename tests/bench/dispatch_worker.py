@@ -120,10 +120,10 @@ def dispatch_stages() -> Iterator[None]:
 
 
 def classify_once() -> None:
-    """Load the classifier's model before timing (the first call loads it, once per process)."""
-    from dispatch.domain.classify import classify
+    """Load the classifier and its tokenizer before timing, as dispatch's worker does at start."""
+    from dispatch.worker import warm_classifier
 
-    classify(texts()[0])
+    warm_classifier()
 
 
 def texts() -> list[str]:
