@@ -1,9 +1,11 @@
-"""The second blind held-out batch (issue 13, second round): figures printed, emergency recall asserted.
+"""The second held-out batch (issue 13, second round): figures printed, emergency recall asserted.
 
 ``tests/dispatch/data/heldout2.jsonl`` (220 texts, 39 life-safety) was written and labelled by the data
-README's rules and committed before the classifier ran on it; no rule, word list or model is tuned on
-it (the model's training file, ``dispatch/domain/data/training.jsonl``, must not contain its texts).
-Accuracy is printed, not asserted: a blind figure is a measurement. Run with ``-s`` to see it.
+README's rules and committed before the classifier ran on it; its blind figures are in
+docs/CLASSIFIER.md. Since the third round it is development data: the model's training file
+(``dispatch/domain/data/training.jsonl``) holds its texts and rules were checked against it, so the
+accuracy printed here is in-sample, not blind. The recall assertion stays: every life-safety text in it
+is an emergency. Run with ``-s`` to see the figures.
 """
 
 from __future__ import annotations
@@ -23,17 +25,17 @@ def heldout2() -> list[dict[str, Any]]:
     return [json.loads(line) for line in (DATA / "heldout2.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
-def test_the_batch_covers_every_subcategory_and_tier_and_is_not_training_data() -> None:
+def test_the_batch_covers_every_subcategory_and_tier_and_is_now_training_data() -> None:
     rows = heldout2()
     assert len(rows) >= 200
     assert len({row["subcategory"] for row in rows}) == 23
     assert {row["tier"] for row in rows} == {"emergency", "important", "complex", "general"}
-    assert not {row["text"] for row in rows} & {row["text"] for row in training_rows()}
+    assert {row["text"] for row in rows} <= {row["text"] for row in training_rows()}
 
 
 def test_every_life_safety_text_is_an_emergency() -> None:
     rows = heldout2()
-    figures = measure(rows, classifier=classify, name="held-out batch 2 (blind)")
+    figures = measure(rows, classifier=classify, name="held-out batch 2 (development data since round 3: in-sample)")
     print("\n" + format_figures(figures))
     safety = [row for row in rows if row["life_safety"]]
     missed = [row["text"] for row in safety if classify(row["text"]).tier != "emergency"]
