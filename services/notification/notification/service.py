@@ -15,7 +15,7 @@ from notification.dispatcher import Dispatcher
 from notification.handlers import HANDLERS
 from notification.hotline_sender import HotlineSender
 from notification.providers import Providers
-from notification.store import INDEXES
+from notification.store import INDEXES, RETIRED_INDEXES
 from propcare_shared.context import ServiceContext
 from propcare_shared.service import ServiceDefinition
 from propcare_shared.worker import PeriodicLoop
@@ -39,6 +39,7 @@ NOTIFICATION = ServiceDefinition(
     title="Propcare notification",
     routes="notification.routes",
     indexes=INDEXES,
+    retired_indexes=RETIRED_INDEXES,
     handlers=HANDLERS,
     loops=periodic_loops,
     config=NotifyConfig.from_env,

@@ -70,6 +70,9 @@ INDEXES: list[IndexSpec] = [
     IndexSpec(MESSAGES, [("status", ASCENDING), ("lease_until", ASCENDING)]),
     IndexSpec(MESSAGES, [("complaint_id", ASCENDING), ("_id", DESCENDING)]),
     IndexSpec(MESSAGES, [("estate_id", ASCENDING), ("_id", DESCENDING)]),
+    # Lists filtered by status (the failed, the queued), newest first, in an estate or a group.
+    IndexSpec(MESSAGES, [("estate_id", ASCENDING), ("status", ASCENDING), ("_id", DESCENDING)]),
+    IndexSpec(MESSAGES, [("group_id", ASCENDING), ("status", ASCENDING), ("_id", DESCENDING)]),
     IndexSpec(MESSAGES, [("region_id", ASCENDING), ("_id", DESCENDING)]),
     IndexSpec(MESSAGES, [("group_id", ASCENDING), ("_id", DESCENDING)]),
     IndexSpec(MESSAGES, [("group_id", ASCENDING), ("region_id", ASCENDING), ("_id", DESCENDING)]),
@@ -79,11 +82,17 @@ INDEXES: list[IndexSpec] = [
     IndexSpec(CALL_TASKS, [("message_id", ASCENDING)], {"unique": True}),
     IndexSpec(CALL_TASKS, [("complaint_id", ASCENDING)]),
     IndexSpec(CALL_TASKS, [("status", ASCENDING), ("estate_id", ASCENDING), ("due_at", ASCENDING), ("_id", ASCENDING)]),
-    IndexSpec(CALL_TASKS, [("status", ASCENDING), ("group_id", ASCENDING), ("region_id", ASCENDING), ("due_at", ASCENDING)]),
+    # The call list in (due_at, _id) order, for an estate, a region of a group, or a group.
+    IndexSpec(
+        CALL_TASKS, [("status", ASCENDING), ("group_id", ASCENDING), ("region_id", ASCENDING), ("due_at", ASCENDING), ("_id", ASCENDING)]
+    ),
+    IndexSpec(CALL_TASKS, [("status", ASCENDING), ("group_id", ASCENDING), ("due_at", ASCENDING), ("_id", ASCENDING)]),
     IndexSpec(HOTLINE_CALLBACKS, [("hotline_ticket_id", ASCENDING), ("sequence", ASCENDING)], {"unique": True}),
     IndexSpec(HOTLINE_CALLBACKS, [("status", ASCENDING), ("hotline_ticket_id", ASCENDING), ("sequence", ASCENDING)]),
     IndexSpec(HOTLINE_CALLBACKS, [("complaint_id", ASCENDING)]),
 ]
+RETIRED_INDEXES: list[tuple[str, str]] = [(CALL_TASKS, "status_1_group_id_1_region_id_1_due_at_1")]
+"""Indexes of earlier versions that those above replace (the call list's regional index, now ending in ``_id``)."""
 
 
 def claim_leased(
@@ -266,8 +275,9 @@ class NotificationStore:
         """Return one page of call tasks by due time, earliest (most overdue) first, and the cursor of the next page."""
         if cursor:
             due_at, task_id = _due_cursor(cursor)
+            # ``due_at >= `` beside the ``$or`` bounds the index scan at the cursor, so a page reads its own tasks only.
             after = {"$or": [{"due_at": {"$gt": due_at}}, {"due_at": due_at, "_id": {"$gt": task_id}}]}
-            query = {"$and": [dict(query), after]}
+            query = {"$and": [dict(query), {"due_at": {"$gte": due_at}}, after]}
         found = list(self.database[CALL_TASKS].find(dict(query)).sort([("due_at", ASCENDING), ("_id", ASCENDING)]).limit(limit + 1))
         page = found[:limit]
         next_cursor = encode_cursor(f"{page[-1]['due_at'].isoformat()}|{page[-1]['_id']}") if len(found) > limit else None

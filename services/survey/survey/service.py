@@ -13,7 +13,7 @@ from propcare_shared.worker import PeriodicLoop
 from survey.config import SurveyConfig, config_of
 from survey.handlers import HANDLERS
 from survey.schedule import campaign_pass, follow_up_pass
-from survey.store import INDEXES
+from survey.store import INDEXES, RETIRED_INDEXES
 
 
 def periodic_loops(context: ServiceContext) -> list[PeriodicLoop]:
@@ -30,6 +30,7 @@ SURVEY = ServiceDefinition(
     title="Propcare survey",
     routes="survey.routes",
     indexes=INDEXES,
+    retired_indexes=RETIRED_INDEXES,
     handlers=HANDLERS,
     loops=periodic_loops,
     config=SurveyConfig.from_env,

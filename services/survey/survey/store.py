@@ -50,7 +50,13 @@ INDEXES: list[IndexSpec] = [
     IndexSpec(INVITATIONS, [("estate_id", ASCENDING), ("status", ASCENDING), ("_id", DESCENDING)]),
     IndexSpec(INVITATIONS, [("group_id", ASCENDING), ("region_id", ASCENDING), ("_id", DESCENDING)]),
     IndexSpec(INVITATIONS, [("status", ASCENDING), ("expires_at", ASCENDING)]),
-    IndexSpec(INVITATIONS, [("status", ASCENDING), ("reminded_at", ASCENDING), ("remind_at", ASCENDING)]),
+    # Reminders due, of follow-ups (``due_reminders``) or of campaigns (``CampaignStore.due_reminders``): ``kind`` first,
+    # so neither worker reads the other's pending invitations.
+    IndexSpec(INVITATIONS, [("kind", ASCENDING), ("status", ASCENDING), ("reminded_at", ASCENDING), ("remind_at", ASCENDING)]),
+    # Lists newest first for an estate or a group, with or without a status.
+    IndexSpec(INVITATIONS, [("estate_id", ASCENDING), ("_id", DESCENDING)]),
+    IndexSpec(INVITATIONS, [("group_id", ASCENDING), ("_id", DESCENDING)]),
+    IndexSpec(INVITATIONS, [("group_id", ASCENDING), ("status", ASCENDING), ("_id", DESCENDING)]),
     IndexSpec(QUESTIONNAIRES, [("group_id", ASCENDING), ("_id", DESCENDING)]),
     # One successor per version: two changes racing on a questionnaire in use make one new version, not two.
     IndexSpec(
@@ -59,6 +65,8 @@ INDEXES: list[IndexSpec] = [
     *CAMPAIGN_INDEXES,
     *directory.INDEXES,
 ]
+RETIRED_INDEXES: list[tuple[str, str]] = [(INVITATIONS, "status_1_reminded_at_1_remind_at_1")]
+"""Indexes of earlier versions that those above replace (the reminders' index, now led by ``kind``)."""
 
 
 class SurveyStore:
