@@ -29,6 +29,12 @@ class Ticking:
         return self.seconds
 
 
+def stored(context: ServiceContext, complaint_id: str) -> dict[str, Any]:
+    found = context.database.complaints.find_one({"_id": complaint_id})
+    assert found is not None
+    return found
+
+
 def post(client: FlaskClient, **changes: Any) -> dict[str, Any]:
     response = client.post("/api/v1/complaints", json=complaint_body(**changes))
     assert response.status_code == 201, response.get_json()
@@ -55,11 +61,11 @@ def test_another_process_change_is_seen_after_the_ttl_and_not_before(
     clock.seconds += DIRECTORY_CACHE_SECONDS - 0.5
     still = post(client)
     assert still["ticket_no"].startswith("NS01-")  # within the TTL: what this process read a moment ago
-    assert context.database.complaints.find_one({"_id": still["id"]})["region_id"] == "R1"
+    assert stored(context, still["id"])["region_id"] == "R1"
     clock.seconds += 1.0
     moved = post(client)
     assert moved["ticket_no"].startswith("NS09-")
-    assert context.database.complaints.find_one({"_id": moved["id"]})["region_id"] == "R2"
+    assert stored(context, moved["id"])["region_id"] == "R2"
 
 
 def test_households_imported_through_this_process_link_the_next_complaint(
@@ -68,7 +74,7 @@ def test_households_imported_through_this_process_link_the_next_complaint(
     store.cache.now = Ticking()
     address = {"building": "9", "unit": "1", "room": "0901"}
     first = post(client, **address)
-    assert context.database.complaints.find_one({"_id": first["id"]})["household_id"] is None  # the absence is cached
+    assert stored(context, first["id"])["household_id"] is None  # the absence is cached
     imported = client.post(
         "/api/v1/estates/NS01/households:import",
         data=b"building,unit,room,household_type,age_band,resident_name,resident_phone\n9,1,0901,tenant,18-35,,\n",
@@ -76,7 +82,7 @@ def test_households_imported_through_this_process_link_the_next_complaint(
     )
     assert imported.status_code == 200, imported.get_json()
     second = post(client, **address)
-    assert context.database.complaints.find_one({"_id": second["id"]})["household_id"] == "NS01:9:1:0901"
+    assert stored(context, second["id"])["household_id"] == "NS01:9:1:0901"
 
 
 def test_an_unknown_estate_is_not_cached(client: FlaskClient, admin: dict[str, str], store: IntakeStore) -> None:
@@ -92,7 +98,11 @@ def test_the_cache_is_bounded_and_forgets_the_least_recently_used() -> None:
     loads: list[str] = []
 
     def loader(estate_id: str) -> Any:
-        return lambda: loads.append(estate_id) or {"_id": estate_id}
+        def load() -> dict[str, Any]:
+            loads.append(estate_id)
+            return {"_id": estate_id}
+
+        return load
 
     for estate_id in ("A", "B", "C", "A", "D"):  # D pushes out B, the least recently used
         cache.estate(estate_id, loader(estate_id))

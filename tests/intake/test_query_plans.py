@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 import pytest
@@ -46,7 +47,10 @@ def seeded(context: ServiceContext) -> ServiceContext:
             for estate_id, region, group in ESTATES_SEEDED
         ]
     )
-    households, residents, filed, timeline = [], [], [], []
+    households: list[dict[str, Any]] = []
+    residents: list[dict[str, Any]] = []
+    filed: list[dict[str, Any]] = []
+    timeline: list[dict[str, Any]] = []
     start = LATE_SUNDAY - timedelta(days=60)
     for estate_id, region, group in ESTATES_SEEDED:
         for index in range(PER_ESTATE):
@@ -57,7 +61,13 @@ def seeded(context: ServiceContext) -> ServiceContext:
                 | {"room": room, "household_type": "owner", "age_band": "36-50"}
             )
             residents.append(
-                {"_id": new_id(), "group_id": group, "phone": f"+86138{len(residents):08d}", "household_ids": [household_id], "complaints": 1}
+                {
+                    "_id": new_id(),
+                    "group_id": group,
+                    "phone": f"+86138{len(residents):08d}",
+                    "household_ids": [household_id],
+                    "complaints": 1,
+                }
             )
             complaint_id = new_id()
             filed.append(
@@ -115,13 +125,15 @@ def test_filing_a_complaint_uses_an_index_for_every_read_and_write(
         estate = store.cached_estate("NS01")
         assert estate is not None
         for values in (
-            ComplaintIn().load(complaint_body(building="7", unit="1", room="0301", reporter={"name": "A", "phone": "13800000007", "role": "owner"})),
+            ComplaintIn().load(
+                complaint_body(building="7", unit="1", room="0301", reporter={"name": "A", "phone": "13800000007", "role": "owner"})
+            ),
             # no address: the resident's one household of the estate is looked up by id
-            ComplaintIn().load(complaint_body(building=None, unit=None, room=None, reporter={"name": "B", "phone": "13800000001", "role": "tenant"})),
+            ComplaintIn().load(
+                complaint_body(building=None, unit=None, room=None, reporter={"name": "B", "phone": "13800000001", "role": "tenant"})
+            ),
         ):
-            uow.run(lambda tx, values=values: complaints.receive(
-                tx, store=store, estate=estate, values=values, now=LATE_SUNDAY, actor_id=None, sealer=sealer
-            ))
+            uow.run(partial(complaints.receive, store=store, estate=estate, values=values, now=LATE_SUNDAY, actor_id=None, sealer=sealer))
         store.complaint_by_external_ref(group_id="G1", external_ref="CRM-NS01-17")
     plans = checked(client, recorded)
     collections = {next(iter(plan.command.values())) for plan in plans}

@@ -218,7 +218,9 @@ class IntakeStore:
         if not building or not room:
             return None
         return self.cache.household(
-            estate_id, ("address", building, unit, room), lambda: self.household(estate_id=estate_id, building=building, unit=unit, room=room)
+            estate_id,
+            ("address", building, unit, room),
+            lambda: self.household(estate_id=estate_id, building=building, unit=unit, room=room),
         )
 
     def household(

@@ -28,6 +28,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import requests
 from pymongo import MongoClient
@@ -56,7 +57,7 @@ PACKAGES = ("pymongo", "bson", "marshmallow", "webargs", "flask", "werkzeug", "j
 
 
 def households_csv(buildings: int, floors: int, units: int) -> bytes:
-    """Households on ``buildings`` × ``units`` × ``floors`` (room ``<floor>01``), one phone each."""
+    """Households on ``buildings`` x ``units`` x ``floors`` (room ``<floor>01``), one phone each."""
     lines = ["building,unit,room,household_type,age_band,resident_name,resident_phone"]
     for building in range(1, buildings + 1):
         for unit in range(1, units + 1):
@@ -102,13 +103,25 @@ def web_worker_pids(master: int) -> list[int]:
     return [int(pid) for pid in children]
 
 
-def profile(pids: list[int], *, seconds: int, out: Path, label: str) -> list[tuple[Path, subprocess.Popen[bytes]]]:
+def profile(pids: list[int], *, seconds: int, out: Path, label: str, gil: bool = False) -> list[tuple[Path, subprocess.Popen[bytes]]]:
     """Start ``py-spy record`` on each web worker for ``seconds``; return the collapsed-stack files and their recorders."""
     spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
     started = []
     for pid in pids:
         raw = out / f"{label}-{pid}.txt"
-        command = [spy, "record", "--pid", str(pid), "--duration", str(seconds), "--rate", "200", "--idle", "--nonblocking"]
+        # --idle: threads waiting on mongod or for the GIL count too (wall time); --gil: only the thread running Python (CPU)
+        command = [
+            spy,
+            "record",
+            "--pid",
+            str(pid),
+            "--duration",
+            str(seconds),
+            "--rate",
+            "200",
+            "--gil" if gil else "--idle",
+            "--nonblocking",
+        ]
         with (out / f"{label}-{pid}.log").open("wb") as log:
             recorder = subprocess.Popen([*command, "--format", "raw", "-o", str(raw)], stdout=log, stderr=subprocess.STDOUT)
         started.append((raw, recorder))
@@ -135,8 +148,13 @@ def summarise(files: list[Path]) -> list[tuple[str, float]]:
     return [(label, 100.0 * hits[label] / total if total else 0.0) for label in [*FRAMES, *own]]
 
 
+def config_key(name: str, config: str) -> str:
+    return f"{name}@{config}"
+
+
 @contextmanager
 def platform(args: argparse.Namespace) -> Iterator[tuple[Processes, MongodProcess]]:
+    """intake's worker once; per gunicorn configuration ``WxT``, intake's web and the no-op, as ``intake@WxT`` and ``noop@WxT``."""
     run_id = unique_name("")
     with MongodProcess() as mongod:
         env = {
@@ -146,40 +164,47 @@ def platform(args: argparse.Namespace) -> Iterator[tuple[Processes, MongodProces
             "EVENT_EXCHANGE": f"bench.{run_id}.events",
             "QUEUE_PREFIX": f"bench.{run_id}.",
             "JWT_SECRET": SECRET,
-            "WEB_CONCURRENCY": str(args.web_concurrency),
-            "WEB_THREADS": str(args.web_threads),
             "LOG_LEVEL": "WARNING",
             # a PYTHONPATH given wins (a "before" run serves an older checkout's packages)
             "PYTHONPATH": os.pathsep.join(filter(None, [os.environ.get("PYTHONPATH"), str(ROOT)])),
         }
         processes = Processes(env=env, logs=Path(tempfile.mkdtemp(prefix="propcare-load-")))
-        processes.urls = {name: f"http://127.0.0.1:{free_port()}" for name in ("intake", "noop")}
-        processes.start("intake", "web")
+        processes.urls = {"intake": f"http://127.0.0.1:{free_port()}"}  # the worker's key (its PORT, unused by a worker)
         processes.start("intake", "worker")
-        processes.start("noop", "web", SERVICE="tests.bench.load.noop")
+        for config in args.configs:
+            workers, threads = config.split("x")
+            sizes = {"WEB_CONCURRENCY": workers, "WEB_THREADS": threads}
+            for name, service in (("intake", "intake"), ("noop", "tests.bench.load.noop")):
+                key = config_key(name, config)
+                processes.urls[key] = f"http://127.0.0.1:{free_port()}"
+                processes.start(key, "web", SERVICE=service, **sizes)
         try:
-            for name in ("intake", "noop"):
-                wait_for(lambda name=name: processes.ready(name), timeout=90, interval=0.3, message=f"{name} ready ({processes.logs})")
+            for key in [key for key in processes.urls if "@" in key]:
+                _wait_ready(processes, key)
             yield processes, mongod
         finally:
             processes.stop_all()
             delete_topology(Settings.from_env("intake", env), [])
 
 
-def seed(processes: Processes, token: str, estates: list[str]) -> None:
+def _wait_ready(processes: Processes, key: str) -> None:
+    wait_for(lambda: processes.ready(key), timeout=120, interval=0.3, message=f"{key} ready ({processes.logs})")
+
+
+def seed(processes: Processes, token: str, estates: list[str], *, intake: str) -> None:
     admin = {"Authorization": f"Bearer {token}"}
     for index, estate_id in enumerate(estates):
         body = {"name": f"Bench {index}", "code": estate_id, "region_id": "R1", "group_id": "G1", "timezone": "Asia/Shanghai"}
-        response = requests.put(processes.url("intake", f"/api/v1/estates/{estate_id}"), json=body, headers=admin, timeout=30)
+        response = requests.put(processes.url(intake, f"/api/v1/estates/{estate_id}"), json=body, headers=admin, timeout=30)
         assert response.status_code in (200, 201), response.text
         imported = requests.post(
-            processes.url("intake", f"/api/v1/estates/{estate_id}/households:import"),
+            processes.url(intake, f"/api/v1/estates/{estate_id}/households:import"),
             data=households_csv(10, 40, 5),
             headers={**admin, "Content-Type": "text/csv"},
             timeout=60,
         )
         assert imported.status_code == 200, imported.text
-        probe = {
+        probe: dict[str, Any] = {
             "estate_id": estate_id,
             "building": "1",
             "unit": "1",
@@ -190,7 +215,7 @@ def seed(processes: Processes, token: str, estates: list[str]) -> None:
             "description": "1号楼101室厨房水管漏水",
             "demand": "尽快上门维修",
         }
-        posted = requests.post(processes.url("intake", "/api/v1/complaints"), json=probe, headers=admin, timeout=30)
+        posted = requests.post(processes.url(intake, "/api/v1/complaints"), json=probe, headers=admin, timeout=30)
         assert posted.status_code == 201, posted.text  # the body post_complaint.lua sends, with other numbers
 
 
@@ -201,69 +226,97 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--estates", type=int, default=1, help="complaints spread over this many estates (1: one hot estate)")
     parser.add_argument("--profile", type=Path, help="also sample intake's web workers with py-spy into this folder")
-    parser.add_argument("--web-concurrency", type=int, default=int(os.environ.get("WEB_CONCURRENCY", "2")))
-    parser.add_argument("--web-threads", type=int, default=int(os.environ.get("WEB_THREADS", "4")))
+    parser.add_argument(
+        "--configs",
+        nargs="+",
+        default=[f"{os.environ.get('WEB_CONCURRENCY', '2')}x{os.environ.get('WEB_THREADS', '4')}"],
+        help="gunicorn workers x threads (WEB_CONCURRENCY x WEB_THREADS), each measured beside its own no-op: 2x4 2x8 4x4",
+    )
     parser.add_argument("--skip-noop", action="store_true")
+    parser.add_argument("--gil", action="store_true", help="profile only samples holding the GIL (where the CPU goes), not wall time")
     args = parser.parse_args()
     token = issue_token(SECRET, sub="bench-agent", role="group_admin", group_id="G1", ttl_seconds=24 * 3600)
     estates = [f"LD{index:02d}" for index in range(args.estates)]
     rows = [
-        f"| workers×threads {args.web_concurrency}×{args.web_threads} | -c | req/s | p50 ms | p99 ms | non-2xx | timeouts"
-        " | tx committed | tx aborted | intake / no-op |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| gunicorn WxT | app | -c | req/s | p50 ms | p99 ms | non-2xx | timeouts | tx committed | tx aborted | intake / no-op |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
+    client: MongoClient[dict[str, Any]]
     with platform(args) as (processes, mongod), MongoClient(mongod.url) as client:
-        seed(processes, token, estates)
+        seed(processes, token, estates, intake=config_key("intake", args.configs[0]))
         wrk_env = {**os.environ, "BEARER": token}
-        # warm both apps (imports, connection pools) before the first measured run
-        wrk(processes.url("noop", ""), HERE / "noop.lua", connections=4, duration=2, env=wrk_env)
-        wrk(processes.url("intake", ""), HERE / "post_complaint.lua", connections=4, duration=2, env={**wrk_env, "ESTATE_ID": estates[0]})
+        for config in args.configs:  # warm every app (imports, connection pools) before the first measured run
+            wrk(processes.url(config_key("noop", config), ""), HERE / "noop.lua", connections=8, duration=2, env=wrk_env)
+            _intake_run(processes.url(config_key("intake", config), ""), estates, connections=8, duration=2, env=wrk_env)
         for _round in range(args.rounds):
             for connections in args.concurrency:
-                baseline = None
-                if not args.skip_noop:
-                    baseline, _ = wrk(processes.url("noop", ""), HERE / "noop.lua", connections=connections, duration=args.duration, env=wrk_env)
-                    rows.append(
-                        f"| no-op | {connections} | {baseline['rate']:.0f} | {baseline['p50']:.1f} | {baseline['p99']:.1f}"
-                        f" | {baseline['non2xx']:.0f} | {baseline['timeouts']:.0f} | | | |"
+                for config in args.configs:
+                    rows.extend(
+                        _measure_pair(processes, client, args, config=config, connections=connections, estates=estates, env=wrk_env)
                     )
-                    print(rows[-1], flush=True)
-                before = transactions(client)
-                measured = _intake_run(processes, estates, connections=connections, duration=args.duration, env=wrk_env)
-                after = transactions(client)
-                ratio = f"{100 * measured['rate'] / baseline['rate']:.1f}%" if baseline else ""
-                rows.append(
-                    f"| intake POST /complaints | {connections} | {measured['rate']:.1f} | {measured['p50']:.1f} | {measured['p99']:.1f}"
-                    f" | {measured['non2xx']:.0f} | {measured['timeouts']:.0f} | {after[0] - before[0]} | {after[1] - before[1]} | {ratio} |"
-                )
-                print(rows[-1], flush=True)
         if args.profile:
             args.profile.mkdir(parents=True, exist_ok=True)
+            config = args.configs[0]
             for connections in args.concurrency:
-                pids = web_worker_pids(processes.running[("intake", "web")].pid)
-                recorders = profile(pids, seconds=args.duration, out=args.profile, label=f"c{connections}")
+                pids = web_worker_pids(processes.running[(config_key("intake", config), "web")].pid)
+                recorders = profile(pids, seconds=args.duration, out=args.profile, label=f"c{connections}", gil=args.gil)
                 time.sleep(1)
-                _intake_run(processes, estates, connections=connections, duration=args.duration, env=wrk_env)
+                _intake_run(
+                    processes.url(config_key("intake", config), ""), estates, connections=connections, duration=args.duration, env=wrk_env
+                )
                 for _raw, recorder in recorders:
                     recorder.wait(60)
                 files = [raw for raw, _recorder in recorders if raw.exists()]
-                print(f"\npy-spy, intake web workers at -c{connections} (share of request samples):")
+                print(f"\npy-spy ({'CPU: samples holding the GIL' if args.gil else 'wall time'}), intake {config} at -c{connections}:")
                 for label, share in summarise(files):
                     print(f"- {label}: {share:.1f}%")
         print("\n" + "\n".join(rows))
         print(f"\nlogs: {processes.logs}")
 
 
-def _intake_run(processes: Processes, estates: list[str], *, connections: int, duration: int, env: dict[str, str]) -> dict[str, float]:
+def _measure_pair(
+    processes: Processes,
+    client: MongoClient,
+    args: argparse.Namespace,
+    *,
+    config: str,
+    connections: int,
+    estates: list[str],
+    env: dict[str, str],
+) -> list[str]:
+    """The no-op then intake under one gunicorn configuration, back to back; their rows."""
+    rows = []
+    baseline = None
+    if not args.skip_noop:
+        baseline, _ = wrk(
+            processes.url(config_key("noop", config), ""), HERE / "noop.lua", connections=connections, duration=args.duration, env=env
+        )
+        rows.append(
+            f"| {config} | no-op | {connections} | {baseline['rate']:.0f} | {baseline['p50']:.1f} | {baseline['p99']:.1f}"
+            f" | {baseline['non2xx']:.0f} | {baseline['timeouts']:.0f} | | | |"
+        )
+        print(rows[-1], flush=True)
+    before = transactions(client)
+    measured = _intake_run(
+        processes.url(config_key("intake", config), ""), estates, connections=connections, duration=args.duration, env=env
+    )
+    after = transactions(client)
+    ratio = f"{100 * measured['rate'] / baseline['rate']:.1f}%" if baseline else ""
+    rows.append(
+        f"| {config} | intake POST /complaints | {connections} | {measured['rate']:.1f} | {measured['p50']:.1f} | {measured['p99']:.1f}"
+        f" | {measured['non2xx']:.0f} | {measured['timeouts']:.0f} | {after[0] - before[0]} | {after[1] - before[1]} | {ratio} |"
+    )
+    print(rows[-1], flush=True)
+    return rows
+
+
+def _intake_run(url: str, estates: list[str], *, connections: int, duration: int, env: dict[str, str]) -> dict[str, float]:
     """One wrk run against intake; with several estates, one wrk per estate sharing the connections, rates added."""
     if len(estates) == 1:
-        return wrk(processes.url("intake", ""), HERE / "post_complaint.lua", connections=connections, duration=duration, env={**env, "ESTATE_ID": estates[0]})[0]
+        return wrk(url, HERE / "post_complaint.lua", connections=connections, duration=duration, env={**env, "ESTATE_ID": estates[0]})[0]
     share = max(2, connections // len(estates))
     command = ["wrk", "-t1", f"-c{share}", f"-d{duration}s", "--timeout", "10s", "--latency", "-s", str(HERE / "post_complaint.lua")]
-    running = [
-        subprocess.Popen([*command, processes.url("intake", "")], stdout=subprocess.PIPE, text=True, env={**env, "ESTATE_ID": estate})
-        for estate in estates
-    ]
+    running = [subprocess.Popen([*command, url], stdout=subprocess.PIPE, text=True, env={**env, "ESTATE_ID": estate}) for estate in estates]
     results = [parse_wrk(process.communicate()[0]) for process in running]
     return {
         "rate": sum(result["rate"] for result in results),
