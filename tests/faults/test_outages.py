@@ -22,6 +22,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
@@ -94,7 +95,8 @@ def platform(mongod: MongodProcess, broker: PrivateBroker) -> Iterator[Processes
         assert put.status_code in (200, 201), put.text
         first = post_complaint(processes, 9999)
         assert first.status_code == 201, first.text
-        with MongoClient(mongod.url) as client:  # both workers started (dispatch loads its classifier first) and consume
+        client: MongoClient = MongoClient(mongod.url)
+        with client:  # both workers started (dispatch loads its classifier first) and consume
             orders = client["propcare_dispatch"].work_orders
             wait_for(
                 lambda: orders.count_documents({"_id": first.json()["id"]}) == 1, timeout=120, interval=0.3, message="the first work order"
@@ -106,12 +108,13 @@ def platform(mongod: MongodProcess, broker: PrivateBroker) -> Iterator[Processes
 
 @pytest.fixture(scope="module")
 def client(mongod: MongodProcess) -> Iterator[MongoClient]:
-    with MongoClient(mongod.url, tz_aware=True, serverSelectionTimeoutMS=30_000) as opened:
+    opened: MongoClient = MongoClient(mongod.url, tz_aware=True, serverSelectionTimeoutMS=30_000)
+    with opened:
         yield opened
 
 
 def post_complaint(platform: Processes, number: int, timeout: float = 30) -> requests.Response:
-    body = {
+    body: dict[str, Any] = {
         "estate_id": "LH03",
         "building": "B",
         "room": f"{number % 30 + 1:02d}01",
