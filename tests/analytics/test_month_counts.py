@@ -120,7 +120,7 @@ def test_counters_kept_by_the_projection_under_duplicates_and_disorder(
         rng.shuffle(events)  # each complaint's events out of order
         again = rng.sample(events, 2)
         # the same fact under another event id (a producer's retry), and the same event a second time
-        delivered += events + [dataclasses.replace(again[0], id=str(uuid.uuid4()))]
+        delivered += [*events, dataclasses.replace(again[0], id=str(uuid.uuid4()))]
         redelivered.append(again[1])
     feed(delivered)
     before = normalised(store.database[COMPLAINT_MONTHS].find())

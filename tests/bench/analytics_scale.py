@@ -23,6 +23,7 @@ import os
 import queue
 import random
 import statistics
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -36,14 +37,16 @@ from analytics.domain import campaigns as campaign_domain
 from analytics.domain import monthly
 from analytics.domain.facts import apply
 from analytics.domain.hotspot_settings import HotspotSetting
-from analytics.reports import hotspot_figures, kpi_figures, monthly_review, satisfaction_figures
+from analytics.reports import hotspot_figures, kpi_figures, month_results, monthly_review, satisfaction_figures
+from analytics.scopes import setting_view, settings_of_estates
 from analytics.store import CAMPAIGN_ANSWERS, CAMPAIGNS, COMPLAINT_FACTS, HOTSPOTS, INDEXES, AnalyticsStore
 from infra.local.mongod import MongodProcess
 from propcare_shared.directory import ESTATES
 from propcare_shared.events.envelope import Event
 from propcare_shared.mongo import ensure_indexes
+from propcare_shared.tenancy import Tenancy
 from propcare_shared.vocabulary import SUBCATEGORIES
-from tests.analytics.campaign_factories import CampaignStory
+from tests.analytics.campaign_factories import QUESTIONNAIRE, SCALES, CampaignStory
 from tests.analytics.factories import ComplaintStory
 
 GROUP = "G1"
@@ -273,15 +276,37 @@ def seed_campaigns(
                 opens_at=opens,
                 closes_at=opens + timedelta(days=21),
             )
-            events = story.generated(answers_per_campaign, seed=rng.randrange(1 << 30), days=21)
+            template = campaign_domain.campaign_answer(None, story.generated(1, seed=0, days=21)[0])
+            assert template is not None
             record = campaign_domain.campaign_record(None, story.started())
-            records.append(campaign_domain.campaign_record(record, story.closed(len(events))))
-            for event in events:
-                answer = campaign_domain.campaign_answer(None, event)
-                if answer is not None:
-                    answers.append(answer)
+            records.append(campaign_domain.campaign_record(record, story.closed(answers_per_campaign)))
+            answers += [_answer(template, rng, opens=opens, number=number) for number in range(answers_per_campaign)]
     database[CAMPAIGNS].insert_many(records)
     _insert_pipelined(database[CAMPAIGN_ANSWERS], (answers[start : start + BATCH] for start in range(0, len(answers), BATCH)))
+
+
+def _answer(template: dict[str, Any], rng: random.Random, *, opens: datetime, number: int) -> dict[str, Any]:
+    """An answer shaped as ``domain.campaigns.campaign_answer`` keeps it, scored as ``CampaignStory.generated`` scores one."""
+    scores = {question: rng.randint(*SCALES[dimension["id"]]) for dimension in QUESTIONNAIRE for question in dimension["questions"]}
+    if rng.random() < 0.1:
+        del scores["events"]
+    lean = (scores["elevator"] + scores["water_power"] + scores["public_facilities"] + 2 * scores["complaint_handling"]) / 5
+    overall = max(1, min(10, round(2 * lean + rng.gauss(1, 1))))
+    answered_at = opens + timedelta(milliseconds=rng.randrange(21 * 86400 * 1000))
+    channel = rng.choice(("online", "online", "offline", "phone"))
+    return {
+        **template,
+        "_id": f"{template['campaign_id']}-{number:04d}",
+        "channel": channel,
+        "source": "online" if channel == "online" else "import",
+        "household_type": rng.choice(("owner", "owner", "tenant")),
+        "age_band": rng.choice(("18-35", "36-59", "60+")),
+        "answers": scores,
+        "overall": overall,
+        "recommend": max(0, min(10, overall + rng.randint(-2, 2))),
+        "answered_at": answered_at,
+        "rank": [answered_at.isoformat(), f"{template['campaign_id']}-{number:04d}"],
+    }
 
 
 def seed_hotspots(database: Database, *, seed: int = SEED, estates: Sequence[int] = range(ESTATE_COUNT), count: int = 3000) -> None:
@@ -321,12 +346,38 @@ def seed(database: Database, facts: int, *, seed: int = SEED) -> dict[str, float
             lambda: (seed_directory(database), seed_campaigns(database, seed=seed), seed_hotspots(database)),
         ),
         ("indexes", lambda: ensure_indexes(database, INDEXES)),
-        *([("monthly counters", lambda: AnalyticsStore(database).rebuild_months())] if hasattr(AnalyticsStore, "rebuild_months") else []),
+        ("monthly counters", lambda: AnalyticsStore(database).rebuild_months()),
     ):
         started = time.perf_counter()
         step()
         took[name] = time.perf_counter() - started
+        _progress(f"seeded {name} in {took[name]:.1f} s")
     return took
+
+
+def _progress(text: str) -> None:
+    print(f"[analytics_scale] {text}", file=sys.stderr, flush=True)
+
+
+def monthly_review_by_scan(
+    store: AnalyticsStore, *, scope: str, query: dict[str, Any], month: monthly.Month, now: datetime
+) -> dict[str, Any]:
+    """The monthly review as the route computed it before the monthly counters: two months of facts scanned and folded in Python."""
+    previous = month.previous()
+    this_facts = store.facts_received(query=query, start=month.start, end=month.end)
+    last_facts = store.facts_received(query=query, start=previous.start, end=previous.end)
+    estates = settings_of_estates(store, [Tenancy.of(item) for item in (*this_facts, *last_facts)])
+    return monthly.review(
+        scope=scope,
+        month=month,
+        this_facts=this_facts,
+        last_facts=last_facts,
+        now=now,
+        this_campaigns=month_results(store, query=query, month=month),
+        last_campaigns=month_results(store, query=query, month=previous),
+        hotspot_setting=setting_view(SETTING),
+        thresholds={estate_id: setting.threshold for estate_id, setting in estates.items()},
+    )
 
 
 # queries ---------------------------------------------------------------------------------------------
@@ -399,6 +450,21 @@ def query_rows(database: Database, *, runs: int = RUNS) -> list[tuple[str, str, 
         for name, action in cases.items():
             rate, p50, p95 = _timed(action, runs)
             rows.append((f"analytics {level}: {name}", "vs raw count", f"{rate:,.1f} queries/s", _latency(p50, p95)))
+            _progress(f"{level} {name}: {_latency(p50, p95)}")
+        scans = max(3, runs // 4) if level == "group" else runs
+        rate, p50, p95 = _timed(
+            lambda run, query=query, level=level: monthly_review_by_scan(store, scope=level, query=query[run], month=months[run], now=NOW),
+            scans,
+        )
+        rows.append(
+            (
+                f"analytics {level}: monthly review by fact scan ({scans} runs)",
+                "before the counters",
+                f"{rate:,.1f} queries/s",
+                _latency(p50, p95),
+            )
+        )
+        _progress(f"{level} monthly review by fact scan: {_latency(p50, p95)}")
     return rows
 
 

@@ -126,9 +126,12 @@ def month_results(
     known = {campaign["campaign_id"]: campaign for campaign in campaigns}
     records = [answer_record(answer, known.get(answer["campaign_id"])) for answer in answers]
     total = satisfaction.summary(records)
+    by_campaign: dict[str, list[dict[str, Any]]] = {}
+    for record in records:  # one pass, not one per campaign: a group's month has hundreds of campaigns
+        by_campaign.setdefault(record["campaign_id"], []).append(record)
     rows = []
     for campaign in sorted(campaigns, key=lambda item: (item.get("estate_id") or "", item["campaign_id"])):
-        own = [record for record in records if record["campaign_id"] == campaign["campaign_id"]]
+        own = by_campaign.get(campaign["campaign_id"], [])
         summary = satisfaction.summary(own)
         sample_size = int(campaign.get("sample_size") or 0)
         responded = int(responded_by_end.get(campaign["campaign_id"], 0))
