@@ -34,7 +34,8 @@ def _orders(now: Any) -> list[dict[str, Any]]:
 
     far = now + timedelta(days=365)
     fresh = [dict(work_order(received_at=now - timedelta(minutes=n % 60 + 1), status="assigned")) for n in range(TEMPLATES)]
-    late = [dict(work_order(received_at=now - timedelta(days=3, minutes=n), status="assigned")) | {"next_check_at": far} for n in range(TEMPLATES)]
+    late = [dict(work_order(received_at=now - timedelta(days=3, minutes=n), status="assigned")) for n in range(TEMPLATES)]
+    late = [order | {"next_check_at": far} for order in late]
     orders = []
     for n in range(OPEN_ORDERS):
         template = late[n % TEMPLATES] if n < LATE_ORDERS else fresh[n % TEMPLATES]
