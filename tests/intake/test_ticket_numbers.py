@@ -4,6 +4,7 @@
 - the allocator alone, hammered from many threads, hands out every number exactly once;
 - a complaint's transaction left open does not hold up another complaint of the same estate (the old
   counter, written inside the transaction, made the second one conflict and retry until the first ended);
+- a unit of work the driver retries keeps the number its first attempt took (no gap from a retry);
 - a refused complaint spends its number (gaps are allowed), and nothing else of it is stored;
 - every path that files a complaint takes its number from the one allocator.
 """
@@ -20,6 +21,7 @@ from typing import Any
 
 import pymongo
 from flask import Flask
+from pymongo.errors import OperationFailure
 
 from intake import complaints
 from intake.schemas import ComplaintIn
@@ -110,6 +112,37 @@ def test_a_refused_complaint_spends_its_number_and_leaves_nothing_else(
     assert (first["ticket_no"], third["ticket_no"]) == ("NS01-20261122-0001", "NS01-20261122-0003")  # 0002: a gap
     assert context.database.complaints.count_documents({}) == 2
     assert context.database.complaint_timeline.count_documents({}) == 2
+
+
+def test_a_retried_unit_of_work_keeps_the_number_its_first_attempt_took(
+    context: ServiceContext, store: IntakeStore, estate: dict[str, Any]
+) -> None:
+    stored = store.estate("NS01")
+    assert stored is not None
+    values = ComplaintIn().load(complaint_body())
+    attempts: list[str] = []
+
+    def work(tx: Transaction) -> dict[str, Any]:
+        received = complaints.receive(tx, store=store, estate=stored, values=values, now=LATE_SUNDAY, actor_id=None, sealer=SEALER)
+        attempts.append(received.complaint["ticket_no"])
+        if len(attempts) == 1:
+            failure = OperationFailure("a write conflict, as the driver sees one")
+            failure._add_error_label("TransientTransactionError")
+            raise failure  # the driver retries the whole unit of work
+        return received.complaint
+
+    first = context.uow.run(work)
+    assert attempts == ["NS01-20261122-0001", "NS01-20261122-0001"]
+    assert first["ticket_no"] == "NS01-20261122-0001"
+    assert receive(context, store, stored, 2)["ticket_no"] == "NS01-20261122-0002"  # no gap left by the retry
+
+
+def test_concurrent_complaints_from_one_phone_conflict_on_their_resident_and_leave_no_gap(app: Flask, estate: dict[str, Any]) -> None:
+    """One resident posting many times at once: their transactions conflict on the resident and retry, keeping their numbers."""
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        responses = list(pool.map(lambda _: app.test_client().post("/api/v1/complaints", json=complaint_body()), range(12)))
+    assert all(response.status_code == 201 for response in responses), [response.get_json() for response in responses]
+    assert sorted(response.get_json()["ticket_no"] for response in responses) == [f"NS01-20261122-{n:04d}" for n in range(1, 13)]
 
 
 def test_the_api_under_concurrent_posts_gives_distinct_numbers(app: Flask, estate: dict[str, Any]) -> None:

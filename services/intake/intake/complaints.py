@@ -61,8 +61,8 @@ def receive(
     timezone = estate.get("timezone") or DEFAULT_TIMEZONE
     tenancy = Tenancy.of(estate, estate_key="_id")  # the directory keeps an estate's id as its ``_id``
     # Outside the transaction: an atomic increment no concurrent complaint conflicts with (a retried
-    # attempt takes a fresh number; gaps are allowed, see intake.ticket_numbers).
-    sequence = store.next_ticket_sequence(estate_id=estate["_id"], day=local_day(now, timezone=timezone))
+    # attempt gets the number its first attempt took; gaps are allowed, see intake.ticket_numbers).
+    sequence = store.next_ticket_sequence(tx, estate_id=estate["_id"], day=local_day(now, timezone=timezone))
     household = store.cached_household(
         estate_id=estate["_id"], building=values.get("building"), unit=values.get("unit"), room=values.get("room")
     )

@@ -48,6 +48,7 @@ from pymongo.errors import DuplicateKeyError
 from intake.directory_cache import directory_cache
 from intake.ticket_numbers import TicketNumbers
 from propcare_shared.clock import Clock, utcnow
+from propcare_shared.events.outbox import Transaction
 from propcare_shared.mongo import IndexSpec, new_id
 from propcare_shared.pagination import paginate
 from propcare_shared.tenancy import Tenancy
@@ -237,9 +238,13 @@ class IntakeStore:
 
     # complaints ------------------------------------------------------------------------------
 
-    def next_ticket_sequence(self, *, estate_id: str, day: date) -> int:
-        """Return the next sequence of an estate's local day, committed at once and outside any transaction (``intake.ticket_numbers``)."""
-        return self.tickets.allocate(estate_id=estate_id, day=day)
+    def next_ticket_sequence(self, tx: Transaction, *, estate_id: str, day: date) -> int:
+        """Return the next sequence of an estate's local day, committed at once outside the transaction, once per unit of work.
+
+        ``tx`` only tells a retried attempt from a new unit of work (``intake.ticket_numbers``); the
+        counter is never written in its session.
+        """
+        return self.tickets.allocate_once(tx, estate_id=estate_id, day=day)
 
     def insert_complaint(self, document: dict[str, Any], *, session: ClientSession) -> None:
         """Store a received complaint; raise ``ReferenceTaken`` for an ``external_ref`` its group used already."""
