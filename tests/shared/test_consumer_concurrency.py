@@ -26,7 +26,7 @@ from pathlib import Path
 import pytest
 from kombu import Connection
 
-from propcare_shared.events.bus import LANES_BY_ESTATE, EventBus, Subscription, lane_key
+from propcare_shared.events.bus import LANES_BY_ESTATE, EventBus, Subscription, Topology, lane_key
 from propcare_shared.events.envelope import Event, new_event
 from propcare_shared.http.app import ServiceContext
 from propcare_shared.settings import Settings
@@ -201,6 +201,31 @@ def test_a_queue_with_lanes_by_estate_handles_one_estate_at_a_time(context: Serv
             ).sort("_id", 1)
         ]
         assert handled == [e.correlation_id for e in published if e.estate_id == estate_id]
+
+
+def test_a_backlog_taken_while_several_queues_start_consuming_is_handled(
+    make_settings: Callable[..., Settings], context: ServiceContext, publisher: EventBus
+) -> None:
+    """Deliveries to the first queue arrive while the channel still starts the other queues' consumers (py-amqp
+    dispatches them during each ``basic_consume``): they belong to this channel and must be handled and acked."""
+    make_settings("fault", purposes=("second", "third"))  # deleted afterwards with the test's topology
+    total = 60
+    handler = idempotent(context)
+    queues = [
+        Subscription(purpose, ("directory.#",) if purpose == PURPOSE else ("survey.never",), handler)
+        for purpose in (PURPOSE, "second", "third")
+    ]
+    with Connection(context.settings.rabbitmq_url) as connection:
+        Topology(context.settings).declare(connection.default_channel, queues)
+    for index in range(total):  # the backlog waits in the first queue before the worker starts
+        publisher.publish(fact(f"B{index}", 1))
+    worker = Worker(context=context, subscriptions=queues)
+    worker.start()
+    try:
+        wait_for(lambda: context.database.effects.count_documents({}) == total, timeout=30, message="the whole backlog handled")
+        wait_for(lambda: ready_in_queue(context.settings) == 0, timeout=10, message="nothing left in the queue")
+    finally:
+        worker.stop(5)
 
 
 def test_directory_facts_without_a_complaint_keep_their_order(context: ServiceContext, publisher: EventBus) -> None:

@@ -219,7 +219,16 @@ class EventConsumer(ConsumerMixin):
         return self._unsettled
 
     def get_consumers(self, consumer_factory: Callable[..., Consumer], channel: Any) -> list[Consumer]:
-        """Declare the topology and return one consumer per subscription queue."""
+        """Start a new channel generation, declare the topology and return one consumer per subscription queue.
+
+        The generation starts here, before the first ``basic_consume``: py-amqp hands the first queue's
+        deliveries to their callback while it still waits for the next queues' ``consume-ok``, so a
+        generation started any later (it was, at ``extra_context``) made those messages look like the
+        dead channel's: taken, never handled nor acked, a full prefetch stuck after every (re)connection.
+        """
+        with self._count_lock:
+            self._generation += 1
+            self._unsettled = 0
         self.topology.declare(channel, self.subscriptions)
         consumers = []
         for subscription in self.subscriptions:
@@ -272,14 +281,11 @@ class EventConsumer(ConsumerMixin):
 
     @contextmanager
     def extra_context(self, connection: Connection, channel: Any) -> Iterator[None]:
-        """Start a new channel generation; on the way out, let the lanes finish the messages in hand and ack them.
+        """On the way out, let the lanes finish the messages in hand and ack them.
 
         A connection lost on the way out gives up at once: what the lanes finish cannot be acked on
         a dead channel, the broker redelivers it and the inbox makes that harmless.
         """
-        with self._count_lock:
-            self._generation += 1
-            self._unsettled = 0
         try:
             yield
         except BaseException:
