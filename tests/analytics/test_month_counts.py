@@ -1,9 +1,11 @@
-"""The monthly counters (``domain.month_counts``) answer exactly what a scan of the facts answers.
+"""The monthly and daily counters (``domain.month_counts``) answer exactly what a scan of the facts answers.
 
 Two ways in: counters rebuilt from seeded facts (the benchmark's generator, every kind of complaint
 story, open ones with deadlines that pass between two ``now``s), and counters kept by the projection
 from events delivered twice and out of order. Each month's figures are compared for an estate, a
-region and the group with ``kpis.compute`` and ``monthly.hotspots`` of the facts themselves.
+region and the group with ``kpis.compute`` and ``monthly.hotspots`` of the facts themselves, and the
+KPIs of periods that start and end anywhere in a day (whole days from the daily counters, the edges
+from the facts) with ``kpis.compute`` of the period's facts.
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ from typing import Any
 import pytest
 
 from analytics.domain import kpis, month_counts, monthly
-from analytics.store import COMPLAINT_FACTS, COMPLAINT_MONTHS, AnalyticsStore
+from analytics.reports import kpi_figures
+from analytics.store import COMPLAINT_DAYS, COMPLAINT_FACTS, COMPLAINT_MONTHS, AnalyticsStore
 from propcare_shared.context import ServiceContext
 from propcare_shared.events.envelope import Event
 from propcare_shared.events.outbox import AlreadyHandled
@@ -132,11 +135,41 @@ def test_counters_kept_by_the_projection_under_duplicates_and_disorder(
     facts = list(store.database[COMPLAINT_FACTS].find())
     assert len(facts) == 60
     assert sum(bucket["n"]["total"] for bucket in kept.values()) == 60
+    kept_days = normalised(store.database[COMPLAINT_DAYS].find())
+    assert sum(bucket["n"]["total"] for bucket in kept_days.values()) == 60
     store.rebuild_months()
     assert normalised(store.database[COMPLAINT_MONTHS].find()) == kept
+    assert normalised(store.database[COMPLAINT_DAYS].find()) == kept_days
     now = utc_now()
     month = monthly.parse_month(f"{now:%Y-%m}", now=now)
     for _ in range(3):
         for query in scopes("E0001", "R01").values():
             assert counted(store, query, month, now) == scanned(store, query, month, now)
+            start, end = month.start + timedelta(days=3, hours=5), month.end - timedelta(days=2, minutes=17)
+            assert kpi_figures(store, query=query, start=start, end=end, now=now) == kpis.compute(
+                facts_in(store, query, start, end), now=now
+            )
         month = month.previous()
+
+
+def facts_in(store: AnalyticsStore, query: dict[str, Any], start: Any, end: Any) -> list[dict[str, Any]]:
+    return list(store.database[COMPLAINT_FACTS].find({**query, "received_at": {"$gte": start, "$lt": end}}))
+
+
+def test_kpis_of_any_period_from_daily_counters_equal_the_fact_scan(store: AnalyticsStore) -> None:
+    maker = FactsMaker(9, estates=ESTATES)
+    store.database[COMPLAINT_FACTS].insert_many([maker.one(number) for number in range(5000)])
+    store.rebuild_months()
+    rng = random.Random(3)
+    periods = [(NOW - timedelta(days=30), NOW), (NOW - timedelta(hours=20), NOW), (NOW - timedelta(days=400), NOW)]
+    for _ in range(5):  # edges anywhere in a day, in UTC and in the report's time zone alike
+        end = NOW - timedelta(minutes=rng.randrange(200 * 24 * 60))
+        periods.append((end - timedelta(minutes=rng.randrange(1, 60 * 24 * 60)), end))
+    compared = 0
+    for start, end in periods:
+        for now in (NOW, end + timedelta(days=1)):
+            for level, query in scopes("E0005", region_of(5)).items():
+                expected = kpis.compute(facts_in(store, query, start, end), now=now)
+                assert kpi_figures(store, query=query, start=start, end=end, now=now) == expected, (level, start, end)
+                compared += expected["volume"]["total"]
+    assert compared > 10000

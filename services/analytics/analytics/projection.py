@@ -11,8 +11,8 @@ queue of their own by the kernel's one algorithm (``propcare_shared.directory.ke
 Everything else (notifications, warnings, residents' notes, households, analytics' own
 ``hotspot.detected``) never reaches analytics; should one arrive all the same, it changes nothing.
 
-A complaint's monthly counters (``domain.month_counts``, the pre-aggregated read model of the monthly
-review) move with its facts in the same unit of work: the difference between the facts before and
+A complaint's monthly and daily counters (``domain.month_counts``, the pre-aggregated read models of
+the monthly review and of the KPIs) move with its facts in the same unit of work: the difference between the facts before and
 after the event is applied to its estate's month (``$inc`` and ``$set``/``$unset``), and an event that
 changes no facts writes nothing, so the counters always equal a scan of the facts.
 
@@ -76,7 +76,8 @@ def project(tx: Transaction, *, store: AnalyticsStore, event: Event) -> list[Det
     if after == before:
         return []
     store.save_facts(after, session=session)
-    store.count_months(month_counts.delta(before, after), session=session)
+    for grain in month_counts.GRAINS:
+        store.count_buckets(grain, month_counts.delta(before, after, grain), session=session)
     return _detect_hotspots(tx, store=store, before=before, after=after)
 
 

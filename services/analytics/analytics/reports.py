@@ -9,7 +9,7 @@ functions, so what is measured is what a request runs. ``query`` is a scope's fi
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
 
 from analytics.domain import campaign_figures, kpis, month_counts, monthly
@@ -20,8 +20,32 @@ from propcare_shared.tenancy import Tenancy
 
 
 def kpi_figures(store: AnalyticsStore, *, query: Mapping[str, Any], start: datetime, end: datetime, now: datetime) -> dict[str, Any]:
-    """Return the KPIs of the complaints of ``query`` received in ``[start, end)``."""
-    return kpis.compute(store.facts_received(query=query, start=start, end=end), now=now)
+    """Return the KPIs of the complaints of ``query`` received in ``[start, end)``: ``kpis.compute`` of their facts.
+
+    The whole days of the period come from the daily counters, the partial days at its edges from
+    the facts (folded into counters the same way), so a region's 30 days read ~1,500 small documents
+    and a few hundred facts instead of every fact of the period.
+    """
+    days = whole_days(start, end)
+    if days is None:
+        return kpis.compute(store.facts_received(query=query, start=start, end=end), now=now)
+    first, last = days
+    buckets = store.day_buckets(query=query, first=month_counts.day_of(first), last=month_counts.day_of(last))
+    edges = [*store.facts_received(query=query, start=start, end=first), *store.facts_received(query=query, start=last, end=end)]
+    folded = [month_counts.stored(key, bucket, "day") for key, bucket in month_counts.rebuild(edges, "day").items()]
+    figures, _rows, _counted = month_counts.figures([*buckets, *folded], now=now, limit=0)
+    return figures
+
+
+def whole_days(start: datetime, end: datetime) -> tuple[datetime, datetime] | None:
+    """Return the first and last midnight (report time zone) of the whole days in ``[start, end)``, or None when there is none."""
+    zone = month_counts.REPORT_ZONE
+    local = start.astimezone(zone)
+    first = datetime.combine(local.date(), time(0), tzinfo=zone)
+    if first < local:
+        first = datetime.combine(local.date() + timedelta(days=1), time(0), tzinfo=zone)
+    last = datetime.combine(end.astimezone(zone).date(), time(0), tzinfo=zone)
+    return (first, last) if first < last else None
 
 
 def hotspot_figures(

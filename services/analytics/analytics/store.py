@@ -22,8 +22,10 @@ Collections:
   answers (``_id`` = invitation id), with the tenancy of their events (``domain.campaigns``);
 - ``complaint_months``: the monthly counters of an estate's complaints (``domain.month_counts``),
   ``_id`` = ``<estate>/<YYYY-MM>``, with the estate's tenancy and ``month``; the projection keeps them in
-  the unit of work that saves the facts (``count_months``), the monthly review reads them
+  the unit of work that saves the facts (``count_buckets``), the monthly review reads them
   (``month_buckets``) instead of scanning a month of facts;
+- ``complaint_days``: the same counters per estate and calendar day, ``_id`` = ``<estate>/<YYYY-MM-DD>``,
+  with ``day``: the KPIs of a period read its whole days from them (``day_buckets``);
 - ``hotspot_settings``: a scope's own hotspot figures, ``_id`` = the scope's key (``group:G1``,
   ``region:G1/R1``, ``estate:NS01``), with its ``group_id`` (``domain.hotspot_settings``).
 """
@@ -54,6 +56,9 @@ CAMPAIGNS = "campaigns"
 CAMPAIGN_ANSWERS = "campaign_answers"
 HOTSPOT_SETTINGS = "hotspot_settings"
 COMPLAINT_MONTHS = "complaint_months"
+COMPLAINT_DAYS = "complaint_days"
+BUCKETS = {"month": COMPLAINT_MONTHS, "day": COMPLAINT_DAYS}
+"""The counters' collection of each grain (``domain.month_counts``)."""
 KPI_FIELDS_LEFT_OUT = (
     "complaint_id",
     "received_seen",
@@ -86,6 +91,9 @@ INDEXES: list[IndexSpec] = [
     IndexSpec(COMPLAINT_MONTHS, [("estate_id", ASCENDING), ("month", ASCENDING)]),
     IndexSpec(COMPLAINT_MONTHS, [("group_id", ASCENDING), ("region_id", ASCENDING), ("month", ASCENDING)]),
     IndexSpec(COMPLAINT_MONTHS, [("group_id", ASCENDING), ("month", ASCENDING)]),
+    IndexSpec(COMPLAINT_DAYS, [("estate_id", ASCENDING), ("day", ASCENDING)]),
+    IndexSpec(COMPLAINT_DAYS, [("group_id", ASCENDING), ("region_id", ASCENDING), ("day", ASCENDING)]),
+    IndexSpec(COMPLAINT_DAYS, [("group_id", ASCENDING), ("day", ASCENDING)]),
     IndexSpec(HOTSPOTS, [("estate_id", ASCENDING), ("window_end", DESCENDING)]),
     IndexSpec(HOTSPOTS, [("group_id", ASCENDING), ("region_id", ASCENDING), ("window_end", DESCENDING)]),
     IndexSpec(HOTSPOTS, [("group_id", ASCENDING), ("window_end", DESCENDING)]),
@@ -132,33 +140,40 @@ class AnalyticsStore:
 
     # monthly counters --------------------------------------------------------------------------
 
-    def count_months(self, writes: Iterable[month_counts.Write], *, session: ClientSession | None = None) -> None:
-        """Apply the bucket writes of one complaint's change (``month_counts.delta``), in the caller's unit of work."""
+    def count_buckets(self, grain: str, writes: Iterable[month_counts.Write], *, session: ClientSession | None = None) -> None:
+        """Apply one complaint's change (``month_counts.delta``) to a grain's counters, in the caller's unit of work."""
         for write in writes:
-            estate_id, month = write.key
-            update: dict[str, Any] = {"$set": {**write.tenancy, "month": month, **write.set}}
+            estate_id, period = write.key
+            update: dict[str, Any] = {"$set": {**write.tenancy, grain: period, **write.set}}
             if write.inc:
                 update["$inc"] = write.inc
             if write.unset:
                 update["$unset"] = dict.fromkeys(write.unset, "")
-            self.database[COMPLAINT_MONTHS].update_one({"_id": _month_id(estate_id, month)}, update, upsert=True, session=session)
+            self.database[BUCKETS[grain]].update_one({"_id": _bucket_id(estate_id, period)}, update, upsert=True, session=session)
 
     def month_buckets(self, *, query: Mapping[str, Any], month: str) -> list[dict[str, Any]]:
         """Return the monthly counters of the estates matching ``query`` for one month (``YYYY-MM``)."""
         return list(self.database[COMPLAINT_MONTHS].find({"$and": [dict(query), {"month": month}]}))
 
+    def day_buckets(self, *, query: Mapping[str, Any], first: str, last: str) -> list[dict[str, Any]]:
+        """Return the daily counters of the estates matching ``query`` for the days ``[first, last)`` (``YYYY-MM-DD``)."""
+        return list(self.database[COMPLAINT_DAYS].find({"$and": [dict(query), {"day": {"$gte": first, "$lt": last}}]}))
+
     def rebuild_months(self, *, batch: int = 1000) -> int:
-        """Build every monthly counter again from the facts (a migration, or a repair); return how many buckets were written.
+        """Build every monthly and daily counter again from the facts (a migration, or a repair); return how many buckets were written.
 
         Not for a running projection: it replaces the buckets while events may be changing them.
         """
         fields = dict.fromkeys(KPI_FIELDS_LEFT_OUT, 0)
-        buckets = month_counts.rebuild(self.database[COMPLAINT_FACTS].find({}, fields, batch_size=5000))
-        self.database[COMPLAINT_MONTHS].delete_many({})
-        documents = [month_counts.stored(key, bucket) | {"_id": _month_id(*key)} for key, bucket in buckets.items()]
-        for start in range(0, len(documents), batch):
-            self.database[COMPLAINT_MONTHS].insert_many(documents[start : start + batch], ordered=False)
-        return len(documents)
+        grains = month_counts.rebuild_grains(self.database[COMPLAINT_FACTS].find({}, fields, batch_size=5000), BUCKETS)
+        written = 0
+        for grain, buckets in grains.items():
+            self.database[BUCKETS[grain]].delete_many({})
+            documents = [month_counts.stored(key, bucket, grain) | {"_id": _bucket_id(*key)} for key, bucket in buckets.items()]
+            for start in range(0, len(documents), batch):
+                self.database[BUCKETS[grain]].insert_many(documents[start : start + batch], ordered=False)
+            written += len(documents)
+        return written
 
     # hotspots ----------------------------------------------------------------------------------
 
@@ -221,30 +236,33 @@ class AnalyticsStore:
     def top_locations(self, *, query: Mapping[str, Any], since: datetime, until: datetime, limit: int) -> tuple[int, list[dict[str, Any]]]:
         """Return the complaints in ``[since, until)`` (cancelled left out) and the busiest (estate, building, subcategory) among them."""
         match = {"$and": [dict(query), {"received_at": {"$gte": since, "$lt": until}}, {"status": {"$ne": "cancelled"}}]}
-        total = self.database[COMPLAINT_FACTS].count_documents(match)
-        rows = self.database[COMPLAINT_FACTS].aggregate(
+        sort = {
+            "count": DESCENDING,
+            "_id.group_id": ASCENDING,
+            "_id.estate_id": ASCENDING,
+            "_id.building": ASCENDING,
+            "_id.subcategory": ASCENDING,
+        }
+        location = {"group_id": "$group_id", "estate_id": "$estate_id", "building": "$building", "subcategory": "$subcategory"}
+        found = self.database[COMPLAINT_FACTS].aggregate(
             [
-                {"$match": {"$and": [match, {"subcategory": {"$ne": None}}]}},
+                {"$match": match},
                 {
-                    "$group": {
-                        "_id": {"group_id": "$group_id", "estate_id": "$estate_id", "building": "$building", "subcategory": "$subcategory"},
-                        "count": {"$sum": 1},
-                        "category": {"$max": "$category"},
+                    "$facet": {  # one pass over the period's facts for both the total and the busiest locations
+                        "total": [{"$count": "n"}],
+                        "rows": [
+                            {"$match": {"subcategory": {"$ne": None}}},
+                            {"$group": {"_id": location, "count": {"$sum": 1}, "category": {"$max": "$category"}}},
+                            {"$sort": sort},
+                            {"$limit": limit},
+                        ],
                     }
                 },
-                {
-                    "$sort": {
-                        "count": DESCENDING,
-                        "_id.group_id": ASCENDING,
-                        "_id.estate_id": ASCENDING,
-                        "_id.building": ASCENDING,
-                        "_id.subcategory": ASCENDING,
-                    }
-                },
-                {"$limit": limit},
             ]
         )
-        return total, [{**row["_id"], "count": row["count"], "category": row["category"]} for row in rows]
+        result = next(found)
+        total = result["total"][0]["n"] if result["total"] else 0
+        return total, [{**row["_id"], "count": row["count"], "category": row["category"]} for row in result["rows"]]
 
     def last_detections(self, *, query: Mapping[str, Any], since: datetime) -> dict[ClusterKey, datetime]:
         """Return when each cluster was last announced, for hotspots whose window ends at or after ``since``."""
@@ -350,8 +368,8 @@ class AnalyticsStore:
         return self.database[HOTSPOT_SETTINGS].delete_one({"_id": key}).deleted_count == 1
 
 
-def _month_id(estate_id: Any, month: str) -> str:
-    return f"{month_counts.key(estate_id)}/{month}"
+def _bucket_id(estate_id: Any, period: str) -> str:
+    return f"{month_counts.key(estate_id)}/{period}"
 
 
 def _cluster_fields(key: ClusterKey) -> dict[str, str]:

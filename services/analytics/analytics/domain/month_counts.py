@@ -1,7 +1,9 @@
-"""Monthly counters of complaints per estate: the pre-aggregated read model behind the monthly review.
+"""Monthly and daily counters of complaints per estate: the pre-aggregated read models behind the monthly review and the KPIs.
 
 Pure. A complaint counts in the bucket of its estate and the calendar month it was received in
-(``monthly.REPORT_TIMEZONE``), as the review counts it. ``contribution(facts)`` is what one
+(``monthly.REPORT_TIMEZONE``), as the review counts it, and in its estate's calendar day (``grain``
+``day``: the KPIs of a period read the whole days from these and only the partial days at its edges
+from the facts). ``contribution(facts)`` is what one
 complaint adds to its bucket: counters (``$inc``) and, for what a counter cannot hold exactly, a
 value under the complaint's id (``$set``):
 - ``n.*`` counters: total, cancelled, counted (not cancelled), resolved, the reopen pool and the
@@ -84,13 +86,22 @@ def month_of(moment: datetime) -> str:
     return f"{moment.astimezone(REPORT_ZONE):%Y-%m}"
 
 
-def contribution(facts: Mapping[str, Any] | None) -> Contribution | None:
-    """Return what a complaint adds to its estate's month, or None when it counts in no month yet."""
+def day_of(moment: datetime) -> str:
+    """Return the calendar day (``YYYY-MM-DD``, report time zone) a complaint received at ``moment`` counts in."""
+    return f"{moment.astimezone(REPORT_ZONE):%Y-%m-%d}"
+
+
+GRAINS = {"month": month_of, "day": day_of}
+"""The buckets a complaint counts in: its estate's month (the monthly review) and its estate's day (KPIs of any period)."""
+
+
+def contribution(facts: Mapping[str, Any] | None, grain: str = "month") -> Contribution | None:
+    """Return what a complaint adds to its estate's month (or day), or None when it counts in no bucket yet."""
     if facts is None or facts.get("received_at") is None:
         return None
     complaint_id = key(facts["_id"])
     tenancy = {name: facts.get(name) for name in ("group_id", "region_id", "estate_id")}
-    result = Contribution(key=(facts.get("estate_id"), month_of(facts["received_at"])), tenancy=tenancy)
+    result = Contribution(key=(facts.get("estate_id"), GRAINS[grain](facts["received_at"])), tenancy=tenancy)
     counts = result.counts
     counts["n.total"] += 1
     for dimension, missing in DIMENSIONS:
@@ -146,12 +157,12 @@ def _clean(result: Contribution) -> Contribution:
     return result
 
 
-def delta(before: Mapping[str, Any] | None, after: Mapping[str, Any] | None) -> list[Write]:
+def delta(before: Mapping[str, Any] | None, after: Mapping[str, Any] | None, grain: str = "month") -> list[Write]:
     """Return the bucket writes that replace ``before``'s contribution by ``after``'s (nothing when they are equal).
 
     Every write names the bucket's tenancy, so a bucket exists with it from its first complaint on.
     """
-    old, new = contribution(before), contribution(after)
+    old, new = contribution(before, grain), contribution(after, grain)
     writes: dict[BucketKey, Write] = {}
     if old is not None:
         writes[old.key] = Write(old.key, old.tenancy, {name: -count for name, count in old.counts.items()}, {}, list(old.values))
@@ -170,22 +181,28 @@ def delta(before: Mapping[str, Any] | None, after: Mapping[str, Any] | None) -> 
     return list(writes.values())
 
 
-def rebuild(facts: Iterable[Mapping[str, Any]]) -> dict[BucketKey, dict[str, Any]]:
+def rebuild(facts: Iterable[Mapping[str, Any]], grain: str = "month") -> dict[BucketKey, dict[str, Any]]:
     """Return the buckets of these facts from scratch (a migration or a check; the projection keeps them by ``delta``)."""
-    buckets: dict[BucketKey, dict[str, Any]] = {}
+    return rebuild_grains(facts, (grain,))[grain]
+
+
+def rebuild_grains(facts: Iterable[Mapping[str, Any]], grains: Iterable[str]) -> dict[str, dict[BucketKey, dict[str, Any]]]:
+    """Return the buckets of each grain of these facts, in one pass over them."""
+    result: dict[str, dict[BucketKey, dict[str, Any]]] = {grain: {} for grain in grains}
     for item in facts:
-        part = contribution(item)
-        if part is None:
-            continue
-        bucket = buckets.setdefault(part.key, {"counts": Counter(), "values": {}, "tenancy": part.tenancy})
-        bucket["counts"].update(part.counts)
-        bucket["values"].update(part.values)
-    return buckets
+        for grain, buckets in result.items():
+            part = contribution(item, grain)
+            if part is None:
+                continue
+            bucket = buckets.setdefault(part.key, {"counts": Counter(), "values": {}, "tenancy": part.tenancy})
+            bucket["counts"].update(part.counts)
+            bucket["values"].update(part.values)
+    return result
 
 
-def stored(bucket_key: BucketKey, bucket: Mapping[str, Any]) -> dict[str, Any]:
+def stored(bucket_key: BucketKey, bucket: Mapping[str, Any], grain: str = "month") -> dict[str, Any]:
     """Return a bucket of ``rebuild`` as the projection's writes leave it in MongoDB (dotted names nested)."""
-    document: dict[str, Any] = {**bucket["tenancy"], "month": bucket_key[1]}
+    document: dict[str, Any] = {**bucket["tenancy"], grain: bucket_key[1]}
     for name, value in [*bucket["counts"].items(), *bucket["values"].items()]:
         node = document
         *path, last = name.split(".")
@@ -294,11 +311,12 @@ def _on_time_figures(counts: Mapping[str, int], values: Mapping[str, Any], *, no
 
 
 def _spots(buckets: list[Mapping[str, Any]], *, limit: int) -> list[tuple[Any, ...]]:
-    rows = []
+    counts: Counter[tuple[Any, ...]] = Counter()
     for bucket in buckets:
         for name, count in ((bucket.get("n") or {}).get("spot") or {}).items():
             if count:
                 building, subcategory = json.loads(str(unkey(name)))
-                rows.append((bucket["estate_id"], building, subcategory, count))
+                counts[(bucket["estate_id"], building, subcategory)] += count
+    rows = [(*place, count) for place, count in counts.items()]
     rows.sort(key=lambda row: (-row[3], tuple(str(part) for part in row[:3])))
     return rows[:limit]
