@@ -199,13 +199,6 @@ def test_a_stopped_database_answers_fast_503s_and_the_platform_recovers_by_itsel
         assert platform.ready(service)
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason=(
-        "Seen once (1 of 1 runs): the worker restarted after SIGTERM handled a few of a 150-complaint backlog, then stalled "
-        "like the broker case below (its consumer keeps its prefetch unacked). Same suspected defect in propcare_shared.events.bus."
-    ),
-)
 def test_sigterm_to_a_worker_holding_its_prefetch_under_load_loses_nothing(platform: Processes, client: MongoClient) -> None:
     platform.signal("dispatch", "worker", signal.SIGTERM)
     platform.running[("dispatch", "worker")].wait(SHUTDOWN_GRACE + 10)
@@ -272,14 +265,6 @@ def test_a_households_import_whose_process_was_killed_is_resumed_once(platform: 
     assert intake_db.household_import_rows.count_documents({}) == 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "Known defect, reported: after the broker restarts, each consumer takes a full prefetch on its new channel and never "
-        "acks it (dispatch.complaint-received: 20 unacked, the rest ready, no work order after the outage; intake's outbox "
-        "relay published everything). Remove this mark with the fix in propcare_shared.events.bus."
-    ),
-)
 def test_a_broker_outage_under_load_loses_nothing_and_doubles_nothing(
     platform: Processes, broker: PrivateBroker, client: MongoClient
 ) -> None:
