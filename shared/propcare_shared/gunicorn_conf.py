@@ -5,7 +5,14 @@ it serves ``<SERVICE>.app:create_app()`` as ``propcare-<SERVICE>``. An app named
 wins (tests serve a probe app this way).
 
 - ``bind`` from ``PORT`` (default 8000), ``workers`` from ``WEB_CONCURRENCY`` (default 2), ``threads``
-  from ``WEB_THREADS`` (default 4, the ``gthread`` worker), ``graceful_timeout`` from ``GRACEFUL_TIMEOUT``.
+  from ``WEB_THREADS`` (default 8, the ``gthread`` worker), ``graceful_timeout`` from ``GRACEFUL_TIMEOUT``.
+- The GIL's switch interval from ``WEB_SWITCH_INTERVAL_MS`` (default 1 ms; Python's own is 5 ms), set
+  in each worker after the fork. A request thread waits for the GIL after every socket call to
+  MongoDB; with several threads busy in Python, each such wait lasted up to the interval (a complaint
+  makes about seven round trips). Chosen by measurement (docs/PERFORMANCE.md, "Intake's write path"):
+  with 2 workers, 8 threads and 1 ms, ``POST /api/v1/complaints`` answered 37-43% more than with 4
+  threads and 5 ms at 16 and 64 connections, the no-op endpoint no less. ``gthread`` stays: the work
+  is blocking PyMongo calls, which a thread pool overlaps without monkey-patching (gevent).
 - No ``preload_app``: each worker builds the app after the fork, so MongoDB and broker clients are
   never shared across a fork (gunicorn issue 1953, PyMongo's fork warning).
 - Metrics: ``PROMETHEUS_MULTIPROC_DIR`` must be in the environment before Python starts (the image and
@@ -17,6 +24,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +42,8 @@ proc_name = f"propcare-{_service or 'web'}"
 bind = f"0.0.0.0:{env_int(_env, 'PORT', 8000)}"
 workers = env_int(_env, "WEB_CONCURRENCY", 2)
 worker_class = "gthread"
-threads = env_int(_env, "WEB_THREADS", 4)
+threads = env_int(_env, "WEB_THREADS", 8)
+switch_interval_ms = float(env_str(_env, "WEB_SWITCH_INTERVAL_MS", "1"))
 graceful_timeout = env_int(_env, "GRACEFUL_TIMEOUT", 20)
 timeout = env_int(_env, "WEB_TIMEOUT", 30)
 keepalive = 5
@@ -65,10 +74,11 @@ def on_starting(server: Any) -> None:
 
 
 def post_fork(server: Any, worker: Any) -> None:
-    """Log as JSON from each worker, like every other Propcare process."""
+    """Log as JSON from each worker, like every other Propcare process; set the GIL's switch interval."""
     from propcare_shared.logs import configure_logging
 
     configure_logging(server.cfg.proc_name.removeprefix("propcare-"), env_str(_env, "LOG_LEVEL", "INFO"))
+    sys.setswitchinterval(switch_interval_ms / 1000)
 
 
 def child_exit(server: Any, worker: Any) -> None:

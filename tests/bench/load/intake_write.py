@@ -169,16 +169,17 @@ def platform(args: argparse.Namespace) -> Iterator[tuple[Processes, MongodProces
             "PYTHONPATH": os.pathsep.join(filter(None, [os.environ.get("PYTHONPATH"), str(ROOT)])),
         }
         processes = Processes(env=env, logs=Path(tempfile.mkdtemp(prefix="propcare-load-")))
-        processes.urls = {"intake": f"http://127.0.0.1:{free_port()}"}  # the worker's key (its PORT, unused by a worker)
-        processes.start("intake", "worker")
-        for config in args.configs:
-            workers, threads = config.split("x")
-            sizes = {"WEB_CONCURRENCY": workers, "WEB_THREADS": threads}
-            for name, service in (("intake", "intake"), ("noop", "tests.bench.load.noop")):
-                key = config_key(name, config)
-                processes.urls[key] = f"http://127.0.0.1:{free_port()}"
-                processes.start(key, "web", SERVICE=service, **sizes)
         try:
+            processes.urls = {"intake": f"http://127.0.0.1:{free_port()}"}  # the worker's key (its PORT, unused by a worker)
+            processes.start("intake", "worker")
+            for config in args.configs:
+                size, _, switch_ms = config.partition("s")  # "2x4" or "2x4s1": 2 workers, 4 threads, 1 ms GIL switch interval
+                workers, threads = size.split("x")
+                sizes = {"WEB_CONCURRENCY": workers, "WEB_THREADS": threads, **({"WEB_SWITCH_INTERVAL_MS": switch_ms} if switch_ms else {})}
+                for name, service in (("intake", "intake"), ("noop", "tests.bench.load.noop")):
+                    key = config_key(name, config)
+                    processes.urls[key] = f"http://127.0.0.1:{free_port()}"
+                    processes.start(key, "web", SERVICE=service, **sizes)
             for key in [key for key in processes.urls if "@" in key]:
                 _wait_ready(processes, key)
             yield processes, mongod
@@ -230,7 +231,7 @@ def main() -> None:
         "--configs",
         nargs="+",
         default=[f"{os.environ.get('WEB_CONCURRENCY', '2')}x{os.environ.get('WEB_THREADS', '4')}"],
-        help="gunicorn workers x threads (WEB_CONCURRENCY x WEB_THREADS), each measured beside its own no-op: 2x4 2x8 4x4",
+        help="gunicorn workers x threads[sGIL switch interval ms], each beside its own no-op: 2x4 2x8 4x4 2x4s1",
     )
     parser.add_argument("--skip-noop", action="store_true")
     parser.add_argument("--gil", action="store_true", help="profile only samples holding the GIL (where the CPU goes), not wall time")
