@@ -122,3 +122,21 @@ def format_report(report: Report, *, per_class: bool = True) -> str:
             f"(confidence {miss.confidence:.2f}{', needs_review' if miss.needs_review else ''}): {miss.text[:60]}"
         )
     return "\n".join(lines)
+
+
+def stratified_folds(texts_and_labels: Iterable[tuple[str, str]], *, folds: int = 5, seed: str = "propcare-13") -> list[int]:
+    """Return a fold number per example: within each label, examples in order of sha256(seed + text), dealt round-robin.
+
+    Stratified (every fold holds about a fifth of each label) and fixed (the seed is part of the hash:
+    no random state, the same folds on every machine), so cross-validation figures can be compared
+    between options and rounds.
+    """
+    pairs = list(texts_and_labels)
+    order = sorted(range(len(pairs)), key=lambda i: (pairs[i][1], hashlib.sha256((seed + pairs[i][0]).encode("utf-8")).hexdigest()))
+    assigned = [0] * len(pairs)
+    position: dict[str, int] = {}
+    for index in order:
+        label = pairs[index][1]
+        assigned[index] = position.get(label, 0) % folds
+        position[label] = position.get(label, 0) + 1
+    return assigned

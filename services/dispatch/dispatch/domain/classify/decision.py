@@ -41,8 +41,10 @@ SAFETY_PLACES_ALWAYS = frozenset({"trapped", "gas", "fire", "electric"})
 SAFETY_PLACES_OUTSIDE_FACILITY = frozenset({"flood", "outage"})
 SAFETY_PLACES_UNPLACED = frozenset({"falling"})
 SAFETY_CONFIDENCE = 0.6
-MODEL_MIN = 0.99
+MODEL_MIN = 0.5
+MODEL_MIN_UNPLACED = 0.9
 MODEL_SURE = 0.999
+MODEL_OVERRIDE = 0.99999
 MODEL_CONFIDENCE_SCALE = 0.8
 _ORDER = {sub: index for index, sub in enumerate(sub for subs in CATEGORIES.values() for sub in subs)}
 
@@ -135,7 +137,13 @@ def _unplaced(analysis: Analysis, notes: list[str]) -> Classification:
     return Classification("other", subcategory, "general", department_for("other", subcategory), confidence, matched, True)
 
 
-def classify(text: str, *, channel: str | None = None, category_hint: str | None = None, model: Model | None = None) -> Classification:
+def classify(
+    text: str,
+    *,
+    channel: str | None = None,
+    category_hint: str | None = None,
+    model: Model | None = None,
+) -> Classification:
     """Classify a complaint text; ``channel`` is accepted for the record and ``category_hint`` is a weak prior.
 
     ``model`` replaces the shipped n-gram model (cross-validation trains one per fold).
@@ -195,15 +203,24 @@ def _classify_topic(text: str, *, category_hint: str | None, model: Model) -> Cl
 def _with_model(rules: Classification, analysis: Analysis, text: str, model: Model) -> Classification:
     """Return the rules' answer where they are sure; else the model's subcategory when it is confident enough.
 
-    The model's answer keeps the rules' tier cues (persistence, risk, fees, disputes) and evidence, and
-    says so first in ``matched``: ``model:<subcategory>:<probability>``. A model answer below
-    ``MODEL_SURE``, or one the rules found naming two departments (``close:``), stays ``needs_review``.
+    Where the rules are unsure (``needs_review``: weak evidence, a close call, unplaced) the model's
+    most probable subcategory wins from ``MODEL_MIN``; where the rules are sure, only a model that
+    disagrees at ``MODEL_OVERRIDE`` or more (naive Bayes is over-confident: this is where it was right
+    more often than the rules in cross-validation, docs/CLASSIFIER.md), and never where the rules set a
+    problem aside as past, resolved or negated (a bag of n-grams cannot tell 上次电梯困人已经修好了 from a
+    lift fault). A text the rules could not place at all needs ``MODEL_MIN_UNPLACED`` (small talk and
+    greetings have no subcategory to find). The model's answer keeps the
+    rules' tier cues (persistence, risk, fees, disputes) and evidence, and says so first in ``matched``:
+    ``model:<subcategory>:<probability>``. A model answer below ``MODEL_SURE``, or one the rules found
+    naming two departments (``close:``), stays ``needs_review``.
     """
-    if not rules.needs_review or ("unplaced" in rules.matched and "injury" in analysis.cues):
+    if "unplaced" in rules.matched and "injury" in analysis.cues:
         return rules  # an injury's place is the text's to name (data README); a guess would be a confident wrong department
     label, probability = model.predict(normalise(text))
+    if not rules.needs_review and (label == rules.subcategory or probability < MODEL_OVERRIDE or _set_aside(rules)):
+        return rules
     note = f"model:{label}:{probability:.2f}"
-    if probability < MODEL_MIN:
+    if probability < (MODEL_MIN_UNPLACED if "unplaced" in rules.matched else MODEL_MIN):
         return replace(rules, matched=(*rules.matched, note)[:MAX_MATCHED])
     category = taxonomy.SUBCATEGORY_CATEGORY[label]
     tier, tier_reasons = _tier(category, label, analysis.cues) if category != "other" else ("general", [])
@@ -213,6 +230,11 @@ def _with_model(rules: Classification, analysis: Analysis, text: str, model: Mod
     confidence = rules.confidence if two_topics else round(max(rules.confidence, min(0.9, probability * MODEL_CONFIDENCE_SCALE)), 2)
     review = probability < MODEL_SURE or two_topics
     return Classification(category, label, tier, department_for(category, label), confidence, matched, review)
+
+
+def _set_aside(rules: Classification) -> bool:
+    """Return whether the rules weighed part of the text down as past, resolved or negated (the model reads it all alike)."""
+    return any(reason.startswith(("past:", "negated:")) for reason in rules.matched)
 
 
 def _classify_intent(analysis: Analysis, intent: str, notes: list[str]) -> Classification:

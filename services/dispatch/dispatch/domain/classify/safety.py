@@ -9,8 +9,13 @@ in, the dangers it reports out. Its word families and rules are data, ``data/saf
   (着火, 冒烟, 烧焦味, "smoke" but not "smoke alarm"), ``electric`` (漏电, 触电, 被电到, sparks),
   ``flood`` (爆管, 淹, water reaching a socket, a light or a meter box), ``outage`` (停电, 停水, "no
   power"), ``falling`` (a façade, ceiling or tiles falling or collapsing; something thrown that hit a
-  person), ``injury`` (受伤, 流血, 晕倒, "slipped", "bleeding"). A family may name the subcategory it
-  implies (gas → fire_safety); ``injury`` names none: the place it happened decides (data README).
+  person), ``injury`` (受伤, 流血, 晕倒, "slipped", "bleeding"), ``threat`` (持刀, 跟踪我, "knife").
+  A family may name the subcategory it implies (gas → fire_safety); ``injury`` and ``threat`` name
+  none: the place it happened decides (data README).
+- ``veto`` (per family): a match whose words match ``evidence`` is dropped when the whole text matches
+  ``text``: a planned cut asked about (请问这周六停水是几点到几点, "停电…通知上说下午三点") is not an
+  outage now, unless the text says it is happening (停电了, 现在, "since"); one socket or doorbell 没电
+  is not a flat without power; 烟味 next to 抽烟 is a smoker.
 - ``clause_markers``: a clause that is resolved (已经处理好了, "was fixed"), unreal (万一, 明天, 演练,
   误报, "if", "tomorrow", "drill") or past (上次, 昨天, "last night") without a present marker (现在,
   又, 还在, "now", "still") reports no danger now, so it is skipped. The past problem mentioned before
@@ -34,7 +39,7 @@ from typing import Any
 
 from dispatch.domain.classify.lexicon import CLAUSE_SPLIT
 
-PRIORITY = ("trapped", "gas", "fire", "electric", "flood", "outage", "falling", "injury")
+PRIORITY = ("trapped", "gas", "fire", "electric", "flood", "outage", "falling", "injury", "threat")
 EVIDENCE_CHARS = 16
 
 
@@ -59,6 +64,7 @@ class _Family:
     patterns: tuple[re.Pattern[str], ...]
     in_context: tuple[re.Pattern[str], ...]
     context: re.Pattern[str] | None
+    vetoes: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = ()
 
 
 def _english(pattern: str) -> re.Pattern[str]:
@@ -87,6 +93,7 @@ def _families(data: dict[str, Any]) -> tuple[_Family, ...]:
                 patterns=_union(spec["zh"]) + _union(spec["en"]),
                 in_context=_union(spec.get("zh_in_context", [])) + _union(spec.get("en_in_context", [])),
                 context=re.compile(f"{context['zh']}|{context['en']}") if context else None,
+                vetoes=tuple((re.compile(veto["evidence"]), re.compile(veto["text"])) for veto in spec.get("veto", [])),
             )
         )
     return tuple(families)
@@ -120,10 +127,15 @@ def _cancelled(clause: str, start: int) -> bool:
     return any(pattern.search(before) for pattern in (*_NEGATED_BEFORE, *_NEAR_MISS_BEFORE))
 
 
-def _first_match(clause: str, patterns: tuple[re.Pattern[str], ...]) -> str | None:
+def _vetoed(family: _Family, evidence: str, normalised: str) -> bool:
+    """Return whether one of the family's vetoes drops this match in this text (a planned cut asked about, one device)."""
+    return any(words.search(evidence) and text.search(normalised) for words, text in family.vetoes)
+
+
+def _first_match(clause: str, patterns: tuple[re.Pattern[str], ...], family: _Family, normalised: str) -> str | None:
     for pattern in patterns:
         for found in pattern.finditer(clause):
-            if not _cancelled(clause, found.start()):
+            if not _cancelled(clause, found.start()) and not _vetoed(family, found.group(0), normalised):
                 return found.group(0)
     return None
 
@@ -144,7 +156,7 @@ def detect(normalised: str) -> tuple[Danger, ...]:
         if family.context is not None and family.context.search(normalised):
             patterns += family.in_context
         for clause in live:
-            evidence = _first_match(clause, patterns)
+            evidence = _first_match(clause, patterns, family, normalised)
             if evidence is not None:
                 evidence = evidence.strip()[:EVIDENCE_CHARS]
                 found.append(Danger(family.name, evidence, _subcategory(family, evidence)))
