@@ -156,6 +156,59 @@ def test_an_outage_with_a_question_is_still_an_emergency() -> None:
     assert (result.category, result.subcategory, result.tier) == ("facility", "electrical", "emergency")
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "请问这周六停水是几点到几点",
+        "请问停电什么时候能恢复 通知上说下午三点",
+        "請問這個禮拜六停水是幾點到幾點",
+        "二次供水的水箱什么时候清洗 清洗的时候会停水吗",
+        "it would help if power cuts were announced in the group a few days ahead",
+        "我家有个插座没电了 可以派电工来看下吗",
+    ],
+)
+def test_a_question_about_a_planned_cut_or_one_dead_socket_is_not_an_outage(text: str) -> None:
+    assert "outage" not in families(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "停电了 什么时候能恢复",
+        "整栋楼停电了 请问什么时候能恢复",
+        "成座冇水呀 又冇通知 搞咩呀",
+        "power's out in the whole of block 8, no notice, been an hour",
+        "停水通知都没有 现在整栋楼没水了",
+    ],
+)
+def test_an_outage_happening_now_fires_even_with_a_question_or_a_notice_word(text: str) -> None:
+    assert "outage" in families(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "family"),
+    [
+        ("部𨋢困咗人呀 8座 快啲嚟", "trapped"),
+        ("电梯stuck了 有人在里面 7栋 快来", "trapped"),
+        ("楼道里 gas 味好重 3栋", "gas"),
+        ("there's a hissing noise behind the stove and the kitchen reeks of gas", "gas"),
+        ("着伙了 12栋地库 快叫人", "fire"),
+        ("啲電線甩咗落地 仲有電㗎 有細路喺度玩", "electric"),
+        ("雨水顺着墙流进了楼道的配电箱 里面一直滋滋响", "flood"),
+        ("大风把小区的树刮倒了 压在一个路人身上 快来人", "falling"),
+        ("there's a guy with a knife shouting at people by the north gate", "threat"),
+    ],
+)
+def test_the_families_read_cantonese_mixed_text_and_typos(text: str, family: str) -> None:
+    assert family in families(text)
+    assert classify(text).tier == "emergency"
+
+
+def test_a_stuck_lift_button_is_not_a_person_stuck() -> None:
+    assert families("Hi, the button for floor 9 in the right-hand lift of block 3 is stuck") == []
+    assert "trapped" in families("My neighbour is stuck in the lift, the alarm button does not work")
+
+
 def test_the_safety_stage_places_a_text_the_topic_could_not() -> None:
     result = classify("瓦斯味很重 在二楼")
     assert (result.category, result.subcategory, result.tier, result.department) == ("facility", "fire_safety", "emergency", "engineering")
