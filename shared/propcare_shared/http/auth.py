@@ -16,11 +16,21 @@ The scope rule, in one place:
   "outside the caller's scope"; so is an action their role may not take (``require_role``).
 Residents carry no JWT: their tracking or survey token is their credential, checked by the service
 that issued it.
+
+Verified tokens are cached per process (``VerifiedTokens``): a staff client sends the same token on
+every request, and checking its HS256 signature and claims again was ~8% of a complaint's CPU. An
+entry is keyed by the token string and the settings that verified it (secret, issuer, audience,
+maximum lifetime), so two tokens, or one token under two configurations, never share an answer; it
+lives until the token's ``exp`` (plus the clock skew PyJWT allows, exactly when PyJWT would refuse
+it) and at most ``TOKEN_CACHE_SECONDS``, so an expired token is refused at the same moment as
+without the cache. Only accepted tokens are cached, never refusals; the cache is a bounded LRU.
 """
 
 from __future__ import annotations
 
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import wraps
@@ -37,6 +47,8 @@ STAFF_ROLES = ROLES
 PEOPLE_ROLES = tuple(role for role in ROLES if role != "service")
 GROUP_ROLES = frozenset({"group_admin", "service"})
 CLOCK_SKEW_SECONDS = 30
+TOKEN_CACHE_SECONDS = 60.0
+TOKEN_CACHE_ENTRIES = 1024
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -120,8 +132,74 @@ def _string_list(claims: Mapping[str, Any], name: str) -> tuple[str, ...]:
     return tuple(value)
 
 
+class VerifiedTokens:
+    """A bounded LRU of verified tokens, each until its ``exp`` (with the allowed skew) and at most ``max_age`` seconds.
+
+    Thread-safe (gthread workers). ``now`` is the wall clock PyJWT checks ``exp`` against, so an entry
+    ends exactly when PyJWT would start refusing its token.
+    """
+
+    def __init__(
+        self, *, max_entries: int = TOKEN_CACHE_ENTRIES, max_age: float = TOKEN_CACHE_SECONDS, now: Callable[[], float] = time.time
+    ) -> None:
+        self.max_entries = max_entries
+        self.max_age = max_age
+        self.now = now
+        self._lock = threading.Lock()
+        self._entries: OrderedDict[tuple[Any, ...], tuple[float, Principal]] = OrderedDict()
+
+    def get(self, key: tuple[Any, ...]) -> Principal | None:
+        """Return the principal of a token verified before and not yet expired, or ``None``."""
+        with self._lock:
+            found = self._entries.get(key)
+            if found is None:
+                return None
+            until, principal = found
+            if self.now() >= until:
+                del self._entries[key]
+                return None
+            self._entries.move_to_end(key)
+            return principal
+
+    def put(self, key: tuple[Any, ...], principal: Principal, *, expires_at: float) -> None:
+        """Remember a verified token until ``expires_at`` (PyJWT's ``exp``) plus the skew, and at most ``max_age``."""
+        with self._lock:
+            now = self.now()
+            self._entries[key] = (min(now + self.max_age, expires_at + CLOCK_SKEW_SECONDS), principal)
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.max_entries:
+                self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        """Forget every token (tests)."""
+        with self._lock:
+            self._entries.clear()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+verified_tokens = VerifiedTokens()
+"""This process's cache of verified tokens (``decode_token``)."""
+
+
 def decode_token(token: str, *, secret: str, issuer: str = "", audience: str = "", max_ttl: float = 24 * 3600.0) -> Principal:
-    """Verify a token and return its principal; raise ``Problem`` 401 with the reason when it is not valid."""
+    """Verify a token and return its principal; raise ``Problem`` 401 with the reason when it is not valid.
+
+    A token accepted under the same settings within ``TOKEN_CACHE_SECONDS`` and before its expiry is
+    answered from ``verified_tokens`` without verifying it again.
+    """
+    key = (token, secret, issuer, audience, max_ttl)
+    cached = verified_tokens.get(key)
+    if cached is not None:
+        return cached
+    principal, expires_at = _verify(token, secret=secret, issuer=issuer, audience=audience, max_ttl=max_ttl)
+    verified_tokens.put(key, principal, expires_at=expires_at)
+    return principal
+
+
+def _verify(token: str, *, secret: str, issuer: str, audience: str, max_ttl: float) -> tuple[Principal, float]:
+    """Verify a token's signature and claims; return its principal and its ``exp``."""
     required = ["sub", "role", "exp", "group_id", *(["iss"] if issuer else []), *(["aud"] if audience else [])]
     try:
         claims = jwt.decode(
@@ -143,13 +221,14 @@ def decode_token(token: str, *, secret: str, issuer: str = "", audience: str = "
     issued_at = claims.get("iat", time.time())
     if not isinstance(issued_at, int | float) or claims["exp"] - issued_at > max_ttl + CLOCK_SKEW_SECONDS:
         raise _refused(f"a token may live at most {int(max_ttl)} seconds.")
-    return Principal(
+    principal = Principal(
         sub=claims["sub"],
         role=claims["role"],
         group_id=claims["group_id"],
         regions=_string_list(claims, "regions"),
         estates=_string_list(claims, "estates"),
     )
+    return principal, float(int(claims["exp"]))  # PyJWT compares the integer part of ``exp``
 
 
 def current_principal() -> Principal:
