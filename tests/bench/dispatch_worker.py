@@ -66,6 +66,7 @@ SHOWN_STAGES = (
     "grids",
     "open counts",
     "policy",
+    "directory + policy (cache)",
     "decide",
     "insert order + timeline",
     "emit events",
@@ -90,6 +91,13 @@ WRAPPED = {
     "grids": ("dispatch.store.directory:DirectoryStore", "grid_values"),
     "policy": ("dispatch.store.policies:PolicyStore", "policy_and_calendar_for"),
     "emit events": ("propcare_shared.events.outbox:Transaction", "emit"),
+    # Since the routing cache and the one repeat aggregate (both shown when present, so older code can be measured too).
+    "repeat counts ": ("dispatch.store.work_orders:WorkOrderStore", "count_repeats"),
+    "insert order + timeline  ": ("dispatch.store.work_orders:WorkOrderStore", "insert_work_order_if_absent"),
+    "directory + policy (cache)": ("dispatch.store.directory:DirectoryStore", "cached_estate"),
+    "directory + policy (cache) ": ("dispatch.store.directory:DirectoryStore", "cached_staff_members"),
+    "directory + policy (cache)  ": ("dispatch.store.directory:DirectoryStore", "cached_grid_values"),
+    "directory + policy (cache)   ": ("dispatch.store.policies:PolicyStore", "cached_policy_and_calendar_for"),
 }
 
 

@@ -24,7 +24,8 @@ no longer resolved), so a fact arriving twice under two event ids is harmless to
 - ``call-logged`` (``notification.call_logged``) → an agent's call and its outcome on the timeline
   (``timeline_notes``).
 - ``estate-upserted`` (``directory.estate.upserted``) → the local copy of the estate, by the kernel's
-  one algorithm (``propcare_shared.directory.keeps_estates``).
+  one algorithm (``propcare_shared.directory.keep_estate``); once committed, this process's routing
+  cache forgets the estate (``dispatch.cache``).
 
 An answer (a survey's, a hotline's return or follow-up) that finds its order moved on meanwhile (an
 illegal transition) is ignored and logged, never retried: the action raised before writing anything,
@@ -37,11 +38,12 @@ import logging
 from collections.abc import Callable
 
 from dispatch import timeline_notes, work_orders
+from dispatch.config import DispatchConfig
 from dispatch.domain.workflow import FINAL_STATUSES, IllegalTransition
 from dispatch.metrics import record_targets
 from dispatch.store import DispatchStore
 from propcare_shared.context import ServiceContext
-from propcare_shared.directory import keeps_estates
+from propcare_shared.directory import keep_estate
 from propcare_shared.events.envelope import Event
 from propcare_shared.events.outbox import Transaction
 from propcare_shared.handling import Handles
@@ -56,7 +58,8 @@ HOTLINE_RESULTS = {"satisfied": True, "basically_satisfied": True, "dissatisfied
 
 def on_complaint_received(context: ServiceContext, tx: Transaction, event: Event) -> work_orders.Change | None:
     """Make the work order of a received complaint; None when it exists already."""
-    store = DispatchStore(context.database, clock=context.clock)
+    config = context.config if isinstance(context.config, DispatchConfig) else DispatchConfig()
+    store = DispatchStore(context.database, clock=context.clock, cache_seconds=config.routing_cache_seconds)
     return work_orders.create_from_complaint(tx, store=store, event=event, now=context.clock())
 
 
@@ -197,6 +200,11 @@ def _answer(change: Callable[[], work_orders.Change | None], event: Event) -> wo
         return None
 
 
+def _forget_estate(context: ServiceContext, event: Event, _changed: object) -> None:
+    """Drop the estate from this process's routing cache once its new version is committed."""
+    DispatchStore(context.database, clock=context.clock).directory.forget_estate(event.data["estate_id"])
+
+
 def _record_targets(_context: ServiceContext, _event: Event, change: work_orders.Change | None) -> None:
     if change is not None:
         record_targets(order=change.order, results=change.targets)
@@ -210,6 +218,6 @@ HANDLERS = (
     Handles("hotline-satisfaction", ("hotline.satisfaction_reported",), on_hotline_satisfaction, after=_record_targets),
     Handles("resident-updates", ("complaint.updated_by_resident",), on_resident_update),
     Handles("call-logged", ("notification.call_logged",), on_call_logged),
-    keeps_estates(),
+    Handles("estate-upserted", ("directory.estate.upserted",), keep_estate, after=_forget_estate),
 )
 """Dispatch's consumer queues, each with the one function that handles its events."""

@@ -109,12 +109,18 @@ def load_facts(
 
 
 def create_from_complaint(tx: Transaction, *, store: DispatchStore, event: Event, now: datetime) -> Change | None:
-    """Classify, tier, route and time a received complaint, and store its work order; None if it exists."""
+    """Classify, tier, route and time a received complaint, and store its work order; None if it exists.
+
+    Round trips inside the transaction: the repeat counts (one aggregate), the open counts, the order's
+    insert-if-absent, the timeline, then the kernel's outbox and commit. The estate, staff, grids and
+    policy come from the routing cache (``dispatch.cache``, seconds old at most). Whether the order
+    exists is learnt from its insert (``_id`` = complaint id), not from a look-up before: a second
+    ``complaint.received`` of one complaint (another event id) costs a classification and some reads,
+    then stores and emits nothing.
+    """
     data = event.data
     complaint_id = data["complaint_id"]
     session = tx.session
-    if store.work_orders.work_order(complaint_id, session=session) is not None:
-        return None
     if not event.estate_id:
         raise UnplacedComplaint(complaint_id)
     placed = event.tenancy
@@ -123,8 +129,8 @@ def create_from_complaint(tx: Transaction, *, store: DispatchStore, event: Event
     household_repeats, building_repeats = _repeats(
         store, data, estate_id=event.estate_id, subcategory=classification.subcategory, session=session
     )
-    estate = estate_of(store, placed.fields(), session=session)
-    facts = load_facts(store, placed.fields(), needs=frozenset({ROUTING, POLICY}), estate=estate, session=session)
+    estate = store.directory.cached_estate(event.estate_id) or placed.fields()
+    facts = _routing_facts(store, estate_id=event.estate_id, estate=estate, session=session)
     opening = open_work_order(
         complaint=data,
         tenancy=placed,
@@ -136,25 +142,37 @@ def create_from_complaint(tx: Transaction, *, store: DispatchStore, event: Event
         received_seq=event.seq or 1,
         now=now,
     )
-    store.work_orders.insert_work_order(opening.order, session=session)
+    if not store.work_orders.insert_work_order_if_absent(opening.order, session=session):
+        return None
     _emit(tx, opening.events, complaint_id=complaint_id, tenancy=placed)
     store.work_orders.append_timeline(opening.timeline, session=session)
     return Change(order=opening.order, events=[emission.event_type for emission in opening.events])
 
 
+def _routing_facts(store: DispatchStore, *, estate_id: str, estate: Mapping[str, Any], session: Any) -> Facts:
+    """Return what routing and timing a new order need: the directory and policy cached, the open counts read now."""
+    staff = tuple(store.directory.cached_staff_members(estate_id))
+    policy, calendar = store.policies.cached_policy_and_calendar_for(estate)
+    return Facts(
+        staff=staff,
+        grids=tuple(store.directory.cached_grid_values(estate_id)),
+        open_counts=store.work_orders.open_counts(estate_id, [member.staff_id for member in staff], session=session),
+        policy=policy,
+        calendar=calendar,
+    )
+
+
 def _repeats(store: DispatchStore, data: Mapping[str, Any], *, estate_id: str, subcategory: str, session: Any) -> tuple[int, int]:
     """Count the household's and the building's complaints of a subcategory received in the window before this one."""
     since: datetime = data["received_at"] - HISTORY_WINDOW
-    household = household_filter(data)
-    household_repeats = (
-        store.work_orders.count_recent(estate_id=estate_id, subcategory=subcategory, since=since, household=household, session=session)
-        if household
-        else 0
+    return store.work_orders.count_repeats(
+        estate_id=estate_id,
+        subcategory=subcategory,
+        since=since,
+        household=household_filter(data),
+        building=data.get("building"),
+        session=session,
     )
-    building_repeats = store.work_orders.count_recent(
-        estate_id=estate_id, subcategory=subcategory, since=since, building=data.get("building"), session=session
-    )
-    return household_repeats, building_repeats
 
 
 def _emit(tx: Transaction, events: Iterable[Emission], *, complaint_id: str, tenancy: Tenancy) -> None:

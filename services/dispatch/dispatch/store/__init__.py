@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from pymongo.database import Database
 
+from dispatch.cache import routing_cache
 from dispatch.store.directory import INDEXES as DIRECTORY_INDEXES
 from dispatch.store.directory import DirectoryStore
 from dispatch.store.policies import PolicyStore
@@ -38,9 +39,11 @@ __all__ = [
 class DispatchStore:
     """Dispatch's database: its work orders, its directory and its policies, on one database and clock."""
 
-    def __init__(self, database: Database, *, clock: Clock = utcnow) -> None:
+    def __init__(self, database: Database, *, clock: Clock = utcnow, cache_seconds: float | None = None) -> None:
         self.database = database
         self.clock = clock
+        self.cache = routing_cache(database.name, seconds=cache_seconds)
+        """The process's routing cache of this database (``dispatch.cache``); ``cache_seconds`` sets its lifetime."""
         self.work_orders = WorkOrderStore(database, clock=clock)
-        self.directory = DirectoryStore(database, clock=clock)
-        self.policies = PolicyStore(database, clock=clock)
+        self.directory = DirectoryStore(database, clock=clock, cache=self.cache)
+        self.policies = PolicyStore(database, clock=clock, cache=self.cache)

@@ -20,6 +20,9 @@ from pymongo import ASCENDING, ReturnDocument
 from pymongo.client_session import ClientSession
 from pymongo.database import Database
 
+from dispatch.cache import ESTATE, RoutingCache, routing_cache
+from dispatch.cache import GRIDS as CACHED_GRIDS
+from dispatch.cache import STAFF as CACHED_STAFF
 from dispatch.domain.assignment import Grid, StaffMember
 from propcare_shared.clock import Clock, utcnow
 from propcare_shared.directory import ESTATES, EstateCopies
@@ -46,10 +49,28 @@ INDEXES: list[IndexSpec] = [
 class DirectoryStore:
     """Reads and writes of the estates copy, the staff and the grids."""
 
-    def __init__(self, database: Database, *, clock: Clock = utcnow) -> None:
+    def __init__(self, database: Database, *, clock: Clock = utcnow, cache: RoutingCache | None = None) -> None:
         self.database = database
         self.clock = clock
         self.estates = EstateCopies(database)
+        self.cache = cache or routing_cache(database.name)
+
+    def cached_estate(self, estate_id: str) -> dict[str, Any] | None:
+        """Return the copy of an estate from the routing cache (``dispatch.cache``: seconds old at most)."""
+        estate = self.cache.get(ESTATE, estate_id, lambda: self.estate(estate_id))
+        return dict(estate) if estate is not None else None
+
+    def cached_staff_members(self, estate_id: str) -> list[StaffMember]:
+        """Return an estate's staff as routing values from the routing cache."""
+        return list(self.cache.get(CACHED_STAFF, estate_id, lambda: tuple(self.staff_members(estate_id))))
+
+    def cached_grid_values(self, estate_id: str) -> list[Grid]:
+        """Return an estate's grids as routing values from the routing cache."""
+        return list(self.cache.get(CACHED_GRIDS, estate_id, lambda: tuple(self.grid_values(estate_id))))
+
+    def forget_estate(self, estate_id: str) -> None:
+        """Drop this process's cached copy of an estate (called once a new version is committed)."""
+        self.cache.invalidate(ESTATE, estate_id)
 
     def estate(self, estate_id: str, *, session: ClientSession | None = None) -> dict[str, Any] | None:
         """Return the copy of an estate, or None when dispatch has not heard of it."""
@@ -78,7 +99,10 @@ class DirectoryStore:
     def put_staff(self, *, estate: Mapping[str, Any], staff_id: str, values: Mapping[str, Any]) -> tuple[dict[str, Any], bool]:
         """Create or replace a staff member of an estate; tell whether it was created."""
         key = {"estate_id": estate["estate_id"], "staff_id": staff_id}
-        return self._put(STAFF, key, {**values, "group_id": estate["group_id"], "region_id": estate["region_id"]})
+        try:
+            return self._put(STAFF, key, {**values, "group_id": estate["group_id"], "region_id": estate["region_id"]})
+        finally:
+            self.cache.invalidate(CACHED_STAFF, estate["estate_id"])
 
     def _put(self, collection: str, key: dict[str, Any], values: dict[str, Any]) -> tuple[dict[str, Any], bool]:
         now = self.clock()
@@ -122,9 +146,12 @@ class DirectoryStore:
     ) -> tuple[dict[str, Any], bool]:
         """Create or replace a grid of an estate; tell whether it was created."""
         key = {"estate_id": estate["estate_id"], "grid_id": grid_id}
-        return self._put(
-            GRIDS, key, {"buildings": buildings, "owner_id": owner_id, "group_id": estate["group_id"], "region_id": estate["region_id"]}
-        )
+        try:
+            return self._put(
+                GRIDS, key, {"buildings": buildings, "owner_id": owner_id, "group_id": estate["group_id"], "region_id": estate["region_id"]}
+            )
+        finally:
+            self.cache.invalidate(CACHED_GRIDS, estate["estate_id"])
 
     def grids_holding(self, estate_id: str, buildings: Iterable[str], *, except_grid: str) -> list[dict[str, Any]]:
         """Return the other grids of an estate that already hold one of ``buildings``."""

@@ -15,6 +15,7 @@ from typing import Any
 from pymongo.client_session import ClientSession
 from pymongo.database import Database
 
+from dispatch.cache import POLICY, RoutingCache, routing_cache
 from dispatch.domain.sla import Policy, effective_policy
 from propcare_shared.calendar import WorkingCalendar
 from propcare_shared.clock import Clock, utcnow
@@ -48,9 +49,16 @@ def policy_and_calendar_for(
 class PolicyStore:
     """Reads and writes of the policies and calendars of groups, regions and estates."""
 
-    def __init__(self, database: Database, *, clock: Clock = utcnow) -> None:
+    def __init__(self, database: Database, *, clock: Clock = utcnow, cache: RoutingCache | None = None) -> None:
         self.database = database
         self.clock = clock
+        self.cache = cache or routing_cache(database.name)
+
+    def cached_policy_and_calendar_for(self, estate: Mapping[str, Any] | None) -> tuple[Policy, WorkingCalendar]:
+        """Return the SLA policy and working calendar of an estate from the routing cache (``dispatch.cache``), by scope chain."""
+        estate = estate or {}
+        scopes = scope_chain(group_id=estate.get("group_id"), region_id=estate.get("region_id"), estate_id=estate.get("estate_id"))
+        return self.cache.get(POLICY, tuple(scopes), lambda: self.policy_and_calendar_for(estate))
 
     def policy_and_calendar_for(
         self, estate: Mapping[str, Any] | None, *, session: ClientSession | None = None
@@ -83,9 +91,12 @@ class PolicyStore:
 
     def _put_scope(self, collection: str, scope_key: str, values: dict[str, Any], *, actor_id: str | None) -> bool:
         now = self.clock()
-        result = self.database[collection].update_one(
-            {"_id": scope_key},
-            {"$set": {**values, "updated_at": now, "updated_by": actor_id}, "$setOnInsert": {"created_at": now}},
-            upsert=True,
-        )
+        try:
+            result = self.database[collection].update_one(
+                {"_id": scope_key},
+                {"$set": {**values, "updated_at": now, "updated_by": actor_id}, "$setOnInsert": {"created_at": now}},
+                upsert=True,
+            )
+        finally:
+            self.cache.invalidate(POLICY)  # a group's or region's change reaches every estate under it
         return result.upserted_id is not None

@@ -21,6 +21,7 @@ from dispatch.domain.timers import Alert
 from dispatch.domain.work_order import TimelineEntry, WorkOrder
 from dispatch.domain.workflow import OPEN_STATUSES
 from propcare_shared.clock import Clock, utcnow
+from propcare_shared.directory import ESTATES
 from propcare_shared.mongo import IndexSpec, new_id
 from propcare_shared.pagination import paginate
 from propcare_shared.tenancy import region_key
@@ -95,6 +96,17 @@ class WorkOrderStore:
         """Store a new work order."""
         self.database[WORK_ORDERS].insert_one(document, session=session)
 
+    def insert_work_order_if_absent(self, document: WorkOrder, *, session: ClientSession) -> bool:
+        """Store a new work order unless one has its id already; tell whether it was stored.
+
+        An upsert that only sets on insert, not an ``insert_one``: a duplicate key error inside a
+        transaction aborts it, and the inbox marker of a second ``complaint.received`` of the same
+        complaint must still commit. An order that exists is left as it is (no write).
+        """
+        fields = {key: value for key, value in document.items() if key != "_id"}
+        result = self.database[WORK_ORDERS].update_one({"_id": document["_id"]}, {"$setOnInsert": fields}, upsert=True, session=session)
+        return result.upserted_id is not None
+
     def update_work_order(
         self, complaint_id: str, *, expected_seq: int, changes: Mapping[str, Any], events: int, session: ClientSession
     ) -> WorkOrder | None:
@@ -160,12 +172,7 @@ class WorkOrderStore:
         session: ClientSession | None = None,
     ) -> int:
         """Count an estate's work orders of a subcategory received since ``since``, for a household or a building."""
-        query: dict[str, Any] = {
-            "estate_id": estate_id,
-            "subcategory": subcategory,
-            "received_at": {"$gte": since},
-            "status": {"$ne": "cancelled"},
-        }
+        query = _recent(estate_id=estate_id, subcategory=subcategory, since=since)
         if household is not None:
             query.update(household)
         elif building:
@@ -173,6 +180,38 @@ class WorkOrderStore:
         else:
             return 0
         return self.database[WORK_ORDERS].count_documents(query, session=session)
+
+    def count_repeats(
+        self,
+        *,
+        estate_id: str,
+        subcategory: str,
+        since: datetime,
+        household: Mapping[str, Any] | None,
+        building: str | None,
+        session: ClientSession | None = None,
+    ) -> tuple[int, int]:
+        """Count a household's and a building's work orders of a subcategory received since ``since``, in one round trip.
+
+        One aggregate that starts from the estate's copy (one document by ``_id``) and counts each
+        through a ``$lookup`` whose pipeline ``$match``-es with the very filter of ``count_recent``, so
+        each count is served by its own repeat index from the keys alone. Why not ``$facet``: both
+        counts would run on one input, one index or a scan; ``$unionWith`` is refused inside a
+        transaction. When dispatch has no copy of the estate yet, the two counts run on their own.
+        """
+        if household is None and not building:
+            return 0, 0
+        pipeline: list[dict[str, Any]] = [{"$match": {"_id": estate_id}}, {"$project": {"_id": 1}}]
+        for name, place in (("household", household), ("building", {"building": building} if building else None)):
+            if place is not None:
+                query = {**_recent(estate_id=estate_id, subcategory=subcategory, since=since), **place}
+                pipeline.append({"$lookup": {"from": WORK_ORDERS, "pipeline": [{"$match": query}, {"$count": "n"}], "as": name}})
+        rows = list(self.database[ESTATES].aggregate(pipeline, session=session))
+        if not rows:
+            scope: dict[str, Any] = {"estate_id": estate_id, "subcategory": subcategory, "since": since, "session": session}
+            return self.count_recent(**scope, household=household) if household else 0, self.count_recent(**scope, building=building)
+        counts = {name: found[0]["n"] if (found := rows[0].get(name)) else 0 for name in ("household", "building")}
+        return counts["household"], counts["building"]
 
     def append_timeline(self, entries: Iterable[TimelineEntry], *, session: ClientSession) -> None:
         """Append entries to complaints' timelines, each with a new id that sorts by creation."""
@@ -225,6 +264,11 @@ class WorkOrderStore:
             }
             for row in self.database[WORK_ORDERS].aggregate(pipeline)
         ]
+
+
+def _recent(*, estate_id: str, subcategory: str, since: datetime) -> dict[str, Any]:
+    """Return the filter of an estate's orders of a subcategory received since ``since`` and not cancelled."""
+    return {"estate_id": estate_id, "subcategory": subcategory, "received_at": {"$gte": since}, "status": {"$ne": "cancelled"}}
 
 
 def overdue_query(now: datetime) -> dict[str, Any]:
