@@ -432,7 +432,7 @@ def query_rows(database: Database, *, runs: int = RUNS) -> list[tuple[str, str, 
             return database[COMPLAINT_FACTS].count_documents({"$and": [query[run], received]})
 
         rate, p50, p95 = _timed(count, runs)
-        rows.append((f"analytics {level}: raw count_documents, 30 days", "baseline", f"{rate:,.1f} queries/s", _latency(p50, p95)))
+        rows.append((f"analytics {level}: raw count_documents, 30 days", "baseline", f"{rate:,.2f} queries/s", _latency(p50, p95)))
         cases: dict[str, Callable[[int], object]] = {
             "KPIs, 30 days": lambda run, query=query: kpi_figures(
                 store, query=query[run], start=ends[run] - timedelta(days=30), end=ends[run], now=NOW
@@ -449,7 +449,7 @@ def query_rows(database: Database, *, runs: int = RUNS) -> list[tuple[str, str, 
         }
         for name, action in cases.items():
             rate, p50, p95 = _timed(action, runs)
-            rows.append((f"analytics {level}: {name}", "vs raw count", f"{rate:,.1f} queries/s", _latency(p50, p95)))
+            rows.append((f"analytics {level}: {name}", "vs raw count", f"{rate:,.2f} queries/s", _latency(p50, p95)))
             _progress(f"{level} {name}: {_latency(p50, p95)}")
         scans = max(3, runs // 4) if level == "group" else runs
         rate, p50, p95 = _timed(
@@ -460,7 +460,7 @@ def query_rows(database: Database, *, runs: int = RUNS) -> list[tuple[str, str, 
             (
                 f"analytics {level}: monthly review by fact scan ({scans} runs)",
                 "before the counters",
-                f"{rate:,.1f} queries/s",
+                f"{rate:,.2f} queries/s",
                 _latency(p50, p95),
             )
         )
