@@ -7,15 +7,17 @@ the schema the catalogue declares for the event type, both when an event is made
 
 from __future__ import annotations
 
+import threading
 import uuid
-from dataclasses import asdict, dataclass, field
+import dataclasses
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, post_load, validate
 
 from propcare_shared.clock import isoformat_z, utcnow
-from propcare_shared.events.catalogue import schema_for
+from propcare_shared.events.catalogue import EventData, schema_for
 from propcare_shared.tenancy import Tenancy
 
 
@@ -46,8 +48,15 @@ class Event:
         return EnvelopeSchema().dump(self)
 
     def to_document(self) -> dict[str, Any]:
-        """Return the envelope as stored in an outbox (datetimes kept native)."""
-        return asdict(self)
+        """Return the envelope as stored in an outbox (datetimes kept native).
+
+        A shallow copy (``data`` copied one level): ``dataclasses.asdict`` deep-copied every value and
+        cost half as much as validating the data. The document is encoded to BSON at once by the
+        outbox insert; nothing keeps or changes it.
+        """
+        document = {name: getattr(self, name) for name in _EVENT_FIELDS}
+        document["data"] = dict(self.data)
+        return document
 
     @classmethod
     def from_message(cls, body: dict[str, Any]) -> Event:
@@ -93,6 +102,25 @@ class EnvelopeSchema(Schema):
         return result
 
 
+_EVENT_FIELDS = tuple(item.name for item in dataclasses.fields(Event))
+_producer_schemas: dict[str, EventData] = {}
+_producer_schemas_lock = threading.Lock()
+
+
+def _producer_schema(event_type: str) -> EventData:
+    """Return one reusable instance of an event type's data schema, for ``new_event``.
+
+    Making a marshmallow schema copies its declared fields (0.4 ms for ``complaint.received``, more
+    than validating the data); ``load`` and ``dump`` keep no state on the instance, so one per
+    type and process serves every thread.
+    """
+    schema = _producer_schemas.get(event_type)
+    if schema is None:
+        with _producer_schemas_lock:
+            schema = _producer_schemas.setdefault(event_type, schema_for(event_type)())
+    return schema
+
+
 def _validated_data(event_type: str, data: dict[str, Any]) -> dict[str, Any]:
     try:
         return schema_for(event_type)().load(data)
@@ -114,7 +142,7 @@ def new_event(
     occurred_at: datetime | None = None,
 ) -> Event:
     """Make an event, validating its data against the catalogue."""
-    schema = schema_for(event_type)()
+    schema = _producer_schema(event_type)
     undeclared = set(data) - set(schema.fields)
     if undeclared:
         raise ValueError(f"{event_type} does not declare {sorted(undeclared)}; add them to the catalogue")
