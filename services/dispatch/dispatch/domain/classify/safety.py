@@ -121,6 +121,29 @@ def reports_now(clause: str) -> bool:
     return not _has("past", clause) or _has("present", clause)
 
 
+def _closes_a_past_story(clause: str) -> bool:
+    """Return whether a clause tells a past event as over (前几天冒烟那次后来查清楚了, "the fire last month was sorted")."""
+    return _has("past", clause) and _has("resolved", clause) and not _has("present", clause)
+
+
+def live_clauses(clauses: list[str]) -> list[str]:
+    """Return the clauses that can report a danger now.
+
+    A clause that closes a past story (a past event, resolved) is followed by its cause and aftermath
+    (是有人在烧纸, "just asking when the scorched wall will be repainted"): those clauses carry no present
+    marker and report nothing now, until a clause says 现在/"now" again.
+    """
+    live: list[str] = []
+    story_closed = False
+    for clause in clauses:
+        if story_closed and not _has("present", clause):
+            continue
+        story_closed = _closes_a_past_story(clause)
+        if reports_now(clause):
+            live.append(clause)
+    return live
+
+
 def _cancelled(clause: str, start: int) -> bool:
     """Return whether the words before a match negate it or make it a near miss."""
     before = clause[max(0, start - 24) : start]
@@ -149,7 +172,7 @@ def _subcategory(family: _Family, evidence: str) -> str | None:
 def detect(normalised: str) -> tuple[Danger, ...]:
     """Return the dangers to people a normalised text reports now, one per family, most specific family first."""
     clauses = [part.strip() for part in CLAUSE_SPLIT.split(normalised) if part and part.strip()]
-    live = [clause for clause in clauses if reports_now(clause)]
+    live = live_clauses(clauses)
     found: list[Danger] = []
     for family in FAMILIES:
         patterns = family.patterns
