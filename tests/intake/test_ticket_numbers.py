@@ -111,7 +111,8 @@ def test_a_refused_complaint_spends_its_number_and_leaves_nothing_else(
     third = receive(context, store, stored, 3)
     assert (first["ticket_no"], third["ticket_no"]) == ("NS01-20261122-0001", "NS01-20261122-0003")  # 0002: a gap
     assert context.database.complaints.count_documents({}) == 2
-    assert context.database.complaint_timeline.count_documents({}) == 2
+    assert [len(store.timeline(complaint["_id"])) for complaint in (first, third)] == [1, 1]  # its "receive" entry each
+    assert context.database.complaint_timeline.count_documents({}) == 0  # the refused one left no entry either
 
 
 def test_a_retried_unit_of_work_keeps_the_number_its_first_attempt_took(

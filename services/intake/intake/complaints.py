@@ -3,8 +3,8 @@
 ``receive`` stores the complaint and the digest of its tracking token, links it to its resident
 (one per phone in E.164 and group, upserted in the same transaction) and its household (by address;
 a complaint without one takes the one household of this estate the resident is known at), and emits
-``complaint.received`` (seq 1) in the same transaction: the complaint, its first timeline entry and
-its outbox row commit together, so a complaint that got a 201 is on the bus and a refused one left
+``complaint.received`` (seq 1) in the same transaction: the complaint, its first timeline entry (kept
+inside the complaint document, ``received_entry``: one insert fewer) and its outbox row commit together, so a complaint that got a 201 is on the bus and a refused one left
 nothing behind but a spent ticket number (an ``external_ref`` its group used already raises the store's
 ``ReferenceTaken``). The ticket number is taken from ``intake.ticket_numbers`` by an atomic
 increment outside the transaction, so concurrent complaints of one estate never conflict on it
@@ -26,7 +26,7 @@ from typing import Any
 
 from intake.domain.households import only_household_in
 from intake.domain.tickets import local_day, new_tracking_token, ticket_no, token_digest
-from intake.store import FOLLOWED_FIELDS, IntakeStore
+from intake.store import FOLLOWED_FIELDS, RECEIVED_ENTRY, IntakeStore
 from propcare_shared.events.envelope import Event
 from propcare_shared.events.outbox import Transaction
 from propcare_shared.mongo import new_id
@@ -116,7 +116,6 @@ def receive(
     if values.get("external_ref"):
         complaint["external_ref"] = values["external_ref"]
     complaint.update({key: values[key] for key in HOTLINE_FIELDS if values.get(key) is not None})
-    store.insert_complaint(complaint, session=tx.session)
     event = tx.emit(
         "complaint.received",
         data={
@@ -145,19 +144,18 @@ def receive(
         seq=RECEIVED_SEQ,
         tenancy=tenancy,
     )
-    store.record_change(
-        {
-            "_id": event.id,
-            "complaint_id": complaint["_id"],
-            "at": now,
-            "seq": RECEIVED_SEQ,
-            "action": "receive",
-            "status": "received",
-            "actor_id": actor_id,
-            "note": None,
-        },
-        session=tx.session,
-    )
+    # The first timeline entry travels inside the complaint (one insert, not two; ``IntakeStore.timeline``).
+    complaint[RECEIVED_ENTRY] = {
+        "_id": event.id,
+        "complaint_id": complaint["_id"],
+        "at": now,
+        "seq": RECEIVED_SEQ,
+        "action": "receive",
+        "status": "received",
+        "actor_id": actor_id,
+        "note": None,
+    }
+    store.insert_complaint(complaint, session=tx.session)
     return Received(complaint=complaint, tracking_token=token)
 
 

@@ -24,7 +24,10 @@ Collections:
   dispatch's events keep, guarded by ``seq`` so an older event never overwrites a newer one;
   ``external_ref`` is unique within a group (another group's systems number their own way);
   ``attachment_slots`` counts the files stored or being stored, reserved by one conditional update;
-- ``complaint_timeline``: one document per dispatch event, ``_id`` = event id (a redelivery is a no-op);
+- ``complaint_timeline``: one document per dispatch event, ``_id`` = event id (a redelivery is a no-op).
+  A complaint's first entry ("receive") is kept inside the complaint (``received_entry``), written by
+  the complaint's own insert: one round trip fewer on the write path (docs/PERFORMANCE.md, "Intake's
+  write path"). ``timeline`` merges it in; complaints stored before have it in this collection instead;
 - ``ticket_counters``: one counter per estate and local day, incremented by one atomic update outside
   the complaint's transaction (``intake.ticket_numbers``: no transaction conflicts on it; gaps allowed);
 - GridFS bucket ``attachments``: photos and videos, with the complaint id in their metadata.
@@ -61,6 +64,8 @@ COMPLAINTS = "complaints"
 TIMELINE = "complaint_timeline"
 ATTACHMENTS = "attachments"
 TIMELINE_LIMIT = 200
+RECEIVED_ENTRY = "received_entry"
+"""The field of a complaint that holds its first timeline entry (``complaints.receive``)."""
 
 INDEXES: list[IndexSpec] = [
     IndexSpec(ESTATES, [("group_id", ASCENDING), ("region_id", ASCENDING)]),
@@ -292,11 +297,23 @@ class IntakeStore:
             return False
         return True
 
-    def timeline(self, complaint_id: str, *, limit: int = TIMELINE_LIMIT) -> list[dict[str, Any]]:
-        """Return the last changes of a complaint, oldest first."""
+    def timeline(self, complaint_id: str, *, complaint: Mapping[str, Any] | None = None, limit: int = TIMELINE_LIMIT) -> list[dict[str, Any]]:
+        """Return the last changes of a complaint, oldest first, its first entry included.
+
+        The first entry is the complaint's ``received_entry`` (read from ``complaint`` when the caller
+        has the stored document, else by ``_id``); complaints stored before it existed have every
+        entry in ``complaint_timeline``.
+        """
         entries = list(
             self.database[TIMELINE].find({"complaint_id": complaint_id}).sort([("at", DESCENDING), ("seq", DESCENDING)]).limit(limit)
         )
+        if complaint is None:
+            complaint = self.database[COMPLAINTS].find_one({"_id": complaint_id}, {RECEIVED_ENTRY: 1})
+        first = (complaint or {}).get(RECEIVED_ENTRY)
+        if first is not None and all(entry["_id"] != first["_id"] for entry in entries):
+            entries.append(first)
+            entries.sort(key=lambda entry: (entry["at"], entry.get("seq") or 0), reverse=True)
+            del entries[limit:]
         return entries[::-1]
 
     # attachments -----------------------------------------------------------------------------
