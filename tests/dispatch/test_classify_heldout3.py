@@ -6,6 +6,9 @@ opened it: no rule, word list, threshold or model is tuned on it, and the model'
 (``dispatch/domain/data/training.jsonl``) must not contain any of its texts. It is measured once, after
 the round, by someone else; its blind figures then go into docs/CLASSIFIER.md. Accuracy is printed, not
 asserted: a blind figure is a measurement. Run with ``-s`` to see it.
+
+Since the fourth round (docs/CLASSIFIER.md, "Fourth round (not blind)") the batch has been seen: its
+misses were studied and the safety stage's word families widened, so what it prints now is not blind.
 """
 
 from __future__ import annotations
@@ -48,7 +51,7 @@ def test_the_batch_covers_every_subcategory_and_tier_and_is_not_training_data() 
 
 def test_every_life_safety_text_is_an_emergency() -> None:
     rows = heldout3()
-    figures = measure(rows, classifier=classify, name="held-out batch 3 (blind)")
+    figures = measure(rows, classifier=classify, name="held-out batch 3 (seen since the fourth round, not blind)")
     print("\n" + format_figures(figures, matrices=("category", "subcategory", "tier")))
     safety = [row for row in rows if row.get("life_safety")]
     missed = [row["text"] for row in safety if classify(row["text"]).tier != "emergency"]
