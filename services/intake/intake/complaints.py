@@ -4,8 +4,9 @@
 (one per phone in E.164 and group, upserted in the same transaction) and its household (by address;
 a complaint without one takes the one household of this estate the resident is known at), and emits
 ``complaint.received`` (seq 1) in the same transaction: the complaint, its first timeline entry (kept
-inside the complaint document, ``received_entry``: one insert fewer) and its outbox row commit together, so a complaint that got a 201 is on the bus and a refused one left
-nothing behind but a spent ticket number (an ``external_ref`` its group used already raises the store's
+inside the complaint document, ``received_entry``: one insert fewer) and its outbox row commit
+together, so a complaint that got a 201 is on the bus and a refused one left nothing behind but a
+spent ticket number (an ``external_ref`` its group used already raises the store's
 ``ReferenceTaken``). The ticket number is taken from ``intake.ticket_numbers`` by an atomic
 increment outside the transaction, so concurrent complaints of one estate never conflict on it
 (gaps are allowed); the estate and household come from the per-process directory cache

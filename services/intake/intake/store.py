@@ -297,7 +297,9 @@ class IntakeStore:
             return False
         return True
 
-    def timeline(self, complaint_id: str, *, complaint: Mapping[str, Any] | None = None, limit: int = TIMELINE_LIMIT) -> list[dict[str, Any]]:
+    def timeline(
+        self, complaint_id: str, *, complaint: Mapping[str, Any] | None = None, limit: int = TIMELINE_LIMIT
+    ) -> list[dict[str, Any]]:
         """Return the last changes of a complaint, oldest first, its first entry included.
 
         The first entry is the complaint's ``received_entry`` (read from ``complaint`` when the caller
