@@ -7,9 +7,9 @@ the schema the catalogue declares for the event type, both when an event is made
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import uuid
-import dataclasses
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
