@@ -10,20 +10,24 @@ due, on a frozen clock; each row also gives the keys and documents the scanner's
 ones. Nothing is asserted: figures go to docs/PERFORMANCE.md ("Dispatch's queries").
 
     .venv/bin/python -m tests.bench.escalation_scan
+
+Shorter: ``BENCH_ESCALATION_OPEN`` open orders (default 100000), ``BENCH_ESCALATION_DUE`` the due
+counts of the passes, in order (default ``0,100,1000``).
 """
 
 from __future__ import annotations
 
+import os
 import time
 from datetime import timedelta
 from typing import Any
 
 from pymongo.database import Database
 
-OPEN_ORDERS = 100_000
-LATE_ORDERS = 1_100
+OPEN_ORDERS = int(os.environ.get("BENCH_ESCALATION_OPEN") or 100_000)
+DUE_COUNTS = tuple(int(part) for part in (os.environ.get("BENCH_ESCALATION_DUE") or "0,100,1000").split(",") if part.strip())
+LATE_ORDERS = min(sum(DUE_COUNTS) + 100, OPEN_ORDERS)
 ESTATES = 20
-DUE_COUNTS = (0, 100, 1_000)
 TEMPLATES = 200
 
 

@@ -25,9 +25,13 @@ through the due orders by their (``next_check_at``, ``_id``) key, read from the 
 from __future__ import annotations
 
 import logging
+import socket
+import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
+
+from pymongo.errors import DuplicateKeyError
 
 from dispatch.config import config_of
 from dispatch.domain import timers
@@ -38,14 +42,18 @@ from dispatch.metrics import record_escalation, record_targets
 from dispatch.store import DispatchStore
 from dispatch.store.work_orders import DueCheck
 from dispatch.work_orders import ConcurrentChange
+from propcare_shared.clock import utcnow
 from propcare_shared.context import ServiceContext
-from propcare_shared.events.outbox import Transaction
+from propcare_shared.events.outbox import LEASES, Transaction
 from propcare_shared.tenancy import Tenancy
 from propcare_shared.worker import PeriodicLoop
 
 log = logging.getLogger(__name__)
 
 BATCH_SIZE = 200
+PASS_LEASE = timedelta(seconds=60)
+"""How long a scanner that died mid-pass keeps the others from scanning; renewed at every page of a pass."""
+PASS_LEASE_ID = "sla-scanner"
 ALERT_EVENTS = {"warning": "sla.warning", "breached": "sla.breached"}
 
 
@@ -88,10 +96,15 @@ def _note(alert: timers.Alert) -> str:
 
 
 def escalate(tx: Transaction, *, store: DispatchStore, complaint_id: str, now: datetime) -> Escalation | None:
-    """Fire the steps of an order due at ``now`` and not fired yet, and store when to look again; None if it is gone."""
+    """Fire the steps of an order due at ``now`` and not fired yet, and store when to look again; None if gone or not due.
+
+    An order no longer due (``next_check_at`` None or later than ``now``) was checked meanwhile, by another
+    scanner or an action: nothing is written. Before, such an order was rewritten with what it already held,
+    a write that conflicted with the other scanner's and was retried after the driver's back-off.
+    """
     session = tx.session
     order = store.work_orders.work_order(complaint_id, session=session)
-    if order is None:
+    if order is None or not _still_due(order, now=now):
         return None
     alerts = timers.due_alerts(order, now=now)
     deadlines = timers.record_alerts(order.get("deadlines") or {}, alerts=alerts)
@@ -139,6 +152,11 @@ def escalate(tx: Transaction, *, store: DispatchStore, complaint_id: str, now: d
     return Escalation(order=updated, alerts=alerts, escalated_to=level if escalated else None, breaches=breaches)
 
 
+def _still_due(order: WorkOrder, *, now: datetime) -> bool:
+    due_at = order.get("next_check_at")
+    return due_at is not None and due_at <= now
+
+
 def _timeline(order: WorkOrder, alert: timers.Alert, *, at: datetime, action: str, note: str | None = None) -> TimelineEntry:
     return timeline_entry(
         complaint_id=order["_id"],
@@ -158,19 +176,32 @@ def _timeline(order: WorkOrder, alert: timers.Alert, *, at: datetime, action: st
 
 
 class EscalationScanner:
-    """Checks every work order whose next escalation check has come; one transaction per order."""
+    """Checks every work order whose next escalation check has come; one transaction per order, one pass at a time."""
 
     def __init__(self, *, context: ServiceContext, batch_size: int = BATCH_SIZE) -> None:
         self.context = context
         self.store = DispatchStore(context.database, clock=context.clock)
         self.batch_size = batch_size
+        self.owner = f"{socket.gethostname()}:{uuid.uuid4().hex[:8]}"
 
     def scan(self) -> list[Escalation]:
         """Fire everything due at the clock's now; return what fired (orders that failed wait for the next scan).
 
         A pass pages through the due orders by their (next check, id) key, so its cost follows the orders
         due, not the open ones, and an order whose check failed is not read again before the next pass.
+        One pass at a time across replicas (``_take_pass``): two scanners walking the same due orders in
+        the same order wrote each order at the same moment, and one of the two transactions conflicted
+        and was retried after the driver's back-off (docs/PERFORMANCE.md, "Dispatch's queries"). A
+        replica that finds a pass running skips its turn; what is due waits for the next interval.
         """
+        if not self._take_pass():
+            return []
+        try:
+            return self._pass()
+        finally:
+            self._release_pass()
+
+    def _pass(self) -> list[Escalation]:
         now = self.context.clock()
         fired: list[Escalation] = []
         seen: set[str] = set()
@@ -178,6 +209,9 @@ class EscalationScanner:
         while True:
             due = self.store.work_orders.due_checks(now=now, limit=self.batch_size, after=after)
             if not due:
+                return fired
+            if after is not None and not self._take_pass():
+                log.warning("escalation pass lease lost; the next pass continues", extra={"checked": len(seen)})
                 return fired
             after = due[-1]
             for _, complaint_id in due:
@@ -187,6 +221,23 @@ class EscalationScanner:
                 escalation = self.check(complaint_id, now=now)
                 if escalation is not None and escalation.alerts:
                     fired.append(escalation)
+
+    def _take_pass(self) -> bool:
+        """Take or renew the pass lease (wall clock: a frozen service clock must not make it eternal); tell whether held."""
+        now = utcnow()
+        try:
+            held = self.context.database[LEASES].find_one_and_update(
+                {"_id": PASS_LEASE_ID, "$or": [{"owner": self.owner}, {"expires_at": {"$lt": now}}]},
+                {"$set": {"owner": self.owner, "expires_at": now + PASS_LEASE}},
+                upsert=True,
+                return_document=True,
+            )
+        except DuplicateKeyError:
+            return False
+        return held is not None and held["owner"] == self.owner
+
+    def _release_pass(self) -> None:
+        self.context.database[LEASES].delete_one({"_id": PASS_LEASE_ID, "owner": self.owner})
 
     def check(self, complaint_id: str, *, now: datetime) -> Escalation | None:
         """Check one order in its own transaction; count its breaches once committed."""
