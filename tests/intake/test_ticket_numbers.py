@@ -4,6 +4,7 @@
 - the allocator alone, hammered from many threads, hands out every number exactly once;
 - a complaint's transaction left open does not hold up another complaint of the same estate (the old
   counter, written inside the transaction, made the second one conflict and retry until the first ended);
+- a failed increment raises in every caller it served (combined increments), and the next one works;
 - a unit of work the driver retries keeps the number its first attempt took (no gap from a retry);
 - a refused complaint spends its number (gaps are allowed), and nothing else of it is stored;
 - every path that files a complaint takes its number from the one allocator.
@@ -75,6 +76,30 @@ def test_the_allocator_hands_out_each_number_once_under_contention(context: Serv
     assert sorted(taken) == list(range(1, 12 * 50 + 1)), "a number was given twice or skipped"
     for numbers in per_thread:
         assert numbers == sorted(numbers), "one thread's numbers follow the order it took them"
+
+
+def test_a_failed_increment_fails_every_caller_it_served_and_the_next_one_works(context: ServiceContext) -> None:
+    tickets = TicketNumbers(context.database)
+    day = date(2026, 11, 22)
+    key = counter_id(estate_id="BAD1", day=day)
+    context.database[COUNTERS].insert_one({"_id": key, "value": "not a number"})  # $inc refuses it
+    barrier = threading.Barrier(8)
+
+    def take(_: int) -> str:
+        barrier.wait()
+        try:
+            tickets.allocate(estate_id="BAD1", day=day)
+        except OperationFailure as exc:
+            return str(exc.code)
+        return "a number"
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        outcomes = list(pool.map(take, range(8)))
+    assert set(outcomes) == {"14"}, outcomes  # TypeMismatch in every caller, none left waiting
+    context.database[COUNTERS].update_one({"_id": key}, {"$set": {"value": 41}})
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        numbers = list(pool.map(lambda _: tickets.allocate(estate_id="BAD1", day=day), range(8)))
+    assert sorted(numbers) == list(range(42, 50))
 
 
 def test_an_open_complaint_transaction_does_not_hold_up_another_of_the_same_estate(
