@@ -17,13 +17,14 @@ uses), so the plan is the plan of the query the code actually sends. Writes (``u
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from pymongo import MongoClient, monitoring
 
+T = TypeVar("T")
 EXPLAINED = frozenset({"find", "aggregate", "count", "distinct", "update", "delete", "findAndModify"})
 # Fields a driver adds to a command that ``explain`` refuses or that bind it to a session.
 _SESSION_FIELDS = frozenset(
@@ -151,6 +152,14 @@ def explain(client: MongoClient, recorded: Recorded) -> Plan:
 
 def explain_all(client: MongoClient, recorded: list[Recorded]) -> list[Plan]:
     return [explain(client, command) for command in recorded]
+
+
+def planned(client: MongoClient, recorder: _Recorder, database: str, call: Callable[[], T]) -> tuple[T, list[Plan]]:
+    """Run ``call`` once, recording what it sent to ``database``; return its answer and the plan of every command."""
+    with recording(recorder, database) as recorded:
+        answer = call()
+    assert recorded, "the store sent no explainable command"
+    return answer, explain_all(client, recorded)
 
 
 def check_plan(plan: Plan, *, slack: int = 10) -> None:

@@ -37,7 +37,7 @@ from propcare_shared.mongo import ensure_indexes, new_id
 from propcare_shared.testing import unique_name
 from propcare_shared.vocabulary import OPEN_STATUSES, SUBCATEGORIES
 from tests.dispatch.factories import MONDAY_MORNING, received_event, work_order
-from tests.query_plans import Plan, check_plan, explain_all, recording, recording_client
+from tests.query_plans import Plan, check_plan, planned, recording_client
 
 SLACK = 10
 HISTORY = 7_500
@@ -62,10 +62,7 @@ class Seeded:
 
     def plans(self, call: Callable[[], Any]) -> tuple[Any, list[Plan]]:
         """Run ``call`` once, recording what it sent; return its answer and the plan of every command."""
-        with recording(self.recorder, self.database.name) as recorded:
-            answer = call()
-        assert recorded, "the store sent no explainable command"
-        return answer, explain_all(self.client, recorded)
+        return planned(self.client, self.recorder, self.database.name, call)
 
 
 def _order(

@@ -27,7 +27,7 @@ from propcare_shared.events.outbox import INDEXES as OUTBOX_INDEXES
 from propcare_shared.http.auth import Principal
 from propcare_shared.mongo import ensure_indexes, new_id
 from propcare_shared.testing import unique_name
-from tests.query_plans import Plan, check_plan, explain_all, recording, recording_client
+from tests.query_plans import Plan, check_plan, planned, recording_client
 
 SLACK = 10
 NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
@@ -48,10 +48,7 @@ class Seeded:
 
     def plans(self, call: Callable[[], Any]) -> tuple[Any, list[Plan]]:
         """Run ``call`` once, recording what it sent; return its answer and the plan of every command."""
-        with recording(self.recorder, self.database.name) as recorded:
-            answer = call()
-        assert recorded, "the store sent no explainable command"
-        return answer, explain_all(self.client, recorded)
+        return planned(self.client, self.recorder, self.database.name, call)
 
 
 def _message(rng: random.Random, *, estate_id: str, region_id: str, at: datetime, status: str = "sent") -> dict[str, Any]:
