@@ -44,11 +44,11 @@ from propcare_shared.http.app import ServiceContext, create_service_app
 from propcare_shared.settings import DEFAULT_RABBITMQ_URL, Settings
 from propcare_shared.testing import bearer, delete_topology, unique_name, wait_for
 from propcare_shared.worker import Worker
+from tests.bench import Row, print_table
 from tests.bench.classifier import classifier_latency
 
 ROOT = Path(__file__).resolve().parents[2]
 ROWS: list[tuple[str, str, str, str]] = []
-Row = tuple[str, str, str, str]
 IN_PROCESS = ("publish", "write", "relay", "http", "classifier")
 MODULES = ("escalation_scan", "dispatch_worker", "analytics_scale")  # other modules' rows(), each when the file exists
 DISTRIBUTED = ("open_loop", "wrk", "memory")
@@ -328,11 +328,7 @@ def main() -> int:
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     ROWS.append(("benchmark process peak RSS", "—", f"{rss_mb:,.0f} MiB", ""))
     names = ", ".join(part for part in PARTS if part in parts)
-    print(f"\nPropcare benchmarks — {time.strftime('%Y-%m-%d %H:%M')} — {os.cpu_count()} cores, N={count}, parts: {names}\n")
-    print("| measure | compared with | rate | latency |")
-    print("|---|---|---|---|")
-    for row in ROWS:
-        print("| " + " | ".join(row) + " |")
+    print_table(f"Propcare benchmarks — {time.strftime('%Y-%m-%d %H:%M')} — {os.cpu_count()} cores, N={count}, parts: {names}", ROWS)
     return 0
 
 

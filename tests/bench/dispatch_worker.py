@@ -49,6 +49,7 @@ from propcare_shared.handling import subscriptions
 from propcare_shared.settings import DEFAULT_RABBITMQ_URL, Settings
 from propcare_shared.testing import delete_topology, unique_name, wait_for
 from propcare_shared.worker import Worker
+from tests.bench import print_table
 from tests.dispatch.factories import received_event
 
 Row = tuple[str, str, str, str]
@@ -325,11 +326,7 @@ def main() -> int:
     """Print the rows as tests/bench/__main__.py's Markdown table."""
     started = time.strftime("%Y-%m-%d %H:%M")
     table = rows()
-    print(f"\nDispatch worker benchmark — {started} — {os.cpu_count()} cores\n")
-    print("| measure | compared with | rate | latency |")
-    print("|---|---|---|---|")
-    for row in table:
-        print("| " + " | ".join(row) + " |")
+    print_table(f"Dispatch worker benchmark — {started} — {os.cpu_count()} cores", table)
     return 0
 
 
