@@ -63,6 +63,7 @@ def seed_estates(database: Database, estates: range, *, seed: int, facts: int) -
     seed_campaigns(database, seed=seed, estates=estates, answers_per_campaign=15)
     seed_hotspots(database, seed=seed, estates=estates, count=10 * len(estates))
     AnalyticsStore(database).rebuild_months()
+    AnalyticsStore(database).rebuild_campaign_months()
 
 
 def run_reports(store: AnalyticsStore, query: dict[str, Any], *, level: str) -> None:

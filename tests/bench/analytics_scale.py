@@ -37,7 +37,7 @@ from analytics.domain import campaigns as campaign_domain
 from analytics.domain import monthly
 from analytics.domain.facts import apply
 from analytics.domain.hotspot_settings import HotspotSetting
-from analytics.reports import hotspot_figures, kpi_figures, month_results, monthly_review, satisfaction_figures
+from analytics.reports import hotspot_figures, kpi_figures, month_results_scanned, monthly_review, satisfaction_figures
 from analytics.scopes import setting_view, settings_of_estates
 from analytics.store import CAMPAIGN_ANSWERS, CAMPAIGNS, COMPLAINT_FACTS, HOTSPOTS, INDEXES, AnalyticsStore
 from infra.local.mongod import MongodProcess
@@ -347,6 +347,7 @@ def seed(database: Database, facts: int, *, seed: int = SEED) -> dict[str, float
         ),
         ("indexes", lambda: ensure_indexes(database, INDEXES)),
         ("monthly counters", lambda: AnalyticsStore(database).rebuild_months()),
+        ("campaign counters", lambda: AnalyticsStore(database).rebuild_campaign_months()),
     ):
         started = time.perf_counter()
         step()
@@ -373,8 +374,8 @@ def monthly_review_by_scan(
         this_facts=this_facts,
         last_facts=last_facts,
         now=now,
-        this_campaigns=month_results(store, query=query, month=month),
-        last_campaigns=month_results(store, query=query, month=previous),
+        this_campaigns=month_results_scanned(store, query=query, month=month),
+        last_campaigns=month_results_scanned(store, query=query, month=previous),
         hotspot_setting=setting_view(SETTING),
         thresholds={estate_id: setting.threshold for estate_id, setting in estates.items()},
     )

@@ -35,7 +35,9 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from analytics.domain import campaigns, hotspot_settings, month_counts
+from pymongo.client_session import ClientSession
+
+from analytics.domain import campaign_months, campaigns, hotspot_settings, month_counts
 from analytics.domain.facts import FACT_EVENTS, apply, complaint_id_of
 from analytics.domain.hotspots import MAX_IDS, Window, location, windows_reaching_threshold
 from analytics.store import AnalyticsStore, ClusterKey
@@ -61,12 +63,10 @@ def project(tx: Transaction, *, store: AnalyticsStore, event: Event) -> list[Det
     """Apply one event to the read models; return the hotspots it made analytics announce."""
     session = tx.session
     if event.type in campaigns.CAMPAIGN_EVENTS:
-        store.save_campaign(campaigns.campaign_record(store.campaign(event.data["campaign_id"], session=session), event), session=session)
+        _project_campaign(store, event, session=session)
         return []
     if event.type == campaigns.RESPONSE_EVENT:
-        answer = campaigns.campaign_answer(store.campaign_answer(event.data["invitation_id"], session=session), event)
-        if answer is not None:
-            store.save_campaign_answer(answer, session=session)
+        _project_answer(store, event, session=session)
         return []
     complaint_id = complaint_id_of(event)
     if complaint_id is None:
@@ -79,6 +79,28 @@ def project(tx: Transaction, *, store: AnalyticsStore, event: Event) -> list[Det
     for grain in month_counts.GRAINS:
         store.count_buckets(grain, month_counts.delta(before, after, grain), session=session)
     return _detect_hotspots(tx, store=store, before=before, after=after)
+
+
+def _project_campaign(store: AnalyticsStore, event: Event, *, session: ClientSession | None) -> None:
+    """Keep a campaign's record; when its dimensions change, count its answers again with the new ones."""
+    before = store.campaign(event.data["campaign_id"], session=session)
+    after = campaigns.campaign_record(before, event)
+    store.save_campaign(after, session=session)
+    if (before or {}).get("dimensions") != after.get("dimensions"):
+        store.rebuild_campaign_months(after["_id"], session=session)
+
+
+def _project_answer(store: AnalyticsStore, event: Event, *, session: ClientSession | None) -> None:
+    """Keep an invitation's answer and move its contribution in its campaign's monthly counters."""
+    before = store.campaign_answer(event.data["invitation_id"], session=session)
+    after = campaigns.campaign_answer(before, event)
+    if after is None:
+        return
+    store.save_campaign_answer(after, session=session)
+    campaign = store.campaign(after["campaign_id"], session=session)
+    moved = before is not None and before.get("campaign_id") != after["campaign_id"]
+    before_campaign = store.campaign(before["campaign_id"], session=session) if moved and before else campaign
+    store.count_campaign_months(campaign_months.delta(before, after, campaign, before_campaign), session=session)
 
 
 def cluster_of(facts: Mapping[str, Any] | None) -> ClusterKey | None:

@@ -26,6 +26,10 @@ Collections:
   (``month_buckets``) instead of scanning a month of facts;
 - ``complaint_days``: the same counters per estate and calendar day, ``_id`` = ``<estate>/<YYYY-MM-DD>``,
   with ``day``: the KPIs of a period read its whole days from them (``day_buckets``);
+- ``campaign_months``: the counters of a campaign's answers per month and tenancy
+  (``domain.campaign_months``), ``_id`` = the JSON of (campaign, month, group, region, estate); the
+  projection keeps them in the unit of work that saves the answer (``count_campaign_months``), the
+  monthly review's campaign results read them (``campaign_month_buckets``) instead of the answers;
 - ``hotspot_settings``: a scope's own hotspot figures, ``_id`` = the scope's key (``group:G1``,
   ``region:G1/R1``, ``estate:NS01``), with its ``group_id`` (``domain.hotspot_settings``).
 """
@@ -40,7 +44,7 @@ from pymongo import ASCENDING, DESCENDING
 from pymongo.client_session import ClientSession
 from pymongo.database import Database
 
-from analytics.domain import month_counts
+from analytics.domain import campaign_months, month_counts
 from analytics.domain.hotspot_settings import HotspotSetting
 from analytics.domain.hotspots import Member, Window
 from propcare_shared import directory
@@ -57,6 +61,7 @@ CAMPAIGN_ANSWERS = "campaign_answers"
 HOTSPOT_SETTINGS = "hotspot_settings"
 COMPLAINT_MONTHS = "complaint_months"
 COMPLAINT_DAYS = "complaint_days"
+CAMPAIGN_MONTHS = "campaign_months"
 BUCKETS = {"month": COMPLAINT_MONTHS, "day": COMPLAINT_DAYS}
 """The counters' collection of each grain (``domain.month_counts``)."""
 KPI_FIELDS_LEFT_OUT = (
@@ -94,6 +99,10 @@ INDEXES: list[IndexSpec] = [
     IndexSpec(COMPLAINT_DAYS, [("estate_id", ASCENDING), ("day", ASCENDING)]),
     IndexSpec(COMPLAINT_DAYS, [("group_id", ASCENDING), ("region_id", ASCENDING), ("day", ASCENDING)]),
     IndexSpec(COMPLAINT_DAYS, [("group_id", ASCENDING), ("day", ASCENDING)]),
+    IndexSpec(CAMPAIGN_MONTHS, [("estate_id", ASCENDING), ("month", ASCENDING)]),
+    IndexSpec(CAMPAIGN_MONTHS, [("group_id", ASCENDING), ("region_id", ASCENDING), ("month", ASCENDING)]),
+    IndexSpec(CAMPAIGN_MONTHS, [("group_id", ASCENDING), ("month", ASCENDING)]),
+    IndexSpec(CAMPAIGN_MONTHS, [("campaign_id", ASCENDING), ("month", ASCENDING)]),
     IndexSpec(HOTSPOTS, [("estate_id", ASCENDING), ("window_end", DESCENDING)]),
     IndexSpec(HOTSPOTS, [("group_id", ASCENDING), ("region_id", ASCENDING), ("window_end", DESCENDING)]),
     IndexSpec(HOTSPOTS, [("group_id", ASCENDING), ("window_end", DESCENDING)]),
@@ -174,6 +183,46 @@ class AnalyticsStore:
                 self.database[BUCKETS[grain]].insert_many(documents[start : start + batch], ordered=False)
             written += len(documents)
         return written
+
+    # campaign counters -------------------------------------------------------------------------
+
+    def count_campaign_months(self, writes: Iterable[campaign_months.Write], *, session: ClientSession | None = None) -> None:
+        """Apply one answer's change (``campaign_months.delta``) to its campaign's monthly counters, in the caller's unit of work."""
+        for write in writes:
+            campaign_id, month, group_id, region_id, estate_id = write.key
+            fields = {"campaign_id": campaign_id, "month": month, "group_id": group_id, "region_id": region_id, "estate_id": estate_id}
+            self.database[CAMPAIGN_MONTHS].update_one(
+                {"_id": campaign_months.bucket_id(write.key)}, {"$set": fields, "$inc": write.inc}, upsert=True, session=session
+            )
+
+    def campaign_month_buckets(self, *, query: Mapping[str, Any], month: str) -> list[dict[str, Any]]:
+        """Return the campaign counters of one month (``YYYY-MM``) of the answers matching ``query``."""
+        return list(self.database[CAMPAIGN_MONTHS].find({"$and": [dict(query), {"month": month}]}))
+
+    def campaign_responses_until(self, *, campaign_ids: Iterable[str], month: str) -> dict[str, int]:
+        """Return how many answers each of these campaigns had recorded up to the end of ``month``, from its monthly counters."""
+        found = self.database[CAMPAIGN_MONTHS].find(
+            {"campaign_id": {"$in": sorted(set(campaign_ids))}, "month": {"$lte": month}}, {"campaign_id": 1, "n.responses": 1}
+        )
+        counts: dict[str, int] = {}
+        for document in found:
+            counts[document["campaign_id"]] = counts.get(document["campaign_id"], 0) + int((document.get("n") or {}).get("responses") or 0)
+        return counts
+
+    def rebuild_campaign_months(self, campaign_id: str | None = None, *, session: ClientSession | None = None, batch: int = 1000) -> int:
+        """Build the campaign counters again from the answers (all, or one campaign's); return how many buckets were written.
+
+        For one campaign it runs in the projection's unit of work when a campaign event changes its dimensions.
+        """
+        selector = {} if campaign_id is None else {"campaign_id": campaign_id}
+        answers = self.database[CAMPAIGN_ANSWERS].find(selector, {"rank": 0}, session=session)
+        records = self.database[CAMPAIGNS].find({} if campaign_id is None else {"_id": campaign_id}, session=session)
+        buckets = campaign_months.rebuild(answers, {document["_id"]: document for document in records})
+        self.database[CAMPAIGN_MONTHS].delete_many(selector, session=session)
+        documents = [campaign_months.stored(key, counts) for key, counts in buckets.items()]
+        for start in range(0, len(documents), batch):
+            self.database[CAMPAIGN_MONTHS].insert_many(documents[start : start + batch], ordered=False, session=session)
+        return len(documents)
 
     # hotspots ----------------------------------------------------------------------------------
 

@@ -132,26 +132,33 @@ def month_results(
     rows = []
     for campaign in sorted(campaigns, key=lambda item: (item.get("estate_id") or "", item["campaign_id"])):
         own = by_campaign.get(campaign["campaign_id"], [])
-        summary = satisfaction.summary(own)
-        sample_size = int(campaign.get("sample_size") or 0)
         responded = int(responded_by_end.get(campaign["campaign_id"], 0))
-        rows.append(
-            {
-                "campaign_id": campaign["campaign_id"],
-                "estate_id": campaign.get("estate_id"),
-                "kind": campaign.get("kind"),
-                "opens_at": campaign.get("opens_at"),
-                "closes_at": campaign.get("closes_at"),
-                "closed_at": campaign.get("closed_at"),
-                "sample_size": sample_size or None,
-                "responses": summary["n"],
-                "responded": responded,
-                "response_rate": ratio(responded, sample_size),
-                "overall_mean": summary["overall_mean"],
-                "nps": summary["nps"],
-                "fix_first": fix_first(own, campaign),
-            }
-        )
+        rows.append(campaign_row(campaign, summary=satisfaction.summary(own), responded=responded, fix_first=fix_first(own, campaign)))
+    return results(total, rows)
+
+
+def campaign_row(campaign: Record, *, summary: Mapping[str, Any], responded: int, fix_first: list[str]) -> dict[str, Any]:
+    """Return one campaign's row of the month's results (shared with ``campaign_months``, which computes the same from counters)."""
+    sample_size = int(campaign.get("sample_size") or 0)
+    return {
+        "campaign_id": campaign["campaign_id"],
+        "estate_id": campaign.get("estate_id"),
+        "kind": campaign.get("kind"),
+        "opens_at": campaign.get("opens_at"),
+        "closes_at": campaign.get("closes_at"),
+        "closed_at": campaign.get("closed_at"),
+        "sample_size": sample_size or None,
+        "responses": summary["n"],
+        "responded": responded,
+        "response_rate": ratio(responded, sample_size),
+        "overall_mean": summary["overall_mean"],
+        "nps": summary["nps"],
+        "fix_first": fix_first,
+    }
+
+
+def results(total: Mapping[str, Any], rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Return the month's results: the totals of its answers and the campaign rows."""
     return {
         "status": "ok" if rows else "no_campaign_data",
         "responses": total["n"],
