@@ -298,7 +298,7 @@ def drive_round(stack: LocalStack, number: int) -> None:
     late = work_order(stack, complain(stack, "燃气泄漏了，楼道里全是煤气味"), until=breached("response"))
     act(stack, late, "respond")
     important = work_order(stack, complain(stack, "楼上漏水反复投诉三次了还没修好"))
-    general = work_order(stack, complain(stack, "楼道灯坏了好几天了，晚上看不见"))
+    general = work_order(stack, complain(stack, "楼道灯坏了，晚上看不见"))
     assert (late["tier"], important["tier"], general["tier"]) == ("emergency", "important", "general")
     for order in (important, general):
         act(stack, order, "respond")
