@@ -25,6 +25,7 @@ same unit of work. No personal data: ids, tenancy, months and scores only.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -171,6 +172,13 @@ def merged(buckets: Iterable[Mapping[str, Any]]) -> dict[str, CampaignMonth]:
     return result
 
 
+@functools.lru_cache(maxsize=65536)
+def _cell(name: str) -> tuple[float, float | None]:
+    """Return a histogram cell's (dimension score, overall); cached: a group's month reads the same few hundred cells many times."""
+    score_text, overall_text = str(unkey(name)).split("|")
+    return float(score_text), None if overall_text == "none" else float(overall_text)
+
+
 def dimension_rows(month: CampaignMonth, questionnaire: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """Return ``satisfaction.dimensions``' rows of a campaign's month, from its histograms."""
     rows = []
@@ -181,12 +189,11 @@ def dimension_rows(month: CampaignMonth, questionnaire: Sequence[Mapping[str, An
         for cell, count in month.dimensions.get(dimension["id"], Counter()).items():
             if count <= 0:
                 continue
-            score_text, overall_text = str(unkey(cell)).split("|")
-            score = float(score_text)
+            score, overall = _cell(cell)
             scored.extend([score] * count)
-            if overall_text != "none":
+            if overall is not None:
                 xs.extend([score] * count)
-                ys.extend([float(overall_text)] * count)
+                ys.extend([overall] * count)
         rows.append({"id": dimension["id"], "n": len(scored), "mean": mean(scored), "weight": satisfaction.pearson(xs, ys)})
     return rows
 

@@ -27,6 +27,7 @@ Field names are escaped (``key``): a ``.`` or ``$`` in a building would otherwis
 
 from __future__ import annotations
 
+import functools
 import json
 from collections import Counter
 from collections.abc import Iterable, Mapping
@@ -215,12 +216,13 @@ def stored(bucket_key: BucketKey, bucket: Mapping[str, Any], grain: str = "month
 # reading ------------------------------------------------------------------------------------------
 
 
-def _flat(prefix: str, node: Mapping[str, Any], into: dict[str, int]) -> None:
+def _flat(prefix: str, node: Mapping[str, Any], into: Counter[str]) -> None:
+    """Add a bucket's nested counters to ``into`` under their dotted names (zeros left out)."""
     for name, value in node.items():
         if isinstance(value, dict):
             _flat(f"{prefix}{name}.", value, into)
-        else:
-            into[f"{prefix}{name}"] = value
+        elif value:
+            into[prefix + name] += value
 
 
 @dataclass
@@ -242,11 +244,7 @@ def merged(buckets: Iterable[Mapping[str, Any]]) -> Merged:
     result = Merged()
     counts = result.counts
     for bucket in buckets:
-        flat: dict[str, int] = {}
-        _flat("n.", bucket.get("n") or {}, flat)
-        for name, count in flat.items():
-            if count:
-                counts[name] += count
+        _flat("n.", bucket.get("n") or {}, counts)
         stored = bucket.get("v") or {}
         result.response.extend((stored.get("response") or {}).values())
         result.resolution.extend((stored.get("resolution") or {}).values())
@@ -325,12 +323,19 @@ def _on_time_figures(
     return result
 
 
+@functools.lru_cache(maxsize=65536)
+def _spot(name: str) -> tuple[Any, Any]:
+    """Return the (building, subcategory) of a hotspot counter's name; cached, as every month repeats each estate's few buildings."""
+    building, subcategory = json.loads(str(unkey(name)))
+    return building, subcategory
+
+
 def _spots(buckets: list[Mapping[str, Any]], *, limit: int) -> list[tuple[Any, ...]]:
     counts: Counter[tuple[Any, ...]] = Counter()
     for bucket in buckets:
         for name, count in ((bucket.get("n") or {}).get("spot") or {}).items():
             if count:
-                building, subcategory = json.loads(str(unkey(name)))
+                building, subcategory = _spot(name)
                 counts[(bucket["estate_id"], building, subcategory)] += count
     rows = [(*place, count) for place, count in counts.items()]
     rows.sort(key=lambda row: (-row[3], tuple(str(part) for part in row[:3])))
