@@ -12,7 +12,10 @@ folded by the real projection (``domain.facts.apply`` on the events of ``tests/a
 ``domain.campaigns`` for campaigns and answers), with ids, tenancy, classification and times varied
 by a fixed random seed; so they are shaped exactly as the projection writes them. The monthly
 counters (``complaint_months``) are then built from the seeded facts by the projection's own
-``month_delta`` (``analytics.store.rebuild_months``), the same code the projection runs per event.
+``month_delta`` (``analytics.store.rebuild_months``), the same code the projection runs per event, and
+the per-campaign monthly counters (``campaign_months``) from the seeded answers
+(``analytics.store.rebuild_campaign_months``, ``domain.campaign_months.contribution`` per answer). The
+"by fact scan" rows compute the review as before the counters: the month's facts and answers scanned.
 
 Run alone: ``BENCH_ANALYTICS_FACTS=100000 .venv/bin/python -m tests.bench.analytics_scale``.
 """
