@@ -6,10 +6,15 @@ and their children (a gunicorn master and the workers it forked). Per pid it kee
 ``VmHWM`` (the kernel's own peak, which catches a spike between two samples). Rows are per service
 and role: gunicorn master, gunicorn workers (the largest of them), consumer worker; the bound is
 200 MB per process (issue 16). Linux only.
+
+``cpu_by_service`` reads the CPU time (user + system, ``/proc/<pid>/stat``) the same processes have
+used, per service: the open-loop runs turn two readings into CPU milliseconds per complaint, which
+says how many complaints a second the machine's cores can carry at all.
 """
 
 from __future__ import annotations
 
+import os
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +23,7 @@ from tests.processes import Processes
 
 BOUND_MB = 200
 PROC = Path("/proc")
+TICKS = os.sysconf("SC_CLK_TCK")
 
 
 @dataclass
@@ -42,6 +48,27 @@ def status_kib(pid: int) -> dict[str, int]:
         if name in ("VmRSS", "VmHWM"):
             values[name] = int(rest.split()[0])
     return values
+
+
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU seconds a process has used; 0 when it is gone."""
+    try:
+        text = (PROC / str(pid) / "stat").read_text()
+    except OSError:
+        return 0.0
+    fields = text.rsplit(")", 1)[1].split()  # after "pid (comm)": state is fields[0], utime fields[11], stime fields[12]
+    return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+def cpu_by_service(processes: Processes, extra: dict[str, int] | None = None) -> dict[str, float]:
+    """CPU seconds used so far by each service's processes (gunicorn master, its workers, consumer), plus ``extra`` pids by name."""
+    used: dict[str, float] = {}
+    for (service, _role), process in processes.running.items():
+        if process.poll() is None:
+            used[service] = used.get(service, 0.0) + sum(cpu_seconds(pid) for pid in [process.pid, *children(process.pid)])
+    for name, pid in (extra or {}).items():
+        used[name] = cpu_seconds(pid)
+    return used
 
 
 def children(pid: int) -> list[int]:

@@ -39,6 +39,7 @@ from typing import Any
 import requests
 from kombu import Connection
 
+from tests.bench.memory import cpu_by_service
 from tests.bench.platform import BUILDINGS, FLOORS, UNITS, Platform
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -294,12 +295,15 @@ def run_rate(platform: Platform, generator: Generator, *, rate: float, seconds: 
     label = f"open loop {rate:g}/s for {seconds:g} s"
     sampler = DepthSampler(platform)
     since = datetime.now().astimezone()
+    mongod = {"mongod": int(platform.mongo.admin.command("serverStatus")["pid"])}
+    cpu_before = cpu_by_service(platform.processes, mongod)
     sampler.start()
     started = time.monotonic()
     outcomes = generator.run(rate, seconds)
     sent_for = time.monotonic() - started
     drained_in, drained = wait_assigned(platform, outcomes, timeout=drain)
     sampler.stop()
+    cpu_used = {name: seconds - cpu_before.get(name, 0.0) for name, seconds in cpu_by_service(platform.processes, mongod).items()}
     books = account(platform, outcomes, since=since)
     created = [outcome for outcome in outcomes if outcome.status == 201]
     lags = sorted(outcome.lag for outcome in outcomes)
@@ -320,8 +324,23 @@ def run_rate(platform: Platform, generator: Generator, *, rate: float, seconds: 
         ),
         loss_row(label, books, drained=drained),
         *depth_rows(label, sampler.series),
+        cpu_row(label, cpu_used, complaints=len(created)),
     ]
     return found, outcomes
+
+
+def cpu_row(label: str, used: dict[str, float], *, complaints: int) -> Row:
+    """CPU milliseconds per complaint by process group over the run and its drain, and the rate the cores could carry."""
+    total = sum(used.values())
+    per = {name: seconds * 1000 / max(complaints, 1) for name, seconds in sorted(used.items(), key=lambda item: -item[1])}
+    cores = os.cpu_count() or 1
+    ceiling = cores * 1000 / max(sum(per.values()), 0.001)
+    return (
+        f"{label}: CPU per complaint (run and drain)",
+        f"all processes, {cores} cores",
+        f"{sum(per.values()):,.0f} ms per complaint: at most ~{ceiling:,.0f} complaints/s on {cores} cores",
+        ", ".join(f"{name} {ms:,.1f} ms" for name, ms in per.items()) + f" ({total:,.0f} CPU s)",
+    )
 
 
 def rows(platform: Platform) -> list[Row]:
