@@ -167,3 +167,9 @@ def check_plan(plan: Plan, *, slack: int = 10) -> None:
     assert not plan.collection_scan, "collection scan: " + plan.describe()
     bound = plan.returned + slack
     assert plan.keys_examined <= bound and plan.docs_examined <= bound, "examines more than it returns: " + plan.describe()
+
+
+def served(plans: list[Plan], *, needs: int = 0, slack: int = 10) -> None:
+    """Check each plan: an index, and no more examined than returned plus what the answer needs (``needs``) plus ``slack``."""
+    for plan in plans:
+        check_plan(plan, slack=slack + needs)

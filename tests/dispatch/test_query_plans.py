@@ -37,7 +37,7 @@ from propcare_shared.mongo import ensure_indexes, new_id
 from propcare_shared.testing import unique_name
 from propcare_shared.vocabulary import OPEN_STATUSES, SUBCATEGORIES
 from tests.dispatch.factories import MONDAY_MORNING, received_event, work_order
-from tests.query_plans import Plan, check_plan, planned, recording_client
+from tests.query_plans import Plan, check_plan, planned, recording_client, served
 
 SLACK = 10
 HISTORY = 7_500
@@ -132,12 +132,6 @@ def seeded(mongodb_url: str) -> Iterator[Seeded]:
     yield Seeded(client, recorder, database, store, clock, uow, open_ids)
     client.drop_database(database.name)
     client.close()
-
-
-def served(plans: list[Plan], *, needs: int = 0) -> None:
-    """Check each plan: an index, and no more examined than returned plus what the answer needs (``needs``) plus slack."""
-    for plan in plans:
-        check_plan(plan, slack=SLACK + needs)
 
 
 def _open_order(seeded: Seeded) -> dict[str, Any]:

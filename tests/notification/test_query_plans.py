@@ -27,9 +27,8 @@ from propcare_shared.events.outbox import INDEXES as OUTBOX_INDEXES
 from propcare_shared.http.auth import Principal
 from propcare_shared.mongo import ensure_indexes, new_id
 from propcare_shared.testing import unique_name
-from tests.query_plans import Plan, check_plan, planned, recording_client
+from tests.query_plans import Plan, planned, recording_client, served
 
-SLACK = 10
 NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
 HISTORY = 10_000
 OTHER_ESTATE = 2_000
@@ -162,12 +161,6 @@ def seeded(mongodb_url: str) -> Iterator[Seeded]:
     yield Seeded(client, recorder, database, NotificationStore(database), [m["complaint_id"] for m in messages[:HISTORY]])
     client.drop_database(database.name)
     client.close()
-
-
-def served(plans: list[Plan], *, needs: int = 0) -> None:
-    """Check each plan: an index, and no more examined than returned plus what the answer needs plus slack."""
-    for plan in plans:
-        check_plan(plan, slack=SLACK + needs)
 
 
 def test_recording_a_message_reads_by_key(seeded: Seeded) -> None:

@@ -27,9 +27,8 @@ from propcare_shared.mongo import ensure_indexes, new_id
 from propcare_shared.testing import unique_name
 from survey.campaign_store import CampaignStore
 from survey.store import INDEXES, SurveyStore
-from tests.query_plans import Plan, check_plan, planned, recording_client
+from tests.query_plans import Plan, planned, recording_client, served
 
-SLACK = 10
 NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
 HISTORY = 10_000
 DUE = 20
@@ -152,12 +151,6 @@ def seeded(mongodb_url: str) -> Iterator[Seeded]:
     yield Seeded(client, recorder, database, SurveyStore(database), CampaignStore(database), follow_ups, opened["_id"])
     client.drop_database(database.name)
     client.close()
-
-
-def served(plans: list[Plan], *, needs: int = 0) -> None:
-    """Check each plan: an index, and no more examined than returned plus what the answer needs plus slack."""
-    for plan in plans:
-        check_plan(plan, slack=SLACK + needs)
 
 
 def test_a_resolved_complaints_follow_up_reads_and_writes_by_complaint(seeded: Seeded) -> None:
