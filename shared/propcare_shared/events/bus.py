@@ -25,21 +25,22 @@ import time
 import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
-from dataclasses import dataclass
 from typing import Any
 
-from kombu import Connection, Consumer, Exchange, Producer
+from kombu import Connection, Consumer
 from kombu.mixins import ConsumerMixin
 from marshmallow import ValidationError
 
 from propcare_shared.clock import utcnow
 from propcare_shared.events import stages
 from propcare_shared.events.envelope import Event
+from propcare_shared.events.lanes import Lane, Settlement, lane_key
 from propcare_shared.events.outbox import AlreadyHandled
+from propcare_shared.events.publisher import EventBus, open_connection
 from propcare_shared.events.stages import StageTimes
 from propcare_shared.events.topology import LANES_BY_COMPLAINT, LANES_BY_ESTATE, Subscription, Topology, Unroutable
 from propcare_shared.logs import correlation
-from propcare_shared.metrics import EVENTS_IN_FLIGHT, EventMetrics
+from propcare_shared.metrics import EVENTS_IN_FLIGHT
 from propcare_shared.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -64,126 +65,6 @@ __all__ = [
 ]
 
 
-def lane_key(body: Any, lanes: str = LANES_BY_COMPLAINT) -> str:
-    """Return the aggregate a message belongs to, read from the raw envelope (validation happens on the lane).
-
-    By complaint: its complaint, else its estate, else "". By estate: its estate, else its complaint,
-    else "". Messages with one key go to one lane and are handled one at a time in delivery order:
-    a complaint's events keep their ``seq`` order (a complaint stays in its estate); facts without a
-    complaint (directory events) keep their estate's order; the rest share one lane, in order, as
-    before concurrency.
-    """
-    if not isinstance(body, dict):
-        return ""
-    complaint, estate = body.get("correlation_id"), body.get("estate_id")
-    first, second = (estate, complaint) if lanes == LANES_BY_ESTATE else (complaint, estate)
-    return str(first or second or "")
-
-
-def open_connection(settings: Settings, *, heartbeat: int = 0) -> Connection:
-    """Open a kombu connection; publisher confirms on for AMQP, fast polling for memory://."""
-    if settings.embedded_broker:
-        return Connection(settings.rabbitmq_url, transport_options={"polling_interval": 0.02})
-    return Connection(
-        settings.rabbitmq_url,
-        heartbeat=heartbeat,
-        transport_options={"confirm_publish": True},
-        connect_timeout=5,
-    )
-
-
-class EventBus:
-    """Publishes events: persistent JSON on the topic exchange, waiting for the broker's confirm.
-
-    Thread-safe. A publish that fails (connection lost, confirm timeout, nack) raises, and the
-    connection is rebuilt at the next publish: the caller (the outbox relay) publishes again.
-    """
-
-    def __init__(self, settings: Settings, *, metrics: EventMetrics | None = None) -> None:
-        self.settings = settings
-        self.topology = Topology(settings)
-        self.metrics = metrics or EventMetrics(settings.service)
-        self._lock = threading.Lock()
-        self._connection: Connection | None = None
-        self._producer: Producer | None = None
-        self._returned: list[str] = []
-
-    def _ensure_producer(self) -> Producer:
-        if self._producer is None:
-            self._connection = open_connection(self.settings)
-            self._connection.ensure_connection(max_retries=3)
-            self.topology.declare_platform(self._connection.default_channel)  # every queue exists before the first publish
-            self._producer = Producer(self._connection.channel(), on_return=self._on_return)
-        return self._producer
-
-    def _on_return(self, exc: Exception, exchange: str, routing_key: str, message: Any) -> None:
-        self._returned.append(routing_key)
-
-    def _reset(self) -> None:
-        if self._connection is not None:
-            try:
-                self._connection.release()
-            except Exception:  # noqa: BLE001 - the connection is being thrown away
-                log.debug("closing a broken publisher connection failed")
-        self._connection = None
-        self._producer = None
-
-    def publish_raw(
-        self,
-        body: Any,
-        *,
-        exchange: Exchange | str,
-        routing_key: str,
-        headers: dict[str, Any] | None = None,
-        message_id: str | None = None,
-        mandatory: bool = False,
-        content_type: str | None = None,
-        content_encoding: str | None = None,
-    ) -> None:
-        """Publish one persistent message (JSON unless ``content_type`` is given) and wait for its confirm.
-
-        With ``mandatory``, a message no queue took raises ``Unroutable`` (the broker returned it).
-        """
-        with self._lock:
-            try:
-                producer = self._ensure_producer()
-                self._returned.clear()
-                producer.publish(
-                    body,
-                    exchange=exchange,
-                    routing_key=routing_key,
-                    serializer=None if content_type else "json",
-                    content_type=content_type,
-                    content_encoding=content_encoding,
-                    delivery_mode=2,
-                    headers=headers or {},
-                    message_id=message_id,
-                    mandatory=mandatory,
-                    confirm_timeout=self.settings.confirm_timeout,
-                )
-                if self._returned:
-                    raise Unroutable(f"no queue took {routing_key!r}; it stays unpublished")
-            except Exception:
-                self._reset()  # the next publish reconnects and declares the platform's queues again
-                raise
-
-    def publish(self, event: Event) -> None:
-        """Publish an event with its type as the routing key; one some queue should take is published ``mandatory``."""
-        self.publish_raw(
-            event.to_message(),
-            exchange=self.topology.events,
-            routing_key=event.type,
-            message_id=event.id,
-            mandatory=self.topology.routed_somewhere(event.type),
-        )
-        self.metrics.published(event.type)
-
-    def close(self) -> None:
-        """Close the publisher connection."""
-        with self._lock:
-            self._reset()
-
-
 class EventConsumer(ConsumerMixin):
     """Consumes a service's queues; acks after the handler commits, retries, then parks.
 
@@ -206,8 +87,8 @@ class EventConsumer(ConsumerMixin):
         self.ready = threading.Event()
         self.concurrency = max(1, settings.consumer_concurrency)
         self._timers: list[threading.Timer] = []
-        self._lanes: list[_Lane] = []
-        self._settled: queue.SimpleQueue[_Settlement] = queue.SimpleQueue()
+        self._lanes: list[Lane] = []
+        self._settled: queue.SimpleQueue[Settlement] = queue.SimpleQueue()
         self._generation = 0
         """Bumped on every (re)connection: a message of an earlier channel can no longer be acked or handled."""
         self._unsettled = 0
@@ -256,7 +137,7 @@ class EventConsumer(ConsumerMixin):
     def run(self, _tokens: int = 1, **kwargs: Any) -> None:
         """Consume until stopped, on lane threads when ``CONSUMER_CONCURRENCY`` is above 1."""
         if self.concurrency > 1:
-            self._lanes = [_Lane(self, index) for index in range(self.concurrency)]
+            self._lanes = [Lane(self, index) for index in range(self.concurrency)]
         try:
             super().run(_tokens, **kwargs)
         finally:
@@ -309,7 +190,7 @@ class EventConsumer(ConsumerMixin):
                 try:
                     self._handle(subscription, queue_name, body, message, generation=self._generation)
                 except BaseException:
-                    self._given_up(self._generation)
+                    self.given_up(self._generation)
                     raise
                 return
             generation = self._generation
@@ -323,12 +204,17 @@ class EventConsumer(ConsumerMixin):
             self._unsettled += count
         EVENTS_IN_FLIGHT.labels(self.metrics.service).inc(count)
 
-    def _given_up(self, generation: int) -> None:
+    def given_up(self, generation: int) -> None:
         """A message not handled (stopping, or its channel is gone): the broker gives it again."""
         with self._count_lock:
             if generation == self._generation:
                 self._unsettled -= 1
         EVENTS_IN_FLIGHT.labels(self.metrics.service).dec()
+
+    @property
+    def service(self) -> str:
+        """The service whose queues this consumes (names the lane threads)."""
+        return self.settings.service
 
     def live(self, generation: int) -> bool:
         """Tell whether a message of this channel generation should still be handled."""
@@ -336,7 +222,7 @@ class EventConsumer(ConsumerMixin):
 
     def _ack(self, message: Any, generation: int, event_type: str, times: StageTimes | None) -> None:
         """Ack now on the consumer thread, or hand the ack to it from a lane."""
-        settlement = _Settlement(message, generation, event_type, times, time.perf_counter())
+        settlement = Settlement(message, generation, event_type, times, time.perf_counter())
         if self._lanes:
             self._settled.put(settlement)
         else:
@@ -351,7 +237,7 @@ class EventConsumer(ConsumerMixin):
                 return
             self._settle(settlement)
 
-    def _settle(self, settlement: _Settlement) -> None:
+    def _settle(self, settlement: Settlement) -> None:
         if settlement.generation != self._generation:
             EVENTS_IN_FLIGHT.labels(self.metrics.service).dec()
             return  # its channel is gone: the broker redelivers it, the inbox makes that harmless
@@ -398,10 +284,10 @@ class EventConsumer(ConsumerMixin):
         self.metrics.handled(event.type, time.perf_counter() - started)
         return event.type
 
-    def _requeue_later(self, message: Any, generation: int) -> None:
+    def requeue_later(self, message: Any, generation: int) -> None:
         """Give back a message whose handling broke outside the handler (e.g. the retry copy was not confirmed), after a pause."""
         time.sleep(self.settings.retry_delays[0])
-        self._settled.put(_Settlement(message, generation, "unknown", None, time.perf_counter(), requeue=True))
+        self._settled.put(Settlement(message, generation, "unknown", None, time.perf_counter(), requeue=True))
 
     def _retry_or_park(self, queue_name: str, event: Event, body: Any, message: Any, exc: Exception) -> None:
         attempts = int((message.headers or {}).get(ATTEMPTS_HEADER, 0)) + 1
@@ -469,46 +355,3 @@ class EventConsumer(ConsumerMixin):
         self.should_stop = True
         for timer in self._timers:
             timer.cancel()
-
-
-@dataclass
-class _Settlement:
-    """A message a lane finished, to be acked (or given back) on the consumer thread."""
-
-    message: Any
-    generation: int
-    event_type: str
-    times: StageTimes | None
-    finished: float
-    requeue: bool = False
-
-
-class _Lane:
-    """One thread handling, in order, the messages of the aggregates hashed to it."""
-
-    def __init__(self, consumer: EventConsumer, index: int) -> None:
-        self.consumer = consumer
-        self._items: queue.SimpleQueue[tuple[int, Any, Callable[[], None]] | None] = queue.SimpleQueue()
-        self._thread = threading.Thread(target=self._run, name=f"{consumer.settings.service}-lane-{index}", daemon=True)
-        self._thread.start()
-
-    def put(self, generation: int, message: Any, work: Callable[[], None]) -> None:
-        """Queue a message's handling behind the lane's earlier messages."""
-        self._items.put((generation, message, work))
-
-    def close(self, timeout: float = 5.0) -> None:
-        """Let the lane finish the message in hand and end its thread."""
-        self._items.put(None)
-        self._thread.join(timeout)
-
-    def _run(self) -> None:
-        while (item := self._items.get()) is not None:
-            generation, message, work = item
-            if not self.consumer.live(generation):
-                self.consumer._given_up(generation)  # not started: the broker gives it again
-                continue
-            try:
-                work()
-            except Exception:
-                log.exception("a message could not be settled; it goes back to its queue")
-                self.consumer._requeue_later(message, generation)
