@@ -11,7 +11,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from analytics.domain.hotspot_settings import HotspotSetting, effective
-from analytics.store import HOTSPOT_SETTINGS
+from analytics.hotspot_store import HOTSPOT_SETTINGS
 from propcare_shared.context import ServiceContext
 from propcare_shared.events.envelope import Event
 from propcare_shared.settings import Settings

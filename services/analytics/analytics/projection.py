@@ -40,7 +40,8 @@ from pymongo.client_session import ClientSession
 from analytics.domain import campaign_months, campaigns, hotspot_settings, month_counts
 from analytics.domain.facts import FACT_EVENTS, apply, complaint_id_of
 from analytics.domain.hotspots import MAX_IDS, Window, location, windows_reaching_threshold
-from analytics.store import AnalyticsStore, ClusterKey
+from analytics.hotspot_store import ClusterKey
+from analytics.store import AnalyticsStore
 from propcare_shared.events.envelope import Event
 from propcare_shared.events.outbox import Transaction
 from propcare_shared.scope import scope_chain
