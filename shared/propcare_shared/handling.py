@@ -25,6 +25,7 @@ from propcare_shared.context import ServiceContext
 from propcare_shared.events.bus import LANES_BY_COMPLAINT, Subscription
 from propcare_shared.events.envelope import Event
 from propcare_shared.events.outbox import Transaction
+from propcare_shared.logs import correlation
 
 Handle = Callable[[ServiceContext, Transaction, Event], Any]
 After = Callable[[ServiceContext, Event, Any], None]
@@ -50,7 +51,12 @@ class Handles:
 
 def subscriptions(context: ServiceContext, handlers: Iterable[Handles]) -> list[Subscription]:
     """Return the consumer queues of a service, each handling its events once in a unit of work."""
-    return [Subscription(handles.purpose, handles.event_types, _idempotent(context, handles), handles.lanes) for handles in handlers]
+    return [
+        Subscription(
+            handles.purpose, handles.event_types, _idempotent(context, handles), handles.lanes, batch=_idempotent_batch(context, handles)
+        )
+        for handles in handlers
+    ]
 
 
 def _idempotent(context: ServiceContext, handles: Handles) -> Callable[[Event], None]:
@@ -62,3 +68,21 @@ def _idempotent(context: ServiceContext, handles: Handles) -> Callable[[Event], 
             handles.after(context, event, result)
 
     return handle
+
+
+def _idempotent_batch(context: ServiceContext, handles: Handles) -> Callable[[list[Event]], list[bool]]:
+    consumer = handles.consumer(context.settings.service)
+
+    def work(tx: Transaction, event: Event) -> Any:
+        with correlation(event.correlation_id):
+            return handles.handle(context, tx, event)
+
+    def handle_all(events: list[Event]) -> list[bool]:
+        outcomes = context.uow.run_many(work, events, consumer=consumer)
+        if handles.after is not None:
+            for outcome in outcomes:
+                if outcome.done:
+                    handles.after(context, outcome.event, outcome.result)
+        return [outcome.done for outcome in outcomes]
+
+    return handle_all

@@ -82,6 +82,7 @@ class Settings:
     log_level: str = "INFO"
     prefetch_count: int = 20
     consumer_concurrency: int = 8
+    consumer_batch: int = 8
     retry_delays: tuple[float, ...] = (1.0, 5.0, 30.0, 120.0)
     max_attempts: int = 5
     confirm_timeout: float = 10.0
@@ -127,6 +128,7 @@ class Settings:
             log_level=env_str(env, "LOG_LEVEL", "INFO"),
             prefetch_count=env_int(env, "PREFETCH_COUNT", 20),
             consumer_concurrency=env_int(env, "CONSUMER_CONCURRENCY", 8),
+            consumer_batch=env_int(env, "CONSUMER_BATCH", 8),
             retry_delays=env_floats(env, "RETRY_DELAYS", (1.0, 5.0, 30.0, 120.0)),
             max_attempts=env_int(env, "MAX_ATTEMPTS", 5),
             confirm_timeout=env_float(env, "CONFIRM_TIMEOUT", 10.0),

@@ -34,7 +34,8 @@ from marshmallow import ValidationError
 from propcare_shared.clock import utcnow
 from propcare_shared.events import stages
 from propcare_shared.events.envelope import Event
-from propcare_shared.events.lanes import Lane, Settlement, lane_key
+from propcare_shared.events.group_commit import GroupCommit
+from propcare_shared.events.lanes import Delivery, Lane, Settlement, lane_key
 from propcare_shared.events.outbox import AlreadyHandled
 from propcare_shared.events.publisher import EventBus, open_connection
 from propcare_shared.events.stages import StageTimes
@@ -65,7 +66,7 @@ __all__ = [
 ]
 
 
-class EventConsumer(ConsumerMixin):
+class EventConsumer(GroupCommit, ConsumerMixin):
     """Consumes a service's queues; acks after the handler commits, retries, then parks.
 
     With ``CONSUMER_CONCURRENCY`` above 1, messages are handled on that many lane threads while the
@@ -186,16 +187,16 @@ class EventConsumer(ConsumerMixin):
     def _callback_for(self, subscription: Subscription, queue_name: str) -> Callable[[Any, Any], None]:
         def on_message(body: Any, message: Any) -> None:
             self._taken(1)
+            delivery = Delivery(subscription, queue_name, body, message, self._generation)
             if not self._lanes:
                 try:
-                    self._handle(subscription, queue_name, body, message, generation=self._generation)
+                    self._handle(delivery)
                 except BaseException:
-                    self.given_up(self._generation)
+                    self.given_up(delivery.generation)
                     raise
                 return
-            generation = self._generation
             lane = self._lanes[zlib.crc32(lane_key(body, subscription.lanes).encode()) % len(self._lanes)]
-            lane.put(generation, message, lambda: self._handle(subscription, queue_name, body, message, generation=generation))
+            lane.put(delivery)
 
         return on_message
 
@@ -252,11 +253,11 @@ class EventConsumer(ConsumerMixin):
             settlement.times["ack"] = time.perf_counter() - settlement.finished
             stages.report(settlement.event_type, settlement.times)
 
-    def _handle(self, subscription: Subscription, queue_name: str, body: Any, message: Any, *, generation: int) -> None:
+    def _handle(self, delivery: Delivery) -> None:
         times: StageTimes | None = {} if stages.observed() else None
         with stages.recording(times) if times is not None else nullcontext():
-            event_type = self._handle_recorded(subscription, queue_name, body, message)
-        self._ack(message, generation, event_type, times)
+            event_type = self._handle_recorded(delivery.subscription, delivery.queue_name, delivery.body, delivery.message)
+        self._ack(delivery.message, delivery.generation, event_type, times)
 
     def _handle_recorded(self, subscription: Subscription, queue_name: str, body: Any, message: Any) -> str:
         """Handle one message up to its ack (retry and parking copies confirmed first); return its event type."""

@@ -3,21 +3,21 @@
 ``lane_key`` names a message's aggregate (its complaint or its estate); ``EventConsumer``
 (``propcare_shared.events.bus``) hands every message to the lane of its key and acks, on its own
 thread, the ``Settlement`` each lane hands back. A lane owns no broker channel.
+
+A lane that finds more messages of the same queue already waiting behind the one it takes hands
+them over together, up to the consumer's ``batch_limit`` (``CONSUMER_BATCH``), for one transaction;
+it never waits for a batch to fill, so a quiet queue is handled one message at a time as before.
 """
 
 from __future__ import annotations
 
-import logging
 import queue
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from propcare_shared.events.stages import StageTimes
 from propcare_shared.events.topology import LANES_BY_COMPLAINT, LANES_BY_ESTATE
-
-log = logging.getLogger(__name__)
 
 
 class LaneOwner(Protocol):
@@ -31,6 +31,11 @@ class LaneOwner(Protocol):
     def given_up(self, generation: int) -> None: ...
 
     def requeue_later(self, message: Any, generation: int) -> None: ...
+
+    @property
+    def batch_limit(self) -> int: ...
+
+    def handle(self, deliveries: list[Delivery]) -> None: ...
 
 
 def lane_key(body: Any, lanes: str = LANES_BY_COMPLAINT) -> str:
@@ -47,6 +52,21 @@ def lane_key(body: Any, lanes: str = LANES_BY_COMPLAINT) -> str:
     complaint, estate = body.get("correlation_id"), body.get("estate_id")
     first, second = (estate, complaint) if lanes == LANES_BY_ESTATE else (complaint, estate)
     return str(first or second or "")
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """A message taken from one of the consumer's queues, with the channel generation it came on."""
+
+    subscription: Any
+    queue_name: str
+    body: Any
+    message: Any
+    generation: int
+
+    def joins(self, first: Delivery) -> bool:
+        """Tell whether this message may share a transaction with ``first`` (same queue, same channel)."""
+        return self.queue_name == first.queue_name and self.generation == first.generation
 
 
 @dataclass
@@ -66,27 +86,33 @@ class Lane:
 
     def __init__(self, consumer: LaneOwner, index: int) -> None:
         self.consumer = consumer
-        self._items: queue.SimpleQueue[tuple[int, Any, Callable[[], None]] | None] = queue.SimpleQueue()
+        self._items: queue.SimpleQueue[Delivery | None] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name=f"{consumer.service}-lane-{index}", daemon=True)
         self._thread.start()
 
-    def put(self, generation: int, message: Any, work: Callable[[], None]) -> None:
+    def put(self, delivery: Delivery) -> None:
         """Queue a message's handling behind the lane's earlier messages."""
-        self._items.put((generation, message, work))
+        self._items.put(delivery)
 
     def close(self, timeout: float = 5.0) -> None:
-        """Let the lane finish the message in hand and end its thread."""
+        """Let the lane finish the messages in hand and end its thread."""
         self._items.put(None)
         self._thread.join(timeout)
 
     def _run(self) -> None:
-        while (item := self._items.get()) is not None:
-            generation, message, work = item
-            if not self.consumer.live(generation):
-                self.consumer.given_up(generation)  # not started: the broker gives it again
+        held: list[Delivery | None] = []
+        while (first := held.pop() if held else self._items.get()) is not None:
+            if not self.consumer.live(first.generation):
+                self.consumer.given_up(first.generation)  # not started: the broker gives it again
                 continue
-            try:
-                work()
-            except Exception:
-                log.exception("a message could not be settled; it goes back to its queue")
-                self.consumer.requeue_later(message, generation)
+            batch = [first]
+            while len(batch) < self.consumer.batch_limit:
+                try:
+                    more = self._items.get_nowait()
+                except queue.Empty:
+                    break
+                if more is None or not more.joins(first):
+                    held.append(more)  # handled (or the lane closed) after this batch
+                    break
+                batch.append(more)
+            self.consumer.handle(batch)

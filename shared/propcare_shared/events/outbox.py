@@ -6,7 +6,8 @@ Guarantees:
   process dies after the write, because the relay publishes whatever the outbox holds.
 - An event handled by a consumer is recorded in ``inbox`` under a unique index in the same
   transaction as the handler's writes; a redelivered event finds its id there and has no second
-  effect.
+  effect. Several events may share one transaction (``UnitOfWork.run_many``, a consumer's group
+  commit): their markers, writes and emitted events commit together or not at all.
 - The relay publishes in outbox order and marks a batch published only after the broker confirmed
   each of its events, so an event may be published more than once (a crash between confirm and mark): consumers
   are idempotent. Only the holder of the relay lease publishes, so two worker replicas do not race.
@@ -18,7 +19,7 @@ import logging
 import socket
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Protocol
@@ -26,7 +27,7 @@ from typing import Any, Protocol
 from pymongo import ASCENDING, MongoClient
 from pymongo.client_session import ClientSession
 from pymongo.database import Database
-from pymongo.errors import DuplicateKeyError, PyMongoError
+from pymongo.errors import BulkWriteError, DuplicateKeyError, PyMongoError
 
 from propcare_shared.clock import Clock, utcnow
 from propcare_shared.events.envelope import Event, new_event
@@ -79,6 +80,15 @@ class Transaction:
         event = new_event(event_type, producer=self.producer, data=data, **envelope)
         self.events.append(event)
         return event
+
+
+@dataclass(frozen=True)
+class Handled:
+    """One event of a group commit: whether this commit handled it (false: handled before) and its handler's result."""
+
+    event: Event
+    done: bool
+    result: Any = None
 
 
 class UnitOfWork:
@@ -139,6 +149,52 @@ class UnitOfWork:
             for listener in self._listeners:
                 listener()
         return result
+
+    def run_many(self, work: Callable[[Transaction, Event], Any], events: Sequence[Event], *, consumer: str) -> list[Handled]:
+        """Handle several events in one transaction, each at most once per consumer (a consumer's group commit).
+
+        ``work(tx, event)`` runs once per event not yet in the inbox, in the given order, on one session,
+        each with its own ``Transaction`` (so what it emits is caused by that event); the inbox markers,
+        the writes and every emitted event commit together or not at all. An event already handled, or
+        repeated within ``events``, is skipped (``Handled.done`` false). Raises ``AlreadyHandled`` when
+        another consumer recorded one of the events meanwhile: the caller handles them one by one.
+        """
+
+        def statements(session: ClientSession) -> tuple[list[Handled], bool]:
+            inbox = self.database[INBOX]
+            ids = [event.id for event in events]
+            seen = {
+                row["event_id"] for row in inbox.find({"event_id": {"$in": ids}, "consumer": consumer}, {"event_id": 1}, session=session)
+            }
+            fresh: dict[str, Event] = {}
+            for event in events:
+                if event.id not in seen:
+                    fresh.setdefault(event.id, event)
+            if fresh:
+                now = self.clock()
+                markers = [{"event_id": event.id, "consumer": consumer, "type": event.type, "at": now} for event in fresh.values()]
+                try:
+                    inbox.insert_many(markers, session=session)
+                except (BulkWriteError, DuplicateKeyError):
+                    raise AlreadyHandled(",".join(fresh)) from None
+            outcomes: list[Handled] = []
+            emitted: list[Event] = []
+            for event in events:
+                if fresh.pop(event.id, None) is None:
+                    outcomes.append(Handled(event, done=False))
+                    continue
+                tx = Transaction(session=session, database=self.database, producer=self.producer, cause=event)
+                outcomes.append(Handled(event, done=True, result=work(tx, event)))
+                emitted.extend(tx.events)
+            if emitted:
+                self._store_outbox(emitted, now=self.clock(), session=session)
+            return outcomes, bool(emitted)
+
+        outcomes, emitted = run_in_transaction(self.client, statements, deadline=self.deadline)
+        if emitted:
+            for listener in self._listeners:
+                listener()
+        return outcomes
 
     def _store_outbox(self, events: list[Event], *, now: Any, session: ClientSession) -> None:
         self.database[OUTBOX].insert_many(

@@ -58,6 +58,9 @@ class Subscription:
     handler: Callable[[Event], None]
     lanes: str = LANES_BY_COMPLAINT
     """``complaint`` or ``estate``: which aggregate's messages are handled one at a time, in order (``bus.lane_key``)."""
+    batch: Callable[[list[Event]], list[bool]] | None = None
+    """Handles several of a lane's waiting messages in one transaction; returns, per event, whether it was handled
+    (false: handled before). None: one message per transaction (``propcare_shared.handling`` always gives one)."""
 
 
 class Unroutable(Exception):
