@@ -9,6 +9,7 @@ asserted: a blind figure is a measurement. Run with ``-s`` to see it.
 
 Since the fourth round (docs/CLASSIFIER.md, "Fourth round (not blind)") the batch has been seen: its
 misses were studied and the safety stage's word families widened, so what it prints now is not blind.
+Since the fifth round it is development data: the model's training file holds it.
 """
 
 from __future__ import annotations
@@ -39,14 +40,14 @@ def _key(text: str) -> str:
     return "".join(text.lower().split())
 
 
-def test_the_batch_covers_every_subcategory_and_tier_and_is_not_training_data() -> None:
+def test_the_batch_covers_every_subcategory_and_tier_and_is_training_data_since_the_fifth_round() -> None:
     rows = heldout3()
     assert len(rows) >= 300
     assert len({row["subcategory"] for row in rows}) == 23
     assert {row["tier"] for row in rows} == {"emergency", "important", "complex", "general"}
     assert sum(bool(row.get("life_safety")) for row in rows) >= 80
     training = {_key(row["text"]) for row in training_rows()}
-    assert [row["text"] for row in rows if _key(row["text"]) in training] == []
+    assert [row["text"] for row in rows if _key(row["text"]) not in training] == []
 
 
 def test_every_life_safety_text_is_an_emergency() -> None:

@@ -86,7 +86,11 @@ def _tier(category: str, subcategory: str, cues: Mapping[str, list[str]]) -> tup
     if category == "other":
         return "general", []
     candidates: list[tuple[str, str]] = []
-    if category == "fees":
+    # A request about a bill (an invoice, a receipt, a payment not shown, an account to change) is general;
+    # a fee text is a dispute, complex, unless it asks only for that, contests nothing and has not been chased
+    # again and again (data README: a slip only to be checked is general, contesting a demand is complex).
+    fee_request = category == "fees" and "fee_request" in cues and not {"fee_dispute", "persistence"} & cues.keys()
+    if category == "fees" and not fee_request:
         candidates.append(("complex", "rule:fee dispute"))
     if category == "community" and "mediation" in cues:
         candidates.append(("complex", f"tier:complex:{cues['mediation'][0]}"))
@@ -102,7 +106,7 @@ def _tier(category: str, subcategory: str, cues: Mapping[str, list[str]]) -> tup
     if "persistence" in cues and category != "fees" and subcategory != "access_control":
         candidates.append(("important", f"tier:important:{cues['persistence'][0]}"))
     if not candidates:
-        return "general", []
+        return "general", [f"tier:general:{cues['fee_request'][0]}"] if fee_request else []
     best = min(TIER_RANK[tier] for tier, _ in candidates)
     return TIERS[best], [reason for tier, reason in candidates if TIER_RANK[tier] == best]
 
@@ -211,8 +215,8 @@ def _with_model(rules: Classification, analysis: Analysis, text: str, model: Mod
     lift fault). A text the rules could not place at all needs ``MODEL_MIN_UNPLACED`` (small talk and
     greetings have no subcategory to find). The model's answer keeps the
     rules' tier cues (persistence, risk, fees, disputes) and evidence, and says so first in ``matched``:
-    ``model:<subcategory>:<probability>``. A model answer below ``MODEL_SURE``, or one the rules found
-    naming two departments (``close:``), stays ``needs_review``.
+    ``model:<subcategory>:<probability>``. A model answer below ``MODEL_SURE``, one the rules found
+    naming two departments (``close:``), or one for a text the rules could not place at all, stays ``needs_review``.
     """
     if "unplaced" in rules.matched and "injury" in analysis.cues:
         return rules  # an injury's place is the text's to name (data README); a guess would be a confident wrong department
@@ -228,7 +232,7 @@ def _with_model(rules: Classification, analysis: Analysis, text: str, model: Mod
     matched = tuple(dict.fromkeys([note, *tier_reasons, *kept]))[:MAX_MATCHED]
     two_topics = any(reason.startswith("close:") for reason in rules.matched)  # two departments in one text: a person splits it
     confidence = rules.confidence if two_topics else round(max(rules.confidence, min(0.9, probability * MODEL_CONFIDENCE_SCALE)), 2)
-    review = probability < MODEL_SURE or two_topics
+    review = probability < MODEL_SURE or two_topics or "unplaced" in rules.matched  # the model alone: a person confirms
     return Classification(category, label, tier, department_for(category, label), confidence, matched, review)
 
 
