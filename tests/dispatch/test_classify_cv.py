@@ -103,17 +103,21 @@ def leave_writer_out(rows: list[dict[str, Any]], sources: list[str]) -> list[Cla
     return results
 
 
-def main_writers() -> None:
-    """Print the leave-one-writer-out table of every option (``python -m tests.dispatch.test_classify_cv writers``)."""
+def labelled_training_rows() -> list[dict[str, Any]]:
+    """Return the training rows with every label of their development file (category, register, life_safety…)."""
     full: dict[str, dict[str, Any]] = {}
     for name in DEVELOPMENT_FILES:
         for line in (DATA / f"{name}.jsonl").read_text(encoding="utf-8").splitlines():
             if line.strip():
                 row = json.loads(line)
                 full.setdefault(row["text"], row)
-    rows = training_rows()
-    examples = [full[row["text"]] for row in rows]
-    sources = [row["source"] for row in rows]
+    return [{**full[row["text"]], "source": row["source"]} for row in training_rows()]
+
+
+def main_writers() -> None:
+    """Print the leave-one-writer-out table of every option (``python -m tests.dispatch.test_classify_cv writers``)."""
+    examples = labelled_training_rows()
+    sources = [example["source"] for example in examples]
     held = [example for writer in WRITERS for example, source in zip(examples, sources, strict=True) if source == writer]
     columns = "category | subcategory | tier | emergency recall | emergency precision | needs_review"
     print(f"| new writers' texts, {len(held)}, each writer left out | {columns} |")
@@ -125,13 +129,7 @@ def main_writers() -> None:
 
 def main() -> None:
     """Print the cross-validation table of every option."""
-    full: dict[str, dict[str, Any]] = {}
-    for name in DEVELOPMENT_FILES:
-        for line in (DATA / f"{name}.jsonl").read_text(encoding="utf-8").splitlines():
-            if line.strip():
-                row = json.loads(line)
-                full.setdefault(row["text"], row)
-    examples = [full[row["text"]] for row in training_rows()]
+    examples = labelled_training_rows()
     columns = "category | subcategory | tier | emergency recall | emergency precision | needs_review"
     print(f"| development data, {len(examples)} texts, 5-fold CV | {columns} |")
     print("|---|---|---|---|---|---|---|")
