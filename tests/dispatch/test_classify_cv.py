@@ -19,7 +19,7 @@ from typing import Any
 
 from dispatch.domain.classify import decision
 from dispatch.domain.classify.labels import Classification
-from dispatch.domain.classify.model import train, training_examples, training_rows
+from dispatch.domain.classify.model import Model, tier_examples, train, training_examples, training_rows
 from dispatch.domain.evaluation import stratified_folds
 from tests.dispatch.test_classify_training import DATA, DEVELOPMENT_FILES
 
@@ -51,15 +51,20 @@ def option(**constants: float) -> Iterator[None]:
             setattr(decision, name, value)
 
 
+def trained(rows: list[dict[str, Any]]) -> tuple[Model, Model]:
+    """Return the subcategory model and the tier model trained on these rows."""
+    return train(training_examples(rows)), train(tier_examples(rows))
+
+
 def cross_validate(rows: list[dict[str, Any]]) -> list[Classification]:
     """Return each row's classification by a model trained on the other four folds."""
     folds = stratified_folds([(row["text"], row["subcategory"]) for row in rows])
     results: list[Classification | None] = [None] * len(rows)
     for fold in range(FOLDS):
-        model = train(training_examples([row for row, other in zip(rows, folds, strict=True) if other != fold]))
+        model, tier_model = trained([row for row, other in zip(rows, folds, strict=True) if other != fold])
         for index, row in enumerate(rows):
             if folds[index] == fold:
-                results[index] = decision.classify(row["text"], model=model)
+                results[index] = decision.classify(row["text"], model=model, tier_model=tier_model)
     return [result for result in results if result is not None]
 
 
@@ -76,30 +81,42 @@ def figures(rows: list[dict[str, Any]], results: list[Classification]) -> str:
     )
 
 
-CHOSEN = {"MODEL_MIN": 0.5, "MODEL_MIN_UNPLACED": 0.9, "MODEL_OVERRIDE": 0.99999}
+CHOSEN = {"MODEL_MIN": 0.5, "MODEL_MIN_UNPLACED": 0.9, "MODEL_OVERRIDE": 0.99999, "TIER_MODEL_MIN": 0.5}
+NO_TIER_MODEL = {"TIER_MODEL_MIN": 2.0}
 OPTIONS: list[tuple[str, dict[str, float]]] = [
-    ("rules only (the model never speaks)", {"MODEL_MIN": 2.0, "MODEL_MIN_UNPLACED": 2.0, "MODEL_OVERRIDE": 2.0}),
-    ("round 2: the model where the rules are unsure, at 0.99", {"MODEL_MIN": 0.99, "MODEL_MIN_UNPLACED": 0.99, "MODEL_OVERRIDE": 2.0}),
-    ("where unsure at 0.999", {"MODEL_MIN": 0.999, "MODEL_MIN_UNPLACED": 0.999, "MODEL_OVERRIDE": 2.0}),
-    ("where unsure at 0.9 (unplaced 0.99)", {"MODEL_MIN": 0.9, "MODEL_MIN_UNPLACED": 0.99, "MODEL_OVERRIDE": 2.0}),
-    ("where unsure at 0.5 (unplaced 0.99)", {"MODEL_MIN": 0.5, "MODEL_MIN_UNPLACED": 0.99, "MODEL_OVERRIDE": 2.0}),
-    ("where unsure at 0.5 (unplaced 0.9)", {"MODEL_MIN": 0.5, "MODEL_MIN_UNPLACED": 0.9, "MODEL_OVERRIDE": 2.0}),
-    ("where unsure at any posterior, unplaced too", {"MODEL_MIN": 0.0, "MODEL_MIN_UNPLACED": 0.0, "MODEL_OVERRIDE": 2.0}),
-    ("unsure at 0.5 (unplaced 0.9) + contradicts sure rules at 0.999", {**CHOSEN, "MODEL_OVERRIDE": 0.999}),
-    ("unsure at 0.5 (unplaced 0.9) + contradicts sure rules at 0.99999 (chosen)", CHOSEN),
+    ("rules only (the models never speak)", {"MODEL_MIN": 2.0, "MODEL_MIN_UNPLACED": 2.0, "MODEL_OVERRIDE": 2.0, **NO_TIER_MODEL}),
+    (
+        "round 2: the model where the rules are unsure, at 0.99",
+        {"MODEL_MIN": 0.99, "MODEL_MIN_UNPLACED": 0.99, "MODEL_OVERRIDE": 2.0, **NO_TIER_MODEL},
+    ),
+    ("where unsure at 0.999", {"MODEL_MIN": 0.999, "MODEL_MIN_UNPLACED": 0.999, "MODEL_OVERRIDE": 2.0, **NO_TIER_MODEL}),
+    ("where unsure at 0.9 (unplaced 0.99)", {"MODEL_MIN": 0.9, "MODEL_MIN_UNPLACED": 0.99, "MODEL_OVERRIDE": 2.0, **NO_TIER_MODEL}),
+    ("where unsure at 0.5 (unplaced 0.99)", {"MODEL_MIN": 0.5, "MODEL_MIN_UNPLACED": 0.99, "MODEL_OVERRIDE": 2.0, **NO_TIER_MODEL}),
+    ("where unsure at 0.5 (unplaced 0.9)", {"MODEL_MIN": 0.5, "MODEL_MIN_UNPLACED": 0.9, "MODEL_OVERRIDE": 2.0, **NO_TIER_MODEL}),
+    ("where unsure at any posterior, unplaced too", {"MODEL_MIN": 0.0, "MODEL_MIN_UNPLACED": 0.0, "MODEL_OVERRIDE": 2.0, **NO_TIER_MODEL}),
+    ("unsure at 0.5 (unplaced 0.9) + contradicts sure rules at 0.999", {**CHOSEN, "MODEL_OVERRIDE": 0.999, **NO_TIER_MODEL}),
+    ("unsure at 0.5 (unplaced 0.9) + contradicts sure rules at 0.99999", {**CHOSEN, **NO_TIER_MODEL}),
+    ("+ the tier model where a default set the tier, at 0.5 (chosen)", CHOSEN),
+    ("+ the tier model where a default set the tier, at 0.8", {**CHOSEN, "TIER_MODEL_MIN": 0.8}),
+    ("+ the tier model where a default set the tier, at 0.9", {**CHOSEN, "TIER_MODEL_MIN": 0.9}),
+    ("+ the tier model where a default set the tier, at 0.99", {**CHOSEN, "TIER_MODEL_MIN": 0.99}),
 ]
 
 
-WRITERS = ("train4_a", "train4_b", "train4_c")
-"""The fifth round's three new writers: each file is classified by a model trained on every other development file."""
+WRITERS = ("train4_a", "train4_b", "train4_c", "train5_a", "train5_b")
+"""The new writers of rounds 5 and 6: each file is classified by models trained on every other development file."""
 
 
 def leave_writer_out(rows: list[dict[str, Any]], sources: list[str]) -> list[Classification]:
     """Return, for the rows of each new writer, the classification by a model that never saw that writer's texts."""
     results: list[Classification] = []
     for writer in WRITERS:
-        model = train(training_examples([row for row, source in zip(rows, sources, strict=True) if source != writer]))
-        results += [decision.classify(row["text"], model=model) for row, source in zip(rows, sources, strict=True) if source == writer]
+        model, tier_model = trained([row for row, source in zip(rows, sources, strict=True) if source != writer])
+        results += [
+            decision.classify(row["text"], model=model, tier_model=tier_model)
+            for row, source in zip(rows, sources, strict=True)
+            if source == writer
+        ]
     return results
 
 

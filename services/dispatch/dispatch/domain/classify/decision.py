@@ -20,7 +20,7 @@ from dispatch.domain import taxonomy
 from dispatch.domain.classify.analysis import Analysis, analyse
 from dispatch.domain.classify.labels import CATEGORIES, TIER_RANK, TIERS, Classification, department_for
 from dispatch.domain.classify.lexicon import normalise, unread_language
-from dispatch.domain.classify.model import Model, shipped
+from dispatch.domain.classify.model import Model, shipped, shipped_tier
 from dispatch.domain.classify.safety import Danger, detect
 
 MIN_TOPIC_SCORE = 1.5
@@ -46,6 +46,7 @@ MODEL_MIN_UNPLACED = 0.9
 MODEL_SURE = 0.999
 MODEL_OVERRIDE = 0.99999
 MODEL_CONFIDENCE_SCALE = 0.8
+TIER_MODEL_MIN = 0.5
 _ORDER = {sub: index for index, sub in enumerate(sub for subs in CATEGORIES.values() for sub in subs)}
 
 
@@ -149,13 +150,37 @@ def classify(
     channel: str | None = None,
     category_hint: str | None = None,
     model: Model | None = None,
+    tier_model: Model | None = None,
 ) -> Classification:
     """Classify a complaint text; ``channel`` is accepted for the record and ``category_hint`` is a weak prior.
 
-    ``model`` replaces the shipped n-gram model (cross-validation trains one per fold).
+    ``model`` and ``tier_model`` replace the shipped n-gram models (cross-validation trains them per fold).
     """
     topic = _classify_topic(text or "", category_hint=category_hint, model=model or shipped())
+    topic = _with_tier_model(topic, text or "", tier_model or shipped_tier())
     return with_safety(topic, detect(normalise(text or "")))
+
+
+def _with_tier_model(topic: Classification, text: str, tier_model: Model) -> Classification:
+    """Return the topic with the tier model's tier where no cue set the tier and the model is sure enough.
+
+    The rules' tier comes from a cue (``tier:<tier>:<term>``: persistence, a risk, a claim, a bill only
+    to be checked) or from a default of the subcategory (no cue: general; ``rule:fee dispute``,
+    ``rule:neighbour dispute``, ``rule:fire equipment``). A cue stands, and so does general; a default
+    important or complex gives way to the tier model at ``TIER_MODEL_MIN`` (chosen by the
+    leave-one-writer-out table, docs/CLASSIFIER.md): a fee text that only asks for a check, a neighbour
+    asking for a reminder, a fire sign to replace. The model never raises general: on a short text its
+    posterior is the topic's prior (leaks are often persistent, or claims, in the data), and raising cost
+    the regression cases 4 to 8 points. ``matched`` says so first: ``tier-model:<tier>:<probability>``,
+    and loses the default it overturned. Other stays general.
+    """
+    if topic.category == "other" or topic.tier == "general" or any(reason.startswith("tier:") for reason in topic.matched):
+        return topic
+    label, probability = tier_model.predict(normalise(text))
+    if label == topic.tier or probability < TIER_MODEL_MIN:
+        return topic
+    kept = [reason for reason in topic.matched if not reason.startswith("rule:")]
+    return replace(topic, tier=label, matched=(f"tier-model:{label}:{probability:.2f}", *kept)[:MAX_MATCHED])
 
 
 def _placing(topic: Classification, dangers: tuple[Danger, ...]) -> str | None:

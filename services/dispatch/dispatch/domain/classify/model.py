@@ -2,17 +2,21 @@
 
 Multinomial naive Bayes (a linear model in log space) over the normalised text: Chinese characters as
 unigrams, bigrams and trigrams, Latin text as stemmed words and word bigrams. Pure Python, no numpy or
-scikit-learn: the model is ~600 labelled texts and a few thousand features, training is one counting
-pass (~0.1 s, once per process, on first use) and scoring a text is a few hundred dictionary lookups
+scikit-learn: the model is 4,545 labelled texts and 67,000 features, training is one counting pass
+(about 1.7 s with the normalisation of every text, 0.7 s more for the tier model, once per process, on
+first use) and scoring a text is a few hundred dictionary lookups
 (well inside the 5 ms budget). Deterministic: the same training file gives the same model, so nothing
 is stored but the labelled texts (``dispatch/domain/data/training.jsonl``: every development file,
-1,813 texts, rebuilt by ``tests/dispatch/test_classify_training.py``).
+4,545 texts, rebuilt by ``tests/dispatch/test_classify_training.py``).
 
 The model decides where the rules are unsure, and contradicts them only when nearly certain
 (``decision``; ``matched`` carries ``model:<subcategory>:<probability>``). A second model of the same
-kind for the tier was tried and left out (docs/CLASSIFIER.md). Discriminative alternatives (averaged
-perceptron, logistic regression by SGD, same features) were tried in cross-validation and did
-worse on these 1,800 texts while training 3-5 times slower. Naive Bayes posteriors
+kind learns the tier of complaints (general, important, complex; emergencies are the safety stage's,
+and other is always general): where a subcategory's default set the tier, not a cue, it may lower or
+change it (``tier-model:<tier>:<probability>``, docs/CLASSIFIER.md, sixth round). Discriminative
+alternatives (averaged perceptron, logistic regression by SGD, same features) were tried in
+cross-validation and did worse on 1,800 texts while training 3-5 times slower; for the tier, on 4,500
+texts, logistic regression was level with naive Bayes and 30 times slower to train. Naive Bayes posteriors
 are over-confident, so the threshold that lets the model decide was chosen by cross-validation on the
 development data, not read off the probability (docs/CLASSIFIER.md).
 """
@@ -30,8 +34,10 @@ from functools import lru_cache
 from importlib import resources
 
 from dispatch.domain.classify.lexicon import en_tokens
+from dispatch.domain.taxonomy import SUBCATEGORY_CATEGORY
 
 ALPHA = 0.3
+LEARNED_TIERS = ("general", "important", "complex")
 _CJK_RUN = re.compile(r"[\u3400-\u9fff]+")
 _LATIN = re.compile(r"[a-z][a-z']*")
 
@@ -101,6 +107,17 @@ def training_examples(rows: Sequence[dict[str, str]]) -> list[tuple[str, str]]:
     return [(normalise(row["text"]), row["subcategory"]) for row in rows]
 
 
+def tier_examples(rows: Sequence[dict[str, str]]) -> list[tuple[str, str]]:
+    """Return (normalised text, tier) pairs of the complaints among labelled rows: no emergency, nothing in other."""
+    from dispatch.domain.classify.lexicon import normalise
+
+    return [
+        (normalise(row["text"]), row["tier"])
+        for row in rows
+        if row["tier"] in LEARNED_TIERS and SUBCATEGORY_CATEGORY[row["subcategory"]] != "other"
+    ]
+
+
 def training_rows() -> list[dict[str, str]]:
     """Return the labelled texts the shipped model is trained on."""
     text = resources.files("dispatch.domain").joinpath("data", "training.jsonl").read_text(encoding="utf-8")
@@ -111,3 +128,9 @@ def training_rows() -> list[dict[str, str]]:
 def shipped() -> Model:
     """Return the subcategory model trained on the shipped training file (trained once per process)."""
     return train(training_examples(training_rows()))
+
+
+@lru_cache(maxsize=1)
+def shipped_tier() -> Model:
+    """Return the tier model trained on the shipped training file (trained once per process)."""
+    return train(tier_examples(training_rows()))
