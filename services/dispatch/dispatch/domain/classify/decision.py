@@ -90,8 +90,11 @@ def _tier(category: str, subcategory: str, cues: Mapping[str, list[str]]) -> tup
     # A request about a bill (an invoice, a receipt, a payment not shown, an account to change) is general;
     # a fee text is a dispute, complex, unless it asks only for that, contests nothing and has not been chased
     # again and again (data README: a slip only to be checked is general, contesting a demand is complex).
-    fee_request = category == "fees" and "fee_request" in cues and not {"fee_dispute", "persistence", "claim"} & cues.keys()
-    if category == "fees" and not fee_request:
+    contest = [cue for cue in ("fee_dispute", "claim", "persistence") if cue in cues]
+    fee_request = category == "fees" and "fee_request" in cues and not contest
+    if category == "fees" and contest:  # said in words: a cue, which the tier model does not overturn
+        candidates.append(("complex", f"tier:complex:{cues[contest[0]][0]}"))
+    elif category == "fees" and not fee_request:
         candidates.append(("complex", "rule:fee dispute"))
     if "claim" in cues and category != "fees":  # a claim for compensation, or who pays, is a dispute wherever it happened
         candidates.append(("complex", f"tier:complex:{cues['claim'][0]}"))
