@@ -10,7 +10,7 @@ in, the dangers it reports out. Its word families and rules are data, ``data/saf
   ``flood`` (爆管, 淹, water reaching a socket, a light or a meter box), ``outage`` (停电, 停水, "no
   power"), ``falling`` (a façade, ceiling or tiles falling or collapsing; something thrown that hit a
   person), ``injury`` (受伤, 流血, 晕倒, "slipped", "bleeding"), ``threat`` (持刀, 跟踪我, "knife").
-  A family may name the subcategory it implies (gas → fire_safety); ``injury`` and ``threat`` name
+  A family may name the subcategory it implies (gas → fire_safety); ``injury``, ``threat`` and ``missing`` name
   none: the place it happened decides (data README).
 - ``veto`` (per family): a match whose words match ``evidence`` is dropped when the whole text matches
   ``text``: a planned cut asked about (请问这周六停水是几点到几点, "停电…通知上说下午三点") is not an
@@ -39,7 +39,7 @@ from typing import Any
 
 from dispatch.domain.classify.lexicon import CLAUSE_SPLIT
 
-PRIORITY = ("trapped", "gas", "fire", "electric", "flood", "outage", "falling", "injury", "threat")
+PRIORITY = ("trapped", "gas", "fire", "electric", "flood", "outage", "falling", "injury", "threat", "missing")
 EVIDENCE_CHARS = 16
 
 
