@@ -770,3 +770,27 @@ OWN_CASES: list[tuple[str, str, str, str]] = [
     ("The entrance gate lock is broken and anyone can walk in.", "facility", "access_control", "important"),
     ("The guard at the east gate was rude to my elderly mother.", "service", "security", "general"),
 ]
+
+
+def _tier_model_saying(tier: str, *texts: str) -> Any:
+    """Return a tier model trained to give ``tier`` to these texts (and complex to an unrelated one)."""
+    from dispatch.domain.classify.lexicon import normalise
+    from dispatch.domain.classify.model import train
+
+    other = "complex" if tier != "complex" else "general"
+    return train([*((normalise(text), tier) for text in texts), (normalise("凭什么多收我的钱"), other)])
+
+
+def test_the_tier_model_changes_a_default_tier_and_says_so() -> None:
+    text = "楼上晾衣服滴水 滴到我家阳台上 能不能帮忙提醒一下"
+    assert "rule:neighbour dispute" in classify(text, tier_model=_tier_model_saying("complex", text)).matched
+    result = classify(text, tier_model=_tier_model_saying("general", text))
+    assert (result.subcategory, result.tier) == ("neighbour", "general")
+    assert result.matched[0].startswith("tier-model:general:")
+    assert not any(reason.startswith("rule:") for reason in result.matched)
+
+
+def test_the_tier_model_never_raises_general_nor_overturns_a_cue() -> None:
+    assert classify("楼道灯不亮", tier_model=_tier_model_saying("important", "楼道灯不亮")).tier == "general"
+    assert classify("楼道灯坏了一个多月了", tier_model=_tier_model_saying("general", "楼道灯坏了一个多月了")).tier == "important"
+    assert classify("凭什么物业费涨价", tier_model=_tier_model_saying("general", "凭什么物业费涨价")).tier == "complex"
