@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import sys
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -131,28 +131,28 @@ def labelled_training_rows() -> list[dict[str, Any]]:
     return [{**full[row["text"]], "source": row["source"]} for row in training_rows()]
 
 
+def print_table(title: str, rows: list[dict[str, Any]], classify_all: Callable[[], list[Classification]]) -> None:
+    """Print one table: a row of figures per option, ``classify_all`` classifying ``rows`` under each."""
+    columns = "category | subcategory | tier | emergency recall | emergency precision | needs_review"
+    print(f"| {title} | {columns} |")
+    print("|---|---|---|---|---|---|---|")
+    for name, constants in OPTIONS:
+        with option(**constants):
+            print(f"| {name} | {figures(rows, classify_all())} |", flush=True)
+
+
 def main_writers() -> None:
     """Print the leave-one-writer-out table of every option (``python -m tests.dispatch.test_classify_cv writers``)."""
     examples = labelled_training_rows()
     sources = [example["source"] for example in examples]
     held = [example for writer in WRITERS for example, source in zip(examples, sources, strict=True) if source == writer]
-    columns = "category | subcategory | tier | emergency recall | emergency precision | needs_review"
-    print(f"| new writers' texts, {len(held)}, each writer left out | {columns} |")
-    print("|---|---|---|---|---|---|---|")
-    for name, constants in OPTIONS:
-        with option(**constants):
-            print(f"| {name} | {figures(held, leave_writer_out(examples, sources))} |", flush=True)
+    print_table(f"new writers' texts, {len(held)}, each writer left out", held, lambda: leave_writer_out(examples, sources))
 
 
 def main() -> None:
     """Print the cross-validation table of every option."""
     examples = labelled_training_rows()
-    columns = "category | subcategory | tier | emergency recall | emergency precision | needs_review"
-    print(f"| development data, {len(examples)} texts, 5-fold CV | {columns} |")
-    print("|---|---|---|---|---|---|---|")
-    for name, constants in OPTIONS:
-        with option(**constants):
-            print(f"| {name} | {figures(examples, cross_validate(examples))} |", flush=True)
+    print_table(f"development data, {len(examples)} texts, 5-fold CV", examples, lambda: cross_validate(examples))
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ functions, so what is measured is what a request runs. ``query`` is a scope's fi
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime, time, timedelta
 from typing import Any
 
@@ -97,25 +97,30 @@ def month_results(store: AnalyticsStore, *, query: Mapping[str, Any], month: mon
     group's month is ~170 small documents instead of ~10,000 answers and their dimension scores.
     """
     buckets = store.campaign_month_buckets(query=query, month=str(month))
-    closing = store.campaigns_closing(query=query, start=month.start, end=month.end)
-    campaign_ids = {bucket["campaign_id"] for bucket in buckets} | set(closing)
-    records = store.campaigns(query=query, campaign_ids=campaign_ids)
-    for bucket in buckets:
-        if bucket["campaign_id"] not in records:
-            records[bucket["campaign_id"]] = {"campaign_id": bucket["campaign_id"], **Tenancy.of(bucket).fields(), "dimensions": []}
+    records = _month_campaigns(store, query=query, month=month, seen=buckets)
     responded = store.campaign_responses_until(campaign_ids=records, month=str(month))
     return campaign_months.month_results(campaigns=list(records.values()), buckets=buckets, responded_by_end=responded)
+
+
+def _month_campaigns(
+    store: AnalyticsStore, *, query: Mapping[str, Any], month: monthly.Month, seen: Sequence[Mapping[str, Any]]
+) -> dict[str, dict[str, Any]]:
+    """Return the campaign records of a month: those with rows in it (``seen``) and those closing in it.
+
+    A campaign seen in the rows whose record analytics has not received yet stands in with its tenancy
+    and no dimensions.
+    """
+    closing = store.campaigns_closing(query=query, start=month.start, end=month.end)
+    records = store.campaigns(query=query, campaign_ids={row["campaign_id"] for row in seen} | set(closing))
+    for row in seen:
+        records.setdefault(row["campaign_id"], {"campaign_id": row["campaign_id"], **Tenancy.of(row).fields(), "dimensions": []})
+    return records
 
 
 def month_results_scanned(store: AnalyticsStore, *, query: Mapping[str, Any], month: monthly.Month) -> dict[str, Any]:
     """Return ``month_results`` computed from the answers themselves (the reference the counters are tested and measured against)."""
     answers = store.answers(query=query, start=month.start, end=month.end)
-    closing = store.campaigns_closing(query=query, start=month.start, end=month.end)
-    campaign_ids = {answer["campaign_id"] for answer in answers} | set(closing)
-    records = store.campaigns(query=query, campaign_ids=campaign_ids)
-    for answer in answers:
-        if answer["campaign_id"] not in records:
-            records[answer["campaign_id"]] = {"campaign_id": answer["campaign_id"], **Tenancy.of(answer).fields(), "dimensions": []}
+    records = _month_campaigns(store, query=query, month=month, seen=answers)
     responded = store.answers_counted(campaign_ids=records, before=month.end)
     return campaign_figures.month_results(campaigns=list(records.values()), answers=answers, responded_by_end=responded)
 

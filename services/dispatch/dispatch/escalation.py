@@ -31,8 +31,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from pymongo.errors import DuplicateKeyError
-
 from dispatch.config import config_of
 from dispatch.domain import timers
 from dispatch.domain.escalation import ASSIGNEE, ESCALATION_ROLES
@@ -44,7 +42,7 @@ from dispatch.store.work_orders import DueCheck
 from dispatch.work_orders import ConcurrentChange
 from propcare_shared.clock import utcnow
 from propcare_shared.context import ServiceContext
-from propcare_shared.events.outbox import LEASES, Transaction
+from propcare_shared.events.outbox import Transaction, release_lease, take_lease
 from propcare_shared.tenancy import Tenancy
 from propcare_shared.worker import PeriodicLoop
 
@@ -224,20 +222,10 @@ class EscalationScanner:
 
     def _take_pass(self) -> bool:
         """Take or renew the pass lease (wall clock: a frozen service clock must not make it eternal); tell whether held."""
-        now = utcnow()
-        try:
-            held = self.context.database[LEASES].find_one_and_update(
-                {"_id": PASS_LEASE_ID, "$or": [{"owner": self.owner}, {"expires_at": {"$lt": now}}]},
-                {"$set": {"owner": self.owner, "expires_at": now + PASS_LEASE}},
-                upsert=True,
-                return_document=True,
-            )
-        except DuplicateKeyError:
-            return False
-        return held is not None and held["owner"] == self.owner
+        return take_lease(self.context.database, PASS_LEASE_ID, self.owner, now=utcnow(), ttl=PASS_LEASE)
 
     def _release_pass(self) -> None:
-        self.context.database[LEASES].delete_one({"_id": PASS_LEASE_ID, "owner": self.owner})
+        release_lease(self.context.database, PASS_LEASE_ID, self.owner)
 
     def check(self, complaint_id: str, *, now: datetime) -> Escalation | None:
         """Check one order in its own transaction; count its breaches once committed."""

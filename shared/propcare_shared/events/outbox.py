@@ -21,7 +21,7 @@ import threading
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from pymongo import ASCENDING, MongoClient
@@ -41,6 +41,31 @@ log = logging.getLogger(__name__)
 OUTBOX = "outbox"
 INBOX = "inbox"
 LEASES = "leases"
+RELAY_LEASE_ID = "outbox-relay"
+
+
+def take_lease(database: Database[Any], lease_id: str, owner: str, *, now: datetime, ttl: timedelta) -> bool:
+    """Take or renew a named lease in ``database.leases`` until ``now + ttl``; tell whether ``owner`` holds it.
+
+    The lease is free when nobody holds it or its holder let it expire; two takers racing for a free
+    lease meet on its ``_id``, and the loser's upsert fails with a duplicate key: not held.
+    """
+    try:
+        document = database[LEASES].find_one_and_update(
+            {"_id": lease_id, "$or": [{"owner": owner}, {"expires_at": {"$lt": now}}]},
+            {"$set": {"owner": owner, "expires_at": now + ttl}},
+            upsert=True,
+            return_document=True,
+        )
+    except DuplicateKeyError:
+        return False
+    return document is not None and document["owner"] == owner
+
+
+def release_lease(database: Database[Any], lease_id: str, owner: str) -> None:
+    """Give a lease up, if ``owner`` holds it, so that another taker can have it at once."""
+    database[LEASES].delete_one({"_id": lease_id, "owner": owner})
+
 
 INDEXES = [
     IndexSpec(OUTBOX, [("published_at", ASCENDING), ("created_at", ASCENDING), ("position", ASCENDING)]),
@@ -240,21 +265,11 @@ class OutboxRelay:
 
     def holds_lease(self) -> bool:
         """Take or renew the relay lease; tell whether this relay holds it."""
-        now = self.clock()
-        try:
-            document = self.database[LEASES].find_one_and_update(
-                {"_id": "outbox-relay", "$or": [{"owner": self.owner}, {"expires_at": {"$lt": now}}]},
-                {"$set": {"owner": self.owner, "expires_at": now + self.lease}},
-                upsert=True,
-                return_document=True,
-            )
-        except DuplicateKeyError:
-            return False
-        return document is not None and document["owner"] == self.owner
+        return take_lease(self.database, RELAY_LEASE_ID, self.owner, now=self.clock(), ttl=self.lease)
 
     def release_lease(self) -> None:
         """Give the lease up so another relay can take over at once."""
-        self.database[LEASES].delete_one({"_id": "outbox-relay", "owner": self.owner})
+        release_lease(self.database, RELAY_LEASE_ID, self.owner)
 
     def drain(self) -> int:
         """Publish every unpublished event in order; return how many were published."""
