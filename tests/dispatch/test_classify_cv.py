@@ -19,7 +19,7 @@ from typing import Any
 
 from dispatch.domain.classify import decision
 from dispatch.domain.classify.labels import Classification
-from dispatch.domain.classify.model import Model, tier_examples, train, training_examples, training_rows
+from dispatch.domain.classify.model import Model, danger_examples, tier_examples, train, training_examples, training_rows
 from dispatch.domain.evaluation import stratified_folds
 from tests.dispatch.test_classify_training import DATA, DEVELOPMENT_FILES
 
@@ -51,9 +51,9 @@ def option(**constants: float) -> Iterator[None]:
             setattr(decision, name, value)
 
 
-def trained(rows: list[dict[str, Any]]) -> tuple[Model, Model]:
-    """Return the subcategory model and the tier model trained on these rows."""
-    return train(training_examples(rows)), train(tier_examples(rows))
+def trained(rows: list[dict[str, Any]]) -> dict[str, Model]:
+    """Return the subcategory, tier and danger models trained on these rows, as ``classify`` takes them."""
+    return {"model": train(training_examples(rows)), "tier_model": train(tier_examples(rows)), "danger_model": train(danger_examples(rows))}
 
 
 def cross_validate(rows: list[dict[str, Any]]) -> list[Classification]:
@@ -61,10 +61,10 @@ def cross_validate(rows: list[dict[str, Any]]) -> list[Classification]:
     folds = stratified_folds([(row["text"], row["subcategory"]) for row in rows])
     results: list[Classification | None] = [None] * len(rows)
     for fold in range(FOLDS):
-        model, tier_model = trained([row for row, other in zip(rows, folds, strict=True) if other != fold])
+        models = trained([row for row, other in zip(rows, folds, strict=True) if other != fold])
         for index, row in enumerate(rows):
             if folds[index] == fold:
-                results[index] = decision.classify(row["text"], model=model, tier_model=tier_model)
+                results[index] = decision.classify(row["text"], **models)
     return [result for result in results if result is not None]
 
 
@@ -81,8 +81,9 @@ def figures(rows: list[dict[str, Any]], results: list[Classification]) -> str:
     )
 
 
-CHOSEN = {"MODEL_MIN": 0.5, "MODEL_MIN_UNPLACED": 0.9, "MODEL_OVERRIDE": 0.99999, "TIER_MODEL_MIN": 0.5}
-NO_TIER_MODEL = {"TIER_MODEL_MIN": 2.0}
+CHOSEN = {"MODEL_MIN": 0.5, "MODEL_MIN_UNPLACED": 0.9, "MODEL_OVERRIDE": 0.99999, "TIER_MODEL_MIN": 0.5, "DANGER_MODEL_MIN": 0.5}
+NO_DANGER_MODEL = {"DANGER_MODEL_MIN": 2.0}
+NO_TIER_MODEL = {"TIER_MODEL_MIN": 2.0, **NO_DANGER_MODEL}
 OPTIONS: list[tuple[str, dict[str, float]]] = [
     ("rules only (the models never speak)", {"MODEL_MIN": 2.0, "MODEL_MIN_UNPLACED": 2.0, "MODEL_OVERRIDE": 2.0, **NO_TIER_MODEL}),
     (
@@ -96,10 +97,14 @@ OPTIONS: list[tuple[str, dict[str, float]]] = [
     ("where unsure at any posterior, unplaced too", {"MODEL_MIN": 0.0, "MODEL_MIN_UNPLACED": 0.0, "MODEL_OVERRIDE": 2.0, **NO_TIER_MODEL}),
     ("unsure at 0.5 (unplaced 0.9) + contradicts sure rules at 0.999", {**CHOSEN, "MODEL_OVERRIDE": 0.999, **NO_TIER_MODEL}),
     ("unsure at 0.5 (unplaced 0.9) + contradicts sure rules at 0.99999", {**CHOSEN, **NO_TIER_MODEL}),
-    ("+ the tier model where a default set the tier, at 0.5 (chosen)", CHOSEN),
-    ("+ the tier model where a default set the tier, at 0.8", {**CHOSEN, "TIER_MODEL_MIN": 0.8}),
-    ("+ the tier model where a default set the tier, at 0.9", {**CHOSEN, "TIER_MODEL_MIN": 0.9}),
-    ("+ the tier model where a default set the tier, at 0.99", {**CHOSEN, "TIER_MODEL_MIN": 0.99}),
+    ("+ the tier model where a default set the tier, at 0.5", {**CHOSEN, **NO_DANGER_MODEL}),
+    ("+ the tier model where a default set the tier, at 0.8", {**CHOSEN, "TIER_MODEL_MIN": 0.8, **NO_DANGER_MODEL}),
+    ("+ the tier model where a default set the tier, at 0.9", {**CHOSEN, "TIER_MODEL_MIN": 0.9, **NO_DANGER_MODEL}),
+    ("+ the tier model where a default set the tier, at 0.99", {**CHOSEN, "TIER_MODEL_MIN": 0.99, **NO_DANGER_MODEL}),
+    ("+ the danger model where the word families found nothing, at 0.5 (chosen)", CHOSEN),
+    ("+ the danger model at 0.9", {**CHOSEN, "DANGER_MODEL_MIN": 0.9}),
+    ("+ the danger model at 0.99", {**CHOSEN, "DANGER_MODEL_MIN": 0.99}),
+    ("+ the danger model at 0.999", {**CHOSEN, "DANGER_MODEL_MIN": 0.999}),
 ]
 
 
@@ -111,12 +116,8 @@ def leave_writer_out(rows: list[dict[str, Any]], sources: list[str]) -> list[Cla
     """Return, for the rows of each new writer, the classification by a model that never saw that writer's texts."""
     results: list[Classification] = []
     for writer in WRITERS:
-        model, tier_model = trained([row for row, source in zip(rows, sources, strict=True) if source != writer])
-        results += [
-            decision.classify(row["text"], model=model, tier_model=tier_model)
-            for row, source in zip(rows, sources, strict=True)
-            if source == writer
-        ]
+        models = trained([row for row, source in zip(rows, sources, strict=True) if source != writer])
+        results += [decision.classify(row["text"], **models) for row, source in zip(rows, sources, strict=True) if source == writer]
     return results
 
 

@@ -15,9 +15,10 @@ from typing import Any
 
 import pytest
 
-from dispatch.domain.classify import classify, normalise
+from dispatch.domain.classify import classify, decision, normalise
 from dispatch.domain.classify.measure import format_figures, measure
-from dispatch.domain.classify.safety import detect
+from dispatch.domain.classify.model import CALM, DANGER, Model, train
+from dispatch.domain.classify.safety import LEARNED, _live, detect, learned
 
 DATA = Path(__file__).resolve().parent / "data"
 
@@ -217,6 +218,63 @@ def test_the_safety_stage_places_a_text_the_topic_could_not() -> None:
 def test_an_injury_keeps_the_place_it_happened() -> None:
     result = classify("3栋的狗把我儿子咬了 在流血")
     assert (result.subcategory, result.tier) == ("pets", "emergency")
+
+
+# --- the learned backstop ----------------------------------------------------------------------
+
+SITUATIONS = [
+    "my neighbour upstairs is 82 and lives alone, her newspapers have piled up outside the door since Tuesday "
+    "and she does not pick up the phone",
+    "我儿子在会所泳池那边玩 刚才还在 现在到处都找不到他 他才六岁",
+]
+
+
+@pytest.mark.parametrize("text", SITUATIONS)
+def test_the_danger_model_finds_a_situation_no_family_names(text: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert detect(normalise(text)) == ()
+    result = classify(text)
+    assert result.tier == "emergency" and result.needs_review, result
+    assert result.matched[0].startswith(f"safety:{LEARNED}:"), result.matched
+    monkeypatch.setattr(decision, "DANGER_MODEL_MIN", 2.0)  # the backstop off: the families alone miss it
+    assert classify(text).tier != "emergency"
+
+
+def eager_model(*texts: str) -> Model:
+    """Return a danger model that has only ever seen these texts, as emergencies: it would raise them all."""
+    return train([*((normalise(text), DANGER) for text in texts), (normalise("物业费发票已经收到了"), CALM)])
+
+
+SILENCED = {
+    "short": "我儿子找不到了",
+    "no person": "小区路面有个坑 骑电动车经过会颠一下 晚上看不清",
+    "spared": "the lift at block 4 dropped a couple of floors with my mum inside, luckily nobody was hurt",
+    "thrown": "someone threw a glass bottle from upstairs and it exploded right beside the kids on the lawn",
+}
+
+
+@pytest.mark.parametrize("reason", sorted(SILENCED))
+def test_the_danger_model_is_silent_on_short_texts_spared_people_thrown_objects_and_no_person(reason: str) -> None:
+    text = normalise(SILENCED[reason])
+    model = eager_model(SILENCED[reason])
+    assert model.probability(" ".join(_live(text)), DANGER) >= decision.DANGER_MODEL_MIN  # the model alone would raise it
+    assert learned(text, model, decision.DANGER_MODEL_MIN) == ()
+
+
+def test_the_danger_model_speaks_where_no_gate_stops_it_and_says_why() -> None:
+    text = "楼下花园的长椅上坐着一个老人 一直在发抖 问他话也说不清楚"
+    (danger,) = learned(normalise(text), eager_model(text), decision.DANGER_MODEL_MIN)
+    probability, grams = danger.evidence.split(":")
+    assert danger.family == LEARNED and danger.subcategory is None and float(probability) >= 0.5
+    assert grams and all(gram.replace("_", " ") in normalise(text) for gram in grams.split("+")), danger
+
+
+def test_thanks_and_wishes_are_never_raised_by_the_danger_model() -> None:
+    thanks = "感谢保安大哥那天一直陪着在花园长椅上发抖说不清话的老伯 直到他家人赶到"
+    wish = "建议在每栋楼下都放一台自动体外除颤器 老人多 万一有人晕倒也来得及"
+    for text, intent in ((thanks, "praise"), (wish, "suggestion")):
+        assert detect(normalise(text)) == ()
+        result = classify(text, danger_model=eager_model(thanks, wish))
+        assert (result.subcategory, result.tier) == (intent, "general"), result
 
 
 # --- bad input -----------------------------------------------------------------------------------

@@ -20,8 +20,8 @@ from dispatch.domain import taxonomy
 from dispatch.domain.classify.analysis import Analysis, analyse
 from dispatch.domain.classify.labels import CATEGORIES, TIER_RANK, TIERS, Classification, department_for
 from dispatch.domain.classify.lexicon import normalise, unread_language
-from dispatch.domain.classify.model import Model, shipped, shipped_tier
-from dispatch.domain.classify.safety import Danger, detect
+from dispatch.domain.classify.model import Model, shipped, shipped_danger, shipped_tier
+from dispatch.domain.classify.safety import LEARNED, Danger, detect, learned
 
 MIN_TOPIC_SCORE = 1.5
 REVIEW_CONFIDENCE = 0.5
@@ -47,6 +47,8 @@ MODEL_SURE = 0.999
 MODEL_OVERRIDE = 0.99999
 MODEL_CONFIDENCE_SCALE = 0.8
 TIER_MODEL_MIN = 0.5
+DANGER_MODEL_MIN = 0.5
+CALM_INTENTS = frozenset({"praise", "suggestion"})
 _ORDER = {sub: index for index, sub in enumerate(sub for subs in CATEGORIES.values() for sub in subs)}
 
 
@@ -154,14 +156,20 @@ def classify(
     category_hint: str | None = None,
     model: Model | None = None,
     tier_model: Model | None = None,
+    danger_model: Model | None = None,
 ) -> Classification:
     """Classify a complaint text; ``channel`` is accepted for the record and ``category_hint`` is a weak prior.
 
-    ``model`` and ``tier_model`` replace the shipped n-gram models (cross-validation trains them per fold).
+    ``model``, ``tier_model`` and ``danger_model`` replace the shipped n-gram models (cross-validation trains
+    them per fold).
     """
     topic = _classify_topic(text or "", category_hint=category_hint, model=model or shipped())
     topic = _with_tier_model(topic, text or "", tier_model or shipped_tier())
-    return with_safety(topic, detect(normalise(text or "")))
+    normalised = normalise(text or "")
+    dangers = detect(normalised)
+    if not dangers and topic.subcategory not in CALM_INTENTS:  # thanks and wishes tell of dangers past or imagined
+        dangers = learned(normalised, danger_model or shipped_danger(), DANGER_MODEL_MIN)
+    return with_safety(topic, dangers)
 
 
 def _with_tier_model(topic: Classification, text: str, tier_model: Model) -> Classification:
@@ -213,6 +221,7 @@ def with_safety(topic: Classification, dangers: tuple[Danger, ...]) -> Classific
         review = review or moved
     elif category == "other":
         subcategory, review = "inquiry", True
+    review = review or any(danger.family == LEARNED for danger in dangers)  # the model alone: a person confirms
     matched = tuple(dict.fromkeys([*(danger.reason for danger in dangers), *topic.matched]))[:MAX_MATCHED]
     return Classification(category, subcategory, "emergency", department_for(category, subcategory), confidence, matched, review)
 

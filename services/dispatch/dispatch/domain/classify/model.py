@@ -38,6 +38,7 @@ from dispatch.domain.taxonomy import SUBCATEGORY_CATEGORY
 
 ALPHA = 0.3
 LEARNED_TIERS = ("general", "important", "complex")
+DANGER, CALM = "emergency", "calm"
 _CJK_RUN = re.compile(r"[\u3400-\u9fff]+")
 _LATIN = re.compile(r"[a-z][a-z']*")
 
@@ -62,8 +63,8 @@ class Model:
     priors: tuple[float, ...]
     weights: dict[str, tuple[float, ...]]
 
-    def predict(self, normalised: str) -> tuple[str, float]:
-        """Return the most probable label of a normalised text and its posterior probability."""
+    def posteriors(self, normalised: str) -> tuple[float, ...] | None:
+        """Return the posterior probability of every label for a normalised text; None when no feature is known."""
         totals = list(self.priors)
         seen = False
         for gram in features(normalised):
@@ -74,11 +75,34 @@ class Model:
             for index, weight in enumerate(row):
                 totals[index] += weight
         if not seen:
-            return self.labels[max(range(len(totals)), key=totals.__getitem__)], 0.0
+            return None
         top = max(totals)
         exps = [math.exp(total - top) for total in totals]
-        best = max(range(len(exps)), key=lambda index: (exps[index], -index))
-        return self.labels[best], exps[best] / sum(exps)
+        return tuple(value / sum(exps) for value in exps)
+
+    def predict(self, normalised: str) -> tuple[str, float]:
+        """Return the most probable label of a normalised text and its posterior probability (0 when no feature is known)."""
+        posteriors = self.posteriors(normalised)
+        if posteriors is None:
+            return self.labels[max(range(len(self.priors)), key=self.priors.__getitem__)], 0.0
+        best = max(range(len(posteriors)), key=lambda index: (posteriors[index], -index))
+        return self.labels[best], posteriors[best]
+
+    def probability(self, normalised: str, label: str) -> float:
+        """Return the posterior probability of one label for a normalised text (0 when no feature is known)."""
+        posteriors = self.posteriors(normalised)
+        return 0.0 if posteriors is None else posteriors[self.labels.index(label)]
+
+    def evidence(self, normalised: str, label: str, count: int = 3) -> list[str]:
+        """Return the features of a text that weigh most for a label against every other, strongest first."""
+        index = self.labels.index(label)
+        lift: dict[str, float] = {}
+        for gram in set(features(normalised)):
+            row = self.weights.get(gram)
+            if row is not None:
+                lift[gram] = row[index] - max(weight for other, weight in enumerate(row) if other != index)
+        ranked = sorted((gram for gram, value in lift.items() if value > 0), key=lambda gram: (-lift[gram], gram))
+        return [gram.removeprefix("w:") for gram in ranked[:count]]
 
 
 def train(examples: Iterable[tuple[str, str]]) -> Model:
@@ -118,6 +142,13 @@ def tier_examples(rows: Sequence[dict[str, str]]) -> list[tuple[str, str]]:
     ]
 
 
+def danger_examples(rows: Sequence[dict[str, str]]) -> list[tuple[str, str]]:
+    """Return (normalised text, emergency or calm) pairs of every labelled row: what the safety stage's backstop learns."""
+    from dispatch.domain.classify.lexicon import normalise
+
+    return [(normalise(row["text"]), DANGER if row["tier"] == "emergency" else CALM) for row in rows]
+
+
 def training_rows() -> list[dict[str, str]]:
     """Return the labelled texts the shipped model is trained on."""
     text = resources.files("dispatch.domain").joinpath("data", "training.jsonl").read_text(encoding="utf-8")
@@ -134,3 +165,9 @@ def shipped() -> Model:
 def shipped_tier() -> Model:
     """Return the tier model trained on the shipped training file (trained once per process)."""
     return train(tier_examples(training_rows()))
+
+
+@lru_cache(maxsize=1)
+def shipped_danger() -> Model:
+    """Return the danger model (emergency or calm) trained on the shipped training file (trained once per process)."""
+    return train(danger_examples(training_rows()))

@@ -38,9 +38,13 @@ from importlib import resources
 from typing import Any
 
 from dispatch.domain.classify.lexicon import CLAUSE_SPLIT
+from dispatch.domain.classify.model import DANGER, Model, features
 
 PRIORITY = ("trapped", "gas", "fire", "electric", "flood", "outage", "falling", "injury", "threat", "missing")
+LEARNED = "learned"
 EVIDENCE_CHARS = 16
+EVIDENCE_GRAMS = 3
+LEARNED_MIN_FEATURES = 25
 
 
 @dataclass(frozen=True)
@@ -108,6 +112,7 @@ _MARKERS = {
 _NEGATED_BEFORE = (re.compile(_DATA["negators"]["zh"]), re.compile(_DATA["negators"]["en"]))
 _NEAR_MISS_BEFORE = (re.compile(_DATA["near_miss"]["zh"]), re.compile(_DATA["near_miss"]["en"]))
 _WATER = re.compile(_DATA["families"]["outage"]["water_terms"])
+_LEARNED = {name: re.compile(f"{words['zh']}|{words['en']}") for name, words in _DATA["learned"].items()}
 
 
 def _has(kind: str, clause: str) -> bool:
@@ -169,10 +174,46 @@ def _subcategory(family: _Family, evidence: str) -> str | None:
     return family.subcategory
 
 
+def _live(normalised: str) -> list[str]:
+    return live_clauses([part.strip() for part in CLAUSE_SPLIT.split(normalised) if part and part.strip()])
+
+
+def learned(normalised: str, model: Model, minimum: float) -> tuple[Danger, ...]:
+    """Return the danger model's verdict on a text the word families found nothing in: the backstop of the safety stage.
+
+    The families read words; new writers tell dangers as situations no family names (a man lying by the bins
+    not moving, a father with epilepsy not back from his run). The model (``model.shipped_danger``: naive Bayes
+    over the topic model's n-grams, trained on whether each labelled text is an emergency) reads the clauses
+    that can report a danger now (``live_clauses``: the past, the resolved and the unreal set aside) and
+    reports a danger at a posterior of ``minimum`` or more, as slots: a situation (the model), a person in it
+    (``learned.person``: a danger to people names someone) and now (the live clauses). It stays silent
+
+    - on a text too short to tell a situation (fewer than ``LEARNED_MIN_FEATURES`` n-grams, about ten Chinese
+      characters or a dozen English words): a short text is the families' to read, and on a few n-grams the
+      posterior is noise;
+    - where the text says nobody came or is in harm's way (``learned.spared``: 差点, 还好没人受伤, 里面没人,
+      "nearly", "nobody was hurt"): a near miss, or a stopped lift with nobody inside, is not an emergency;
+    - on objects thrown from height (``learned.defer``): important by the labelling rules unless someone was
+      hit, which the families find.
+
+    Its evidence is the probability and the n-grams that weighed most for it (``safety:learned:0.97:不动+倒在``).
+    It implies no subcategory, and ``classify`` marks its answer ``needs_review``.
+    """
+    text = " ".join(_live(normalised))
+    if len(features(text)) < LEARNED_MIN_FEATURES or not _LEARNED["person"].search(text):
+        return ()
+    if _LEARNED["spared"].search(normalised) or _LEARNED["defer"].search(normalised):
+        return ()
+    probability = model.probability(text, DANGER)
+    if probability < minimum:
+        return ()
+    grams = "+".join(model.evidence(text, DANGER, EVIDENCE_GRAMS))
+    return (Danger(LEARNED, f"{probability:.2f}:{grams}", None),)
+
+
 def detect(normalised: str) -> tuple[Danger, ...]:
     """Return the dangers to people a normalised text reports now, one per family, most specific family first."""
-    clauses = [part.strip() for part in CLAUSE_SPLIT.split(normalised) if part and part.strip()]
-    live = live_clauses(clauses)
+    live = _live(normalised)
     found: list[Danger] = []
     for family in FAMILIES:
         patterns = family.patterns
