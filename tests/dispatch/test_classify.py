@@ -22,11 +22,13 @@ from dispatch.domain.classify import (
     TIERS,
     Classification,
     classify,
+    decision,
     department_for,
     is_valid_subcategory,
     normalise,
     tier_with_history,
 )
+from dispatch.domain.classify.model import features
 from dispatch.domain.evaluation import evaluate, format_report, is_held_out
 from propcare_shared.vocabulary import DEPARTMENTS
 
@@ -790,7 +792,17 @@ def test_the_tier_model_changes_a_default_tier_and_says_so() -> None:
     assert not any(reason.startswith("rule:") for reason in result.matched)
 
 
-def test_the_tier_model_never_raises_general_nor_overturns_a_cue() -> None:
-    assert classify("楼道灯不亮", tier_model=_tier_model_saying("important", "楼道灯不亮")).tier == "general"
+def test_the_tier_model_raises_general_only_on_a_long_text_when_nearly_certain() -> None:
+    long = "三号楼后面那条小路的路灯从上个月中秋前后开始就时亮时不亮 晚上下班回来走那段路黑乎乎的 老人小孩都不太敢走"
+    assert len(features(normalise(long))) >= decision.TIER_RAISE_MIN_FEATURES
+    assert classify(long, tier_model=_tier_model_saying("general", long)).tier == "general"  # no cue: the rules say general
+    result = classify(long, tier_model=_tier_model_saying("important", long))
+    assert (result.subcategory, result.tier) == ("electrical", "important"), result
+    assert result.matched[0].startswith("tier-model:important:")
+    short = "楼道灯不亮"  # on a short text the posterior is the topic's prior: general stands
+    assert classify(short, tier_model=_tier_model_saying("important", short)).tier == "general"
+
+
+def test_the_tier_model_never_overturns_a_cue() -> None:
     assert classify("楼道灯坏了一个多月了", tier_model=_tier_model_saying("general", "楼道灯坏了一个多月了")).tier == "important"
     assert classify("凭什么物业费涨价", tier_model=_tier_model_saying("general", "凭什么物业费涨价")).tier == "complex"

@@ -56,12 +56,19 @@ def trained(rows: list[dict[str, Any]]) -> dict[str, Model]:
     return {"model": train(training_examples(rows)), "tier_model": train(tier_examples(rows)), "danger_model": train(danger_examples(rows))}
 
 
-def cross_validate(rows: list[dict[str, Any]]) -> list[Classification]:
+def trained_without(rows: list[dict[str, Any]], groups: list[Any], group: Any, cache: dict[Any, dict[str, Model]]) -> dict[str, Model]:
+    """Return the models trained on every row outside ``group``, trained once per group: the options only change thresholds."""
+    if group not in cache:
+        cache[group] = trained([row for row, other in zip(rows, groups, strict=True) if other != group])
+    return cache[group]
+
+
+def cross_validate(rows: list[dict[str, Any]], cache: dict[Any, dict[str, Model]] | None = None) -> list[Classification]:
     """Return each row's classification by a model trained on the other four folds."""
     folds = stratified_folds([(row["text"], row["subcategory"]) for row in rows])
     results: list[Classification | None] = [None] * len(rows)
     for fold in range(FOLDS):
-        models = trained([row for row, other in zip(rows, folds, strict=True) if other != fold])
+        models = trained_without(rows, folds, fold, {} if cache is None else cache)
         for index, row in enumerate(rows):
             if folds[index] == fold:
                 results[index] = decision.classify(row["text"], **models)
@@ -81,8 +88,17 @@ def figures(rows: list[dict[str, Any]], results: list[Classification]) -> str:
     )
 
 
-CHOSEN = {"MODEL_MIN": 0.5, "MODEL_MIN_UNPLACED": 0.9, "MODEL_OVERRIDE": 0.99999, "TIER_MODEL_MIN": 0.5, "DANGER_MODEL_MIN": 0.5}
-NO_DANGER_MODEL = {"DANGER_MODEL_MIN": 2.0}
+CHOSEN = {
+    "MODEL_MIN": 0.5,
+    "MODEL_MIN_UNPLACED": 0.9,
+    "MODEL_OVERRIDE": 0.99999,
+    "TIER_MODEL_MIN": 0.5,
+    "DANGER_MODEL_MIN": 0.5,
+    "TIER_MODEL_RAISE": 0.999,
+    "TIER_RAISE_MIN_FEATURES": 60,
+}
+NO_RAISE = {"TIER_MODEL_RAISE": 2.0}
+NO_DANGER_MODEL = {"DANGER_MODEL_MIN": 2.0, **NO_RAISE}
 NO_TIER_MODEL = {"TIER_MODEL_MIN": 2.0, **NO_DANGER_MODEL}
 OPTIONS: list[tuple[str, dict[str, float]]] = [
     ("rules only (the models never speak)", {"MODEL_MIN": 2.0, "MODEL_MIN_UNPLACED": 2.0, "MODEL_OVERRIDE": 2.0, **NO_TIER_MODEL}),
@@ -101,22 +117,31 @@ OPTIONS: list[tuple[str, dict[str, float]]] = [
     ("+ the tier model where a default set the tier, at 0.8", {**CHOSEN, "TIER_MODEL_MIN": 0.8, **NO_DANGER_MODEL}),
     ("+ the tier model where a default set the tier, at 0.9", {**CHOSEN, "TIER_MODEL_MIN": 0.9, **NO_DANGER_MODEL}),
     ("+ the tier model where a default set the tier, at 0.99", {**CHOSEN, "TIER_MODEL_MIN": 0.99, **NO_DANGER_MODEL}),
-    ("+ the danger model where the word families found nothing, at 0.5 (chosen)", CHOSEN),
-    ("+ the danger model at 0.9", {**CHOSEN, "DANGER_MODEL_MIN": 0.9}),
-    ("+ the danger model at 0.99", {**CHOSEN, "DANGER_MODEL_MIN": 0.99}),
-    ("+ the danger model at 0.999", {**CHOSEN, "DANGER_MODEL_MIN": 0.999}),
+    ("+ the danger model where the word families found nothing, at 0.5", {**CHOSEN, **NO_RAISE}),
+    ("+ the danger model at 0.9", {**CHOSEN, "DANGER_MODEL_MIN": 0.9, **NO_RAISE}),
+    ("+ the danger model at 0.99", {**CHOSEN, "DANGER_MODEL_MIN": 0.99, **NO_RAISE}),
+    ("+ the danger model at 0.999", {**CHOSEN, "DANGER_MODEL_MIN": 0.999, **NO_RAISE}),
+    (
+        "+ the tier model raises general at 0.9 (texts of 25 n-grams or more)",
+        {**CHOSEN, "TIER_MODEL_RAISE": 0.9, "TIER_RAISE_MIN_FEATURES": 25},
+    ),
+    ("+ the tier model raises general at 0.999 (25 n-grams or more)", {**CHOSEN, "TIER_RAISE_MIN_FEATURES": 25}),
+    ("+ the tier model raises general at 0.999 (40 n-grams or more)", {**CHOSEN, "TIER_RAISE_MIN_FEATURES": 40}),
+    ("+ the tier model raises general at 0.999 (60 n-grams or more: chosen)", CHOSEN),
 ]
 
 
-WRITERS = ("train4_a", "train4_b", "train4_c", "train5_a", "train5_b")
-"""The new writers of rounds 5 and 6: each file is classified by models trained on every other development file."""
+WRITERS = ("train4_a", "train4_b", "train4_c", "train5_a", "train5_b", "train6_a", "train6_b")
+"""The new writers of rounds 5, 6 and 7: each file is classified by models trained on every other development file."""
 
 
-def leave_writer_out(rows: list[dict[str, Any]], sources: list[str]) -> list[Classification]:
+def leave_writer_out(
+    rows: list[dict[str, Any]], sources: list[str], cache: dict[Any, dict[str, Model]] | None = None
+) -> list[Classification]:
     """Return, for the rows of each new writer, the classification by a model that never saw that writer's texts."""
     results: list[Classification] = []
     for writer in WRITERS:
-        models = trained([row for row, source in zip(rows, sources, strict=True) if source != writer])
+        models = trained_without(rows, sources, writer, {} if cache is None else cache)
         results += [decision.classify(row["text"], **models) for row, source in zip(rows, sources, strict=True) if source == writer]
     return results
 
@@ -147,13 +172,15 @@ def main_writers() -> None:
     examples = labelled_training_rows()
     sources = [example["source"] for example in examples]
     held = [example for writer in WRITERS for example, source in zip(examples, sources, strict=True) if source == writer]
-    print_table(f"new writers' texts, {len(held)}, each writer left out", held, lambda: leave_writer_out(examples, sources))
+    cache: dict[Any, dict[str, Model]] = {}
+    print_table(f"new writers' texts, {len(held)}, each writer left out", held, lambda: leave_writer_out(examples, sources, cache))
 
 
 def main() -> None:
     """Print the cross-validation table of every option."""
     examples = labelled_training_rows()
-    print_table(f"development data, {len(examples)} texts, 5-fold CV", examples, lambda: cross_validate(examples))
+    cache: dict[Any, dict[str, Model]] = {}
+    print_table(f"development data, {len(examples)} texts, 5-fold CV", examples, lambda: cross_validate(examples, cache))
 
 
 if __name__ == "__main__":

@@ -33,6 +33,8 @@ DEVELOPMENT_FILES = (
     "heldout4_b",
     "train5_a",
     "train5_b",
+    "train6_a",
+    "train6_b",
 )
 FIELDS = ("text", "subcategory", "tier")
 

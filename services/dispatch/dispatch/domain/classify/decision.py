@@ -20,7 +20,7 @@ from dispatch.domain import taxonomy
 from dispatch.domain.classify.analysis import Analysis, analyse
 from dispatch.domain.classify.labels import CATEGORIES, TIER_RANK, TIERS, Classification, department_for
 from dispatch.domain.classify.lexicon import normalise, unread_language
-from dispatch.domain.classify.model import Model, shipped, shipped_danger, shipped_tier
+from dispatch.domain.classify.model import Model, features, shipped, shipped_danger, shipped_tier
 from dispatch.domain.classify.safety import LEARNED, Danger, detect, learned
 
 MIN_TOPIC_SCORE = 1.5
@@ -47,6 +47,8 @@ MODEL_SURE = 0.999
 MODEL_OVERRIDE = 0.99999
 MODEL_CONFIDENCE_SCALE = 0.8
 TIER_MODEL_MIN = 0.5
+TIER_MODEL_RAISE = 0.999
+TIER_RAISE_MIN_FEATURES = 60
 DANGER_MODEL_MIN = 0.5
 CALM_INTENTS = frozenset({"praise", "suggestion"})
 _ORDER = {sub: index for index, sub in enumerate(sub for subs in CATEGORIES.values() for sub in subs)}
@@ -177,18 +179,23 @@ def _with_tier_model(topic: Classification, text: str, tier_model: Model) -> Cla
 
     The rules' tier comes from a cue (``tier:<tier>:<term>``: persistence, a risk, a claim, a bill only
     to be checked) or from a default of the subcategory (no cue: general; ``rule:fee dispute``,
-    ``rule:neighbour dispute``, ``rule:fire equipment``). A cue stands, and so does general; a default
-    important or complex gives way to the tier model at ``TIER_MODEL_MIN`` (chosen by the
-    leave-one-writer-out table, docs/CLASSIFIER.md): a fee text that only asks for a check, a neighbour
-    asking for a reminder, a fire sign to replace. The model never raises general: on a short text its
-    posterior is the topic's prior (leaks are often persistent, or claims, in the data), and raising cost
-    the regression cases 4 to 8 points. ``matched`` says so first: ``tier-model:<tier>:<probability>``,
-    and loses the default it overturned. Other stays general.
+    ``rule:neighbour dispute``, ``rule:fire equipment``). A cue stands. A default important or complex
+    gives way to the tier model at ``TIER_MODEL_MIN``: a fee text that only asks for a check, a
+    neighbour asking for a reminder, a fire sign to replace. General is raised only at
+    ``TIER_MODEL_RAISE`` and on a text of ``TIER_RAISE_MIN_FEATURES`` n-grams or more (about twenty
+    Chinese characters): on a short text the posterior is the topic's prior (leaks are often persistent,
+    or claims, in the data), not evidence, and the short regression cases lost 4 to 8 points when it
+    spoke there. Both thresholds were chosen by the leave-one-writer-out table (docs/CLASSIFIER.md).
+    ``matched`` says so first: ``tier-model:<tier>:<probability>``, and loses the default it overturned.
+    Other stays general.
     """
-    if topic.category == "other" or topic.tier == "general" or any(reason.startswith("tier:") for reason in topic.matched):
+    if topic.category == "other" or any(reason.startswith("tier:") for reason in topic.matched):
         return topic
-    label, probability = tier_model.predict(normalise(text))
-    if label == topic.tier or probability < TIER_MODEL_MIN:
+    normalised = normalise(text)
+    if topic.tier == "general" and (TIER_MODEL_RAISE > 1 or len(features(normalised)) < TIER_RAISE_MIN_FEATURES):
+        return topic
+    label, probability = tier_model.predict(normalised)
+    if label == topic.tier or probability < (TIER_MODEL_RAISE if topic.tier == "general" else TIER_MODEL_MIN):
         return topic
     kept = [reason for reason in topic.matched if not reason.startswith("rule:")]
     return replace(topic, tier=label, matched=(f"tier-model:{label}:{probability:.2f}", *kept)[:MAX_MATCHED])
