@@ -220,6 +220,36 @@ def test_an_injury_keeps_the_place_it_happened() -> None:
     assert (result.subcategory, result.tier) == ("pets", "emergency")
 
 
+@pytest.mark.parametrize(
+    ("text", "fires"),
+    [
+        ("请问要是电梯停在两层中间 人在里面应该先按哪个键 想教一下家里老人", False),
+        ("Who do we ring if someone gets stuck in the lift after midnight? Want to save the number.", False),
+        ("万一燃气泄漏 煤气味很重的时候 是先开窗还是先关阀门", False),
+        ("要是你们再不派人来 我婆婆就撑不住了 她现在还被困在电梯里", True),
+        ("I'm stuck in the lift at block 3, what do I do if the alarm button doesn't work?", True),
+    ],
+)
+def test_a_condition_makes_the_rest_of_its_sentence_imagined_until_a_clause_says_now(text: str, fires: bool) -> None:
+    assert bool(detect(normalise(text))) is fires
+    assert (classify(text).tier == "emergency") is fires
+
+
+@pytest.mark.parametrize(
+    ("text", "tier"),
+    [
+        ("多谢前晚值班的维修师傅 我老豆困咗喺部𨋢入面 佢廿分钟就到 好有耐性", "general"),
+        ("Thank you to the guard who stayed with my dad when he fainted in the lobby, the ambulance came fast.", "general"),
+        ("谢谢上次帮忙修水管的师傅 但是现在厨房天花板又在往下灌水 插座那里也湿了", "emergency"),
+    ],
+)
+def test_thanks_for_a_rescue_that_is_over_are_not_an_emergency_but_a_danger_now_in_them_is(text: str, tier: str) -> None:
+    result = classify(text)
+    assert result.tier == tier, result
+    if tier == "general":
+        assert result.subcategory == "praise"
+
+
 # --- the learned backstop ----------------------------------------------------------------------
 
 SITUATIONS = [

@@ -168,7 +168,7 @@ def classify(
     topic = _classify_topic(text or "", category_hint=category_hint, model=model or shipped())
     topic = _with_tier_model(topic, text or "", tier_model or shipped_tier())
     normalised = normalise(text or "")
-    dangers = detect(normalised)
+    dangers = detect(normalised, thanks=topic.subcategory == "praise")
     if not dangers and topic.subcategory not in CALM_INTENTS:  # thanks and wishes tell of dangers past or imagined
         dangers = learned(normalised, danger_model or shipped_danger(), DANGER_MODEL_MIN)
     return with_safety(topic, dangers)

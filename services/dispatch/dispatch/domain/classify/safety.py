@@ -112,6 +112,8 @@ _MARKERS = {
 _NEGATED_BEFORE = (re.compile(_DATA["negators"]["zh"]), re.compile(_DATA["negators"]["en"]))
 _NEAR_MISS_BEFORE = (re.compile(_DATA["near_miss"]["zh"]), re.compile(_DATA["near_miss"]["en"]))
 _WATER = re.compile(_DATA["families"]["outage"]["water_terms"])
+_CONDITION = re.compile(f"{_DATA['conditions']['zh']}|{_DATA['conditions']['en']}")
+_SENTENCE_END = re.compile(_DATA["sentence_end"])
 _LEARNED = {name: re.compile(f"{words['zh']}|{words['en']}") for name, words in _DATA["learned"].items()}
 
 
@@ -174,8 +176,33 @@ def _subcategory(family: _Family, evidence: str) -> str | None:
     return family.subcategory
 
 
+def _clauses(sentence: str) -> list[str]:
+    """Return a sentence's clauses, a condition (如果, 万一, "if", "in case") opening a clause of its own."""
+    parts = [part.strip() for part in CLAUSE_SPLIT.split(_CONDITION.sub(lambda found: f",{found.group(0)}", sentence))]
+    return [part for part in parts if part]
+
+
+def _outside_conditions(clauses: list[str]) -> list[str]:
+    """Return a sentence's clauses without a condition and what follows it in the sentence, until a clause says now.
+
+    "请问如果电梯停在半路 人在里面应该怎么做", "what's the procedure if someone gets stuck in a lift": what
+    follows the condition is imagined; "如果你们再不来 …她现在被困在电梯里" is not.
+    """
+    kept: list[str] = []
+    imagined = False
+    for clause in clauses:
+        if _CONDITION.match(clause):
+            imagined = True
+        elif imagined and _has("present", clause):
+            imagined = False
+        if not imagined:
+            kept.append(clause)
+    return kept
+
+
 def _live(normalised: str) -> list[str]:
-    return live_clauses([part.strip() for part in CLAUSE_SPLIT.split(normalised) if part and part.strip()])
+    clauses = [clause for sentence in _SENTENCE_END.split(normalised) for clause in _outside_conditions(_clauses(sentence))]
+    return live_clauses(clauses)
 
 
 def learned(normalised: str, model: Model, minimum: float) -> tuple[Danger, ...]:
@@ -211,9 +238,14 @@ def learned(normalised: str, model: Model, minimum: float) -> tuple[Danger, ...]
     return (Danger(LEARNED, f"{probability:.2f}:{grams}", None),)
 
 
-def detect(normalised: str) -> tuple[Danger, ...]:
-    """Return the dangers to people a normalised text reports now, one per family, most specific family first."""
-    live = _live(normalised)
+def detect(normalised: str, *, thanks: bool = False) -> tuple[Danger, ...]:
+    """Return the dangers to people a normalised text reports now, one per family, most specific family first.
+
+    In a text of ``thanks`` (the topic read it as praise) a danger counts only in a clause that says now
+    (现在, 又, 还在, "now", "still"): thanks tell of a rescue that is over ("多谢寻晚个技工师傅 我阿妈困咗喺𨋢"),
+    unless they go on to a danger now ("上周水管的事已经处理好了 谢谢 但是现在卫生间天花板在往下灌水").
+    """
+    live = [clause for clause in _live(normalised) if not thanks or _has("present", clause)]
     found: list[Danger] = []
     for family in FAMILIES:
         patterns = family.patterns
