@@ -250,6 +250,21 @@ def test_thanks_for_a_rescue_that_is_over_are_not_an_emergency_but_a_danger_now_
         assert result.subcategory == "praise"
 
 
+@pytest.mark.parametrize(
+    ("text", "fires"),
+    [
+        ("电梯停在5楼 里面没人 麻烦找人修一下", False),
+        ("The lift is stuck between floors again, nobody inside, please send the engineer", False),
+        ("Lift 3 in tower 2 shows an error and is not moving, it's empty, I checked", False),
+        ("Will the power cut on Saturday affect the lifts? My father uses a wheelchair.", False),
+        ("我被困在电梯里 按铃里面没人应", True),
+        ("My son is stuck in the lift, nobody is answering the intercom", True),
+    ],
+)
+def test_an_empty_lift_and_a_cut_on_a_named_day_are_not_emergencies(text: str, fires: bool) -> None:
+    assert (classify(text).tier == "emergency") is fires, classify(text)
+
+
 # --- the learned backstop ----------------------------------------------------------------------
 
 SITUATIONS = [
