@@ -285,10 +285,21 @@ def test_an_unplaceable_wish_reads_as_a_suggestion_for_review() -> None:
     assert (result.category, result.subcategory, result.needs_review) == ("other", "suggestion", True)
 
 
-def test_an_unplaceable_injury_keeps_the_emergency_tier_for_review() -> None:
+def test_an_injury_no_place_is_named_for_goes_to_security_for_review() -> None:
     result = classify("有人受伤了，快来")
-    assert outcome(result) == label("other", "inquiry", "emergency")
-    assert result.needs_review and result.confidence < 0.5
+    assert outcome(result) == label("service", "security", "emergency")
+    assert result.needs_review and result.confidence <= 0.6
+
+
+def test_a_threat_or_a_missing_person_is_security_wherever_it_happens() -> None:
+    for text in ("篮球场那边有两个人拿着刀在对砍", "我女儿在儿童乐园那边不见了 才五岁 穿黄色裙子"):
+        result = classify(text)
+        assert (result.subcategory, result.tier) == ("security", "emergency"), result
+
+
+def test_an_injury_in_a_named_place_stays_there() -> None:
+    result = classify("大堂刚拖完地没放警示牌 我妈滑倒了 腿在流血")
+    assert (result.subcategory, result.tier) == ("cleaning", "emergency"), result
 
 
 def test_the_hint_never_overrides_clear_text() -> None:

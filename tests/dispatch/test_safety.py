@@ -101,7 +101,7 @@ def test_negated_and_past_dangers_in_the_held_out_set_do_not_fire_the_safety_sta
         ("整栋楼停电了", "outage", "electrical"),
         ("7栋一直没水", "outage", "water"),
         ("外墙瓷砖掉下来了", "falling", "public_facility"),
-        ("有个老人晕倒了 叫不醒", "injury", "other"),
+        ("有个老人晕倒了 叫不醒", "injury", "security"),
     ],
 )
 def test_each_family_forces_an_emergency_with_its_evidence_first(text: str, family: str, subcategory: str) -> None:

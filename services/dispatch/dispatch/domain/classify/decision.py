@@ -6,9 +6,11 @@ and come first in ``matched``. A danger that implies a subcategory also places t
 could not (other) or when it is one no topic outweighs: a lift with people in it is the lift, a gas
 smell or smoke is fire safety, sparks and shocks are electrical, whatever else the text mentions.
 Flooding and outages place a text only outside facility (a leak onto a meter box stays the water
-complaint it was read as); falling structure only a text the topic could not place; an injury never
-(the place it happened decides, data README). A text the safety stage moved to another category is
-marked ``needs_review``: its tier is certain, its department is for a person to confirm.
+complaint it was read as); falling structure only a text the topic could not place. A threat or a
+missing person is security's wherever it happens; an injury, a collapse or a situation the learned
+backstop found is security's only in a text the topic could not place (otherwise the place it happened
+decides: a slip on a wet floor is cleaning, data README). A text the safety stage moved to another
+category is marked ``needs_review``: its tier is certain, its department is for a person to confirm.
 """
 
 from __future__ import annotations
@@ -37,9 +39,11 @@ DEFAULT_SUBCATEGORY = {
 }
 MAX_MATCHED = 24
 INTENTS = ("praise", "suggestion", "inquiry")
-SAFETY_PLACES_ALWAYS = frozenset({"trapped", "gas", "fire", "electric"})
+SAFETY_PLACES_ALWAYS = frozenset({"trapped", "gas", "fire", "electric", "threat", "missing"})
 SAFETY_PLACES_OUTSIDE_FACILITY = frozenset({"flood", "outage"})
 SAFETY_PLACES_UNPLACED = frozenset({"falling"})
+PEOPLE_UNPLACED = frozenset({"injury", LEARNED})
+PEOPLE_SUBCATEGORY = "security"
 SAFETY_CONFIDENCE = 0.6
 MODEL_MIN = 0.5
 MODEL_MIN_UNPLACED = 0.9
@@ -212,6 +216,8 @@ def _placing(topic: Classification, dangers: tuple[Danger, ...]) -> str | None:
             return danger.subcategory
         if danger.family in SAFETY_PLACES_UNPLACED and topic.category == "other":
             return danger.subcategory
+    if topic.category == "other" and any(danger.family in PEOPLE_UNPLACED for danger in dangers):
+        return PEOPLE_SUBCATEGORY  # someone hurt, collapsed or in danger, and no place named: the guards go
     return None
 
 
