@@ -265,6 +265,19 @@ def test_an_empty_lift_and_a_cut_on_a_named_day_are_not_emergencies(text: str, f
     assert (classify(text).tier == "emergency") is fires, classify(text)
 
 
+@pytest.mark.parametrize(
+    ("text", "subcategory"),
+    [
+        ("7栋3楼楼道的电表箱在冒烟 一股塑料烧焦的味道", "electrical"),
+        ("There's smoke coming out of the socket behind the fridge and a burning smell", "electrical"),
+        ("楼道里全是烟 好像哪家着火了", "fire_safety"),
+    ],
+)
+def test_smoke_from_a_socket_or_a_meter_box_is_electrical_and_other_smoke_fire_safety(text: str, subcategory: str) -> None:
+    result = classify(text)
+    assert (result.subcategory, result.tier) == (subcategory, "emergency"), result
+
+
 # --- the learned backstop ----------------------------------------------------------------------
 
 SITUATIONS = [

@@ -112,6 +112,7 @@ _MARKERS = {
 _NEGATED_BEFORE = (re.compile(_DATA["negators"]["zh"]), re.compile(_DATA["negators"]["en"]))
 _NEAR_MISS_BEFORE = (re.compile(_DATA["near_miss"]["zh"]), re.compile(_DATA["near_miss"]["en"]))
 _WATER = re.compile(_DATA["families"]["outage"]["water_terms"])
+_ELECTRICAL = re.compile(_DATA["families"]["fire"]["electrical_terms"])
 _CONDITION = re.compile(f"{_DATA['conditions']['zh']}|{_DATA['conditions']['en']}")
 _SENTENCE_END = re.compile(_DATA["sentence_end"])
 _LEARNED = {name: re.compile(f"{words['zh']}|{words['en']}") for name, words in _DATA["learned"].items()}
@@ -170,9 +171,12 @@ def _first_match(clause: str, patterns: tuple[re.Pattern[str], ...], family: _Fa
     return None
 
 
-def _subcategory(family: _Family, evidence: str) -> str | None:
+def _subcategory(family: _Family, evidence: str, normalised: str) -> str | None:
+    """Return the subcategory a danger implies: an outage of water is water's; smoke from a socket or a meter box is electrical."""
     if family.name == "outage" and _WATER.search(evidence):
         return "water"
+    if family.name == "fire" and _ELECTRICAL.search(normalised):
+        return "electrical"
     return family.subcategory
 
 
@@ -255,6 +259,6 @@ def detect(normalised: str, *, thanks: bool = False) -> tuple[Danger, ...]:
             evidence = _first_match(clause, patterns, family, normalised)
             if evidence is not None:
                 evidence = evidence.strip()[:EVIDENCE_CHARS]
-                found.append(Danger(family.name, evidence, _subcategory(family, evidence)))
+                found.append(Danger(family.name, evidence, _subcategory(family, evidence, normalised)))
                 break
     return tuple(found)
