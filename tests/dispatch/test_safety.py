@@ -278,6 +278,37 @@ def test_smoke_from_a_socket_or_a_meter_box_is_electrical_and_other_smoke_fire_s
     assert (result.subcategory, result.tier) == (subcategory, "emergency"), result
 
 
+@pytest.mark.parametrize(
+    ("text", "fires"),
+    [
+        ("刚才8楼烟感响了 原来是我家煎鱼 已经开窗了 不用派人上来", False),
+        ("The smoke by Block 5 is just the BBQ on the podium, no fire, sorry for the calls", False),
+        ("物业费涨成这样 气得我直冒烟 这个价我不认", False),
+        ("楼上天天半夜剁骨头 吵得我想跳楼 说了好几次了", False),
+        ("走廊的烟雾探测器一直嘀嘀响 应该是电池没电了", False),
+        ("楼上有烧东西的味道 烟从窗户飘进来 是不是着火了", True),
+    ],
+)
+def test_an_all_clear_a_figure_of_speech_and_a_detector_beeping_are_not_emergencies(text: str, fires: bool) -> None:
+    assert (classify(text).tier == "emergency") is fires, classify(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "fires"),
+    [
+        ("上个月水管爆了把我家木地板泡坏了 物业说不归他们管 我要求赔偿", False),
+        ("楼上水管爆了 现在水还在往我家灌 他们说不是他们的责任 我要求赔偿", True),
+    ],
+)
+def test_in_a_claim_a_flood_counts_only_when_it_is_happening_now(text: str, fires: bool) -> None:
+    assert (classify(text).tier == "emergency") is fires, classify(text)
+
+
+def test_an_english_sentence_ends_a_condition() -> None:
+    text = "Not sure if this is the right place. The pipe above the bin room just burst and water is pouring into the lobby."
+    assert [danger.family for danger in detect(normalise(text))] == ["flood"]
+
+
 # --- the learned backstop ----------------------------------------------------------------------
 
 SITUATIONS = [

@@ -55,6 +55,7 @@ TIER_MODEL_RAISE = 0.999
 TIER_RAISE_MIN_FEATURES = 60
 DANGER_MODEL_MIN = 0.5
 CALM_INTENTS = frozenset({"praise", "suggestion"})
+DISPUTE_REASONS = ("tier:complex:", "rule:fee dispute", "rule:neighbour dispute")
 _ORDER = {sub: index for index, sub in enumerate(sub for subs in CATEGORIES.values() for sub in subs)}
 
 
@@ -172,7 +173,8 @@ def classify(
     topic = _classify_topic(text or "", category_hint=category_hint, model=model or shipped())
     topic = _with_tier_model(topic, text or "", tier_model or shipped_tier())
     normalised = normalise(text or "")
-    dangers = detect(normalised, thanks=topic.subcategory == "praise")
+    dispute = any(reason.startswith(DISPUTE_REASONS) for reason in topic.matched)  # said in words, not the tier model's guess
+    dangers = detect(normalised, thanks=topic.subcategory == "praise", dispute=dispute)
     if not dangers and topic.subcategory not in CALM_INTENTS:  # thanks and wishes tell of dangers past or imagined
         dangers = learned(normalised, danger_model or shipped_danger(), DANGER_MODEL_MIN)
     return with_safety(topic, dangers)

@@ -42,6 +42,7 @@ from dispatch.domain.classify.model import DANGER, Model, features
 
 PRIORITY = ("trapped", "gas", "fire", "electric", "flood", "outage", "falling", "injury", "threat", "missing")
 LEARNED = "learned"
+DAMAGE = frozenset({"flood", "outage"})
 EVIDENCE_CHARS = 16
 EVIDENCE_GRAMS = 3
 LEARNED_MIN_FEATURES = 25
@@ -242,19 +243,25 @@ def learned(normalised: str, model: Model, minimum: float) -> tuple[Danger, ...]
     return (Danger(LEARNED, f"{probability:.2f}:{grams}", None),)
 
 
-def detect(normalised: str, *, thanks: bool = False) -> tuple[Danger, ...]:
+def detect(normalised: str, *, thanks: bool = False, dispute: bool = False) -> tuple[Danger, ...]:
     """Return the dangers to people a normalised text reports now, one per family, most specific family first.
 
     In a text of ``thanks`` (the topic read it as praise) a danger counts only in a clause that says now
     (现在, 又, 还在, "now", "still"): thanks tell of a rescue that is over ("多谢寻晚个技工师傅 我阿妈困咗喺𨋢"),
     unless they go on to a danger now ("上周水管的事已经处理好了 谢谢 但是现在卫生间天花板在往下灌水").
+    In a ``dispute`` (a claim, a fee contested, said in words) a flood or an outage counts only where a clause
+    says now: claims are for damage done ("水浸嗰次整坏咗我屋企木地板 … 我要求赔偿"), unless the water is still
+    coming ("楼上水管爆了 现在水还在往我家灌 … 我要求赔偿").
     """
     live = [clause for clause in _live(normalised) if not thanks or _has("present", clause)]
+    present = [clause for clause in live if _has("present", clause)]
     found: list[Danger] = []
     for family in FAMILIES:
         patterns = family.patterns
         if family.context is not None and family.context.search(normalised):
             patterns += family.in_context
+        if dispute and family.name in DAMAGE and not present:
+            continue
         for clause in live:
             evidence = _first_match(clause, patterns, family, normalised)
             if evidence is not None:
