@@ -96,6 +96,7 @@ CHOSEN = {
     "DANGER_MODEL_MIN": 0.5,
     "TIER_MODEL_RAISE": 0.999,
     "TIER_RAISE_MIN_FEATURES": 60,
+    "MODEL_MIN_FEATURES": 15,
 }
 NO_RAISE = {"TIER_MODEL_RAISE": 2.0}
 NO_DANGER_MODEL = {"DANGER_MODEL_MIN": 2.0, **NO_RAISE}
@@ -127,11 +128,13 @@ OPTIONS: list[tuple[str, dict[str, float]]] = [
     ),
     ("+ the tier model raises general at 0.999 (25 n-grams or more)", {**CHOSEN, "TIER_RAISE_MIN_FEATURES": 25}),
     ("+ the tier model raises general at 0.999 (40 n-grams or more)", {**CHOSEN, "TIER_RAISE_MIN_FEATURES": 40}),
-    ("+ the tier model raises general at 0.999 (60 n-grams or more: chosen)", CHOSEN),
+    ("+ the tier model raises general at 0.999 (60 n-grams or more)", {**CHOSEN, "MODEL_MIN_FEATURES": 0}),
+    ("+ the subcategory model silent on texts under 15 n-grams (chosen)", CHOSEN),
+    ("+ the subcategory model silent on texts under 25 n-grams", {**CHOSEN, "MODEL_MIN_FEATURES": 25}),
 ]
 
 
-WRITERS = ("train4_a", "train4_b", "train4_c", "train5_a", "train5_b", "train6_a", "train6_b")
+WRITERS = ("train4_a", "train4_b", "train4_c", "train5_a", "train5_b", "train6_a", "train6_b", "train7_a", "train7_b")
 """The new writers of rounds 5, 6 and 7: each file is classified by models trained on every other development file."""
 
 

@@ -35,6 +35,8 @@ DEVELOPMENT_FILES = (
     "train5_b",
     "train6_a",
     "train6_b",
+    "train7_a",
+    "train7_b",
 )
 FIELDS = ("text", "subcategory", "tier")
 

@@ -50,6 +50,7 @@ MODEL_MIN_UNPLACED = 0.9
 MODEL_SURE = 0.999
 MODEL_OVERRIDE = 0.99999
 MODEL_CONFIDENCE_SCALE = 0.8
+MODEL_MIN_FEATURES = 15
 TIER_MODEL_MIN = 0.5
 TIER_MODEL_RAISE = 0.999
 TIER_RAISE_MIN_FEATURES = 60
@@ -271,10 +272,14 @@ def _with_model(rules: Classification, analysis: Analysis, text: str, model: Mod
     rules' tier cues (persistence, risk, fees, disputes) and evidence, and says so first in ``matched``:
     ``model:<subcategory>:<probability>``. A model answer below ``MODEL_SURE``, one the rules found
     naming two departments (``close:``), or one for a text the rules could not place at all, stays ``needs_review``.
+    On a text of fewer than ``MODEL_MIN_FEATURES`` n-grams (about five Chinese characters) the model is silent.
     """
     if "unplaced" in rules.matched and "injury" in analysis.cues:
         return rules  # an injury's place is the text's to name (data README); a guess would be a confident wrong department
-    label, probability = model.predict(normalise(text))
+    normalised = normalise(text)
+    if len(features(normalised)) < MODEL_MIN_FEATURES:
+        return rules  # a few n-grams: the posterior is the prior of whatever shares them ("车位的问题" is not a leak)
+    label, probability = model.predict(normalised)
     if not rules.needs_review and (label == rules.subcategory or probability < MODEL_OVERRIDE or _set_aside(rules)):
         return rules
     note = f"model:{label}:{probability:.2f}"
