@@ -309,12 +309,19 @@ def test_an_english_sentence_ends_a_condition() -> None:
     assert [danger.family for danger in detect(normalise(text))] == ["flood"]
 
 
+def test_a_text_spaced_out_character_by_character_is_read_as_one() -> None:
+    text = "物 业 你 好 我 在 3 号 楼 电 梯 里 面 出 不 去 了 灯 也 灭 了"
+    assert normalise(text).startswith("物业你好我在3号楼电梯里面出不去了")
+    assert classify(text).tier == "emergency"
+    assert normalise("电梯坏了 楼道灯也不亮") == "电梯坏了 楼道灯也不亮"  # clause spaces stay where most characters are not spaced
+
+
 # --- the learned backstop ----------------------------------------------------------------------
 
 SITUATIONS = [
     "my neighbour upstairs is 82 and lives alone, her newspapers have piled up outside the door since Tuesday "
     "and she does not pick up the phone",
-    "我儿子在会所泳池那边玩 刚才还在 现在到处都找不到他 他才六岁",
+    "车库出口那边有个外卖小哥连人带车侧翻在坡道上 半天没爬起来",
 ]
 
 

@@ -124,6 +124,23 @@ def unread_language(normalised: str) -> bool:
     return bool(words) and not _CJK.search(normalised) and _EN_FUNCTION_WORDS.isdisjoint(words)
 
 
+_SPACED_CJK = re.compile(r"(?<=[\u3400-\u9fff]) +(?=[\u3400-\u9fff])")
+_SPACED_DIGIT = re.compile(r"(?<=[\u3400-\u9fff]) +(?=\d)|(?<=\d) +(?=[\u3400-\u9fff])")
+SPACED_OUT = 0.5
+
+
+def _closed_up(text: str) -> str:
+    """Return a text spaced out character by character ("我 在 电梯 里 面 出 不 去 了", as some voice input types it) closed up.
+
+    Spaces between Chinese characters separate clauses (residents who type without punctuation use them so);
+    where they separate most characters they separate nothing, and are dropped.
+    """
+    characters = len(_CJK.findall(text))
+    if characters and len(_SPACED_CJK.findall(text)) >= SPACED_OUT * characters:
+        return _SPACED_DIGIT.sub("", _SPACED_CJK.sub("", text))
+    return text
+
+
 @functools.lru_cache(maxsize=64)
 def normalise(text: str) -> str:
     """Return the text as the classifier reads it: half-width, simplified, lowercase, abbreviations expanded.
@@ -131,7 +148,7 @@ def normalise(text: str) -> str:
     Cached for the last few texts: the topic and the safety stage both read the same text.
     """
     text = _HONG_KONG.convert(_TAIWAN.convert(unicodedata.normalize("NFKC", text)))
-    text = text.lower().replace("\u2019", "'").replace("\u2018", "'")
+    text = _closed_up(text.lower().replace("\u2019", "'").replace("\u2018", "'"))
     for pattern, long in _ASCII_REWRITES:
         text = pattern.sub(long, text)
     for word, plain in taxonomy.CANTONESE_REWRITES:
