@@ -286,6 +286,11 @@ def test_smoke_from_a_socket_or_a_meter_box_is_electrical_and_other_smoke_fire_s
         ("物业费涨成这样 气得我直冒烟 这个价我不认", False),
         ("楼上天天半夜剁骨头 吵得我想跳楼 说了好几次了", False),
         ("走廊的烟雾探测器一直嘀嘀响 应该是电池没电了", False),
+        ("地库里乱停车 救护车都进不来 出了事怎么办", False),
+        ("值班保安又在岗亭里睡觉 敲窗叫都叫不醒", False),
+        ("The pool tiles by the ladder are cracked and sharp. Someone is going to cut their foot open.", False),
+        ("滑梯边上翘起一块铁皮 很利 怕划到小朋友 请尽快处理", False),
+        ("The drill at 10 was fine but the alarm is so loud on the top floors it hurt my ears.", False),
         ("楼上有烧东西的味道 烟从窗户飘进来 是不是着火了", True),
     ],
 )
