@@ -291,6 +291,11 @@ def test_smoke_from_a_socket_or_a_meter_box_is_electrical_and_other_smoke_fire_s
         ("The pool tiles by the ladder are cracked and sharp. Someone is going to cut their foot open.", False),
         ("滑梯边上翘起一块铁皮 很利 怕划到小朋友 请尽快处理", False),
         ("The drill at 10 was fine but the alarm is so loud on the top floors it hurt my ears.", False),
+        ("The fire pump test this morning was very loud, could it be after 9 next time?", False),
+        ("我們這棟的火警警報系統一直顯示故障 已經反映兩次了", False),
+        ("电梯最近老是突然往下掉一截再停住 已经好几回了 老人都不敢坐", False),
+        ("火警钟响紧 唔系演习嚟㗎 楼梯好大烟 我哋喺18楼落唔到", True),
+        ("This is not a drill, there is smoke pouring out of the 9th floor corridor", True),
         ("楼上有烧东西的味道 烟从窗户飘进来 是不是着火了", True),
     ],
 )

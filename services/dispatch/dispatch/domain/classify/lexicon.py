@@ -102,7 +102,7 @@ _TAIWAN = opencc.OpenCC("tw2s")
 _ASCII_REWRITES = tuple((re.compile(rf"(?<![a-z]){re.escape(short)}(?![a-z])"), long) for short, long in taxonomy.ASCII_REWRITES)
 # Full-width punctuation (U+FF01-FF5E) is ASCII after NFKC, so the class lists the half-width forms. Residents
 # who type without punctuation separate clauses with spaces: a space between two Chinese characters splits too.
-CLAUSE_SPLIT = re.compile(r"[。!?;,、\n\r…~:()\[\]【】<>《》\"“”]+|\.(?!\d)|(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])")
+CLAUSE_SPLIT = re.compile(r"[。!?;,、\n\r…~:()\[\]【】<>《》\"“”]+|\.(?!\d)|(?<=[\u3400-\u9fff])\s+(?=[\u3400-\u9fff])")
 ZH_PERSISTENCE = tuple(re.compile(pattern) for pattern in taxonomy.ZH_PERSISTENCE_PATTERNS)
 EN_PERSISTENCE = tuple(re.compile(pattern) for pattern in taxonomy.EN_PERSISTENCE_PATTERNS)
 EN_NEG_BEFORE = tuple(en_tokens(phrase) for phrase in taxonomy.EN_NEGATION_BEFORE)
