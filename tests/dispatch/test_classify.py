@@ -803,8 +803,29 @@ def test_the_tier_model_changes_a_default_tier_and_says_so() -> None:
     assert not any(reason.startswith("rule:") for reason in result.matched)
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The bins behind Block 5 haven't been emptied since last Friday and the smell is everywhere",
+        "Third bike stolen from the Block 2 shed, the camera there has never worked",
+        "门口的快递又丢了 上个月丢了两回",
+        "中庭的路灯坏了好几盏 国庆前就这样了",
+    ],
+)
+def test_persistence_said_in_dates_and_counts_makes_a_complaint_important(text: str) -> None:
+    result = classify(text)
+    assert result.tier == "important", result
+    assert any(reason.startswith("tier:important:") for reason in result.matched), result.matched
+
+
+def test_a_report_chased_many_times_that_ends_in_a_request_is_a_complaint_not_a_suggestion() -> None:
+    result = classify("网格员走访：8号楼地下室的建筑垃圾已堆放月余，居民多次反映，建议物业尽快组织清运。")
+    assert (result.category, result.tier) != ("other", "general"), result
+    assert result.subcategory != "suggestion"
+
+
 def test_the_tier_model_raises_general_only_on_a_long_text_when_nearly_certain() -> None:
-    long = "三号楼后面那条小路的路灯从上个月中秋前后开始就时亮时不亮 晚上下班回来走那段路黑乎乎的 老人小孩都不太敢走"
+    long = "三号楼后面那条小路的路灯有一盏时亮时不亮 晚上下班回来走那段路黑乎乎的 老人小孩都不太敢走 麻烦看一下"
     assert len(features(normalise(long))) >= decision.TIER_RAISE_MIN_FEATURES
     assert classify(long, tier_model=_tier_model_saying("general", long)).tier == "general"  # no cue: the rules say general
     result = classify(long, tier_model=_tier_model_saying("important", long))

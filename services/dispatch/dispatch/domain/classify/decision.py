@@ -82,6 +82,8 @@ def _intent(analysis: Analysis) -> str | None:
     problem = analysis.intents["problem"]
     thresholds = {"praise": 2.5, "suggestion": 2.5, "inquiry": 2.0}
     candidates = [intent for intent in INTENTS if analysis.intents[intent] >= thresholds[intent] and analysis.intents[intent] > problem]
+    if "persistence" in analysis.cues:  # "居民多次反映 … 建议物业组织清理": a complaint chased, ending in a request
+        candidates = [intent for intent in candidates if intent != "suggestion"]
     if not candidates and analysis.resolved and 0 < analysis.intents["praise"] and problem < 1.0:
         candidates = ["praise"]
     if not candidates:
