@@ -296,6 +296,10 @@ def test_smoke_from_a_socket_or_a_meter_box_is_electrical_and_other_smoke_fire_s
         ("电梯最近老是突然往下掉一截再停住 已经好几回了 老人都不敢坐", False),
         ("火警钟响紧 唔系演习嚟㗎 楼梯好大烟 我哋喺18楼落唔到", True),
         ("This is not a drill, there is smoke pouring out of the 9th floor corridor", True),
+        ("6号楼外墙又掉了一块砖 摔在人行道上碎了 当时没人经过", False),
+        ("外墙掉下来一块砖 砸到人了 没人管吗", True),
+        ("车库B区墙上有一截电线露在外面 铜丝都看得见 麻烦尽快处理", False),
+        ("车库B区墙上有一截电线露在外面 刚才还冒火花", True),
         ("楼上有烧东西的味道 烟从窗户飘进来 是不是着火了", True),
     ],
 )
@@ -317,6 +321,11 @@ def test_in_a_claim_a_flood_counts_only_when_it_is_happening_now(text: str, fire
 def test_an_english_sentence_ends_a_condition() -> None:
     text = "Not sure if this is the right place. The pipe above the bin room just burst and water is pouring into the lobby."
     assert [danger.family for danger in detect(normalise(text))] == ["flood"]
+
+
+@pytest.mark.parametrize("text", ["停\n电\n了\n整\n栋\n楼", "插座 烫手 一股 烧塑料 味 灯 一闪一闪", "s p a r k s coming out of the socket"])
+def test_a_text_spaced_out_line_by_line_word_by_word_or_letter_by_letter_is_read_whole(text: str) -> None:
+    assert classify(text).tier == "emergency", normalise(text)
 
 
 def test_a_text_spaced_out_character_by_character_is_read_as_one() -> None:

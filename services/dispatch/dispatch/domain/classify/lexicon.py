@@ -124,19 +124,29 @@ def unread_language(normalised: str) -> bool:
     return bool(words) and not _CJK.search(normalised) and _EN_FUNCTION_WORDS.isdisjoint(words)
 
 
-_SPACED_CJK = re.compile(r"(?<=[\u3400-\u9fff]) +(?=[\u3400-\u9fff])")
+_SPACED_CJK = re.compile(r"(?<=[\u3400-\u9fff])\s+(?=[\u3400-\u9fff])")
 _SPACED_DIGIT = re.compile(r"(?<=[\u3400-\u9fff]) +(?=\d)|(?<=\d) +(?=[\u3400-\u9fff])")
+_SPACED_LETTERS = re.compile(r"(?<![a-z])(?:[a-z] ){3,}[a-z](?![a-z])")
+_CJK_RUN = re.compile(r"[\u3400-\u9fff]+")
 SPACED_OUT = 0.5
+SPACED_RUNS = 4
+SPACED_RUN_LENGTH = 2.5
 
 
 def _closed_up(text: str) -> str:
-    """Return a text spaced out character by character ("我 在 电梯 里 面 出 不 去 了", as some voice input types it) closed up.
+    """Return a text spaced out word by word or letter by letter closed up.
 
     Spaces between Chinese characters separate clauses (residents who type without punctuation use them so);
-    where they separate most characters they separate nothing, and are dropped.
+    where they separate most characters ("我 在 电梯 里 面 出 不 去 了", as some voice input types it) or
+    words of one or two characters ("插座 烫手 一股 烧塑料 味"), they separate nothing, and are dropped.
+    Letters spaced out one by one ("s p a r k s") are closed up too.
     """
+    text = _SPACED_LETTERS.sub(lambda found: found.group(0).replace(" ", ""), text)
     characters = len(_CJK.findall(text))
-    if characters and len(_SPACED_CJK.findall(text)) >= SPACED_OUT * characters:
+    runs = _CJK_RUN.findall(text)
+    spaced = len(_SPACED_CJK.findall(text)) >= SPACED_OUT * characters
+    wordy = len(runs) >= SPACED_RUNS and characters <= SPACED_RUN_LENGTH * len(runs)
+    if characters and (spaced or wordy):
         return _SPACED_DIGIT.sub("", _SPACED_CJK.sub("", text))
     return text
 
