@@ -37,6 +37,8 @@ DEVELOPMENT_FILES = (
     "train6_b",
     "train7_a",
     "train7_b",
+    "train8_a",
+    "train8_b",
 )
 FIELDS = ("text", "subcategory", "tier")
 
