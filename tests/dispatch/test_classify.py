@@ -824,6 +824,19 @@ def test_a_report_chased_many_times_that_ends_in_a_request_is_a_complaint_not_a_
     assert result.subcategory != "suggestion"
 
 
+@pytest.mark.parametrize(
+    ("text", "subcategory"),
+    [
+        ("How long does it usually take to get the renovation deposit back after the final inspection?", "inquiry"),
+        ("车位月租现在多少钱一个月？我下个月才有车", "inquiry"),
+        ("为什么这个月的物业费比上个月多收了两百？", "property_fee"),
+        ("停车费交完了 小程序上还显示未缴 麻烦核对一下", "parking_fee"),
+    ],
+)
+def test_a_fee_question_that_only_asks_is_an_inquiry_and_one_that_contests_is_a_fee_complaint(text: str, subcategory: str) -> None:
+    assert classify(text).subcategory == subcategory, classify(text)
+
+
 def test_the_tier_model_raises_general_only_on_a_long_text_when_nearly_certain() -> None:
     long = "三号楼后面那条小路的路灯有一盏时亮时不亮 晚上下班回来走那段路黑乎乎的 老人小孩都不太敢走 麻烦看一下"
     assert len(features(normalise(long))) >= decision.TIER_RAISE_MIN_FEATURES

@@ -70,6 +70,7 @@ class Analysis:
     cues: dict[str, list[str]]
     notes: list[str]
     resolved: bool
+    question: bool = False
 
 
 def _contains_tokens(tokens: tuple[str, ...], phrase: tuple[str, ...]) -> bool:
@@ -310,4 +311,4 @@ def analyse(text: str) -> Analysis:
                 cues.setdefault("persistence", []).append(phrase)
     if not question:
         intents["inquiry"] *= 0.5
-    return Analysis(scores, contributions, intents, intent_terms, cues, notes, resolved)
+    return Analysis(scores, contributions, intents, intent_terms, cues, notes, resolved, question)

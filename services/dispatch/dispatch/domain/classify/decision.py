@@ -258,6 +258,8 @@ def _classify_topic(text: str, *, category_hint: str | None, model: Model) -> Cl
         return _unplaced(analysis, notes)
     if not ranked or ranked[0][0] < MIN_TOPIC_SCORE:
         return _with_model(_unplaced(analysis, notes), analysis, text, model)
+    if ranked[0][1] == "fees" and _asks_about_a_fee(analysis):
+        return _classify_intent(analysis, "inquiry", notes)
     return _with_model(_classify_complaint(analysis, scores, ranked, notes), analysis, text, model)
 
 
@@ -300,6 +302,20 @@ def _with_model(rules: Classification, analysis: Analysis, text: str, model: Mod
 def _set_aside(rules: Classification) -> bool:
     """Return whether the rules weighed part of the text down as past, resolved or negated (the model reads it all alike)."""
     return any(reason.startswith(("past:", "negated:")) for reason in rules.matched)
+
+
+def _asks_about_a_fee(analysis: Analysis) -> bool:
+    """Return whether a fee text only asks (how to pay, how much, how long a refund takes): an inquiry, data README.
+
+    A question that contests, claims or chases (为什么多收, "why was I charged twice") stays a fee complaint,
+    and so does a slip to be checked (核对一下, "please check"), which asks for an action, not an answer.
+    """
+    cues = analysis.cues
+    return (
+        analysis.question
+        and analysis.intents["inquiry"] > 0
+        and not any(cue in cues for cue in ("fee_dispute", "claim", "persistence", "fee_request"))
+    )
 
 
 def _classify_intent(analysis: Analysis, intent: str, notes: list[str]) -> Classification:
