@@ -300,6 +300,10 @@ def test_smoke_from_a_socket_or_a_meter_box_is_electrical_and_other_smoke_fire_s
         ("外墙掉下来一块砖 砸到人了 没人管吗", True),
         ("车库B区墙上有一截电线露在外面 铜丝都看得见 麻烦尽快处理", False),
         ("车库B区墙上有一截电线露在外面 刚才还冒火花", True),
+        ("09:40 6栋2号梯困人 已解困 内2人 无受伤 工单#DT0700关闭", False),
+        ("09:40 6栋2号梯困人 已解困 现在3号梯又困人了 内1人", True),
+        ("单元门口有只走失的小狗 戴项圈 前台先看着", False),
+        ("Caller wants us to mediate with the tenant upstairs over cigarette smoke coming through the vent", False),
         ("楼上有烧东西的味道 烟从窗户飘进来 是不是着火了", True),
     ],
 )

@@ -114,6 +114,7 @@ _NEGATED_BEFORE = (re.compile(_DATA["negators"]["zh"]), re.compile(_DATA["negato
 _NEAR_MISS_BEFORE = (re.compile(_DATA["near_miss"]["zh"]), re.compile(_DATA["near_miss"]["en"]))
 _WATER = re.compile(_DATA["families"]["outage"]["water_terms"])
 _ELECTRICAL = re.compile(_DATA["families"]["fire"]["electrical_terms"])
+_CLOSED = re.compile(f"{_DATA['closed']['zh']}|{_DATA['closed']['en']}")
 _CONDITION = re.compile(f"{_DATA['conditions']['zh']}|{_DATA['conditions']['en']}")
 _SENTENCE_END = re.compile(_DATA["sentence_end"])
 _LEARNED = {name: re.compile(f"{words['zh']}|{words['en']}") for name, words in _DATA["learned"].items()}
@@ -227,11 +228,15 @@ def learned(normalised: str, model: Model, minimum: float) -> tuple[Danger, ...]
       "nearly", "nobody was hurt"): a near miss, or a stopped lift with nobody inside, is not an emergency;
     - on objects thrown from height (``learned.defer``): important by the labelling rules unless someone was
       hit, which the families find.
+    - on a closed log (``closed``: 已解困, 已处置完毕, "incident closed") where no clause says now.
 
     Its evidence is the probability and the n-grams that weighed most for it (``safety:learned:0.97:不动+倒在``).
     It implies no subcategory, and ``classify`` marks its answer ``needs_review``.
     """
-    text = " ".join(_live(normalised))
+    live = _live(normalised)
+    text = " ".join(live)
+    if _CLOSED.search(normalised) and not any(_has("present", clause) for clause in live):
+        return ()
     if len(features(text)) < LEARNED_MIN_FEATURES or not _LEARNED["person"].search(text):
         return ()
     if _LEARNED["spared"].search(normalised) or _LEARNED["defer"].search(normalised):
@@ -251,10 +256,13 @@ def detect(normalised: str, *, thanks: bool = False, dispute: bool = False) -> t
     unless they go on to a danger now ("上周水管的事已经处理好了 谢谢 但是现在卫生间天花板在往下灌水").
     In a ``dispute`` (a claim, a fee contested, said in words) a flood or an outage counts only where a clause
     says now: claims are for damage done ("水浸嗰次整坏咗我屋企木地板 … 我要求赔偿"), unless the water is still
-    coming ("楼上水管爆了 现在水还在往我家灌 … 我要求赔偿").
+    coming ("楼上水管爆了 现在水还在往我家灌 … 我要求赔偿"). A closed log (``closed``: 已解困, 已处置完毕,
+    工单…关闭, "incident closed") reports nothing unless a clause says now.
     """
     live = [clause for clause in _live(normalised) if not thanks or _has("present", clause)]
     present = [clause for clause in live if _has("present", clause)]
+    if _CLOSED.search(normalised) and not present:
+        return ()  # a closed log (已解困, 已处置完毕, "incident closed") tells of a danger that is over
     found: list[Danger] = []
     for family in FAMILIES:
         patterns = family.patterns
