@@ -146,8 +146,10 @@ WRITERS = (
     "train7_b",
     "train8_a",
     "train8_b",
+    "train9_a",
+    "train9_b",
 )
-"""The new writers of rounds 5, 6 and 7: each file is classified by models trained on every other development file."""
+"""The training writers of rounds 5, 6 and 7: each file is classified by models trained on every other development file."""
 
 
 def leave_writer_out(

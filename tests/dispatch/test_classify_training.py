@@ -39,6 +39,8 @@ DEVELOPMENT_FILES = (
     "train7_b",
     "train8_a",
     "train8_b",
+    "train9_a",
+    "train9_b",
 )
 FIELDS = ("text", "subcategory", "tier")
 
