@@ -81,9 +81,14 @@ def _load() -> dict[str, Any]:
     return dict(json.loads(resources.files("dispatch.domain").joinpath("data", "safety.json").read_text(encoding="utf-8")))
 
 
-def _union(patterns: list[str]) -> tuple[re.Pattern[str], ...]:
+def _union(patterns: list[str], flags: int = 0) -> tuple[re.Pattern[str], ...]:
     """Compile a list of patterns as one alternation (one pass over a clause instead of one per pattern)."""
-    return (re.compile("|".join(f"(?:{pattern})" for pattern in patterns)),) if patterns else ()
+    return (re.compile("|".join(f"(?:{pattern})" for pattern in patterns), flags),) if patterns else ()
+
+
+def _english_union(patterns: list[str]) -> tuple[re.Pattern[str], ...]:
+    """Compile English patterns so that ``\\b`` is a boundary of Latin words: "corridor有smoke" has the word smoke."""
+    return _union(patterns, re.ASCII)
 
 
 def _families(data: dict[str, Any]) -> tuple[_Family, ...]:
@@ -95,8 +100,8 @@ def _families(data: dict[str, Any]) -> tuple[_Family, ...]:
             _Family(
                 name=name,
                 subcategory=spec["subcategory"],
-                patterns=_union(spec["zh"]) + _union(spec["en"]),
-                in_context=_union(spec.get("zh_in_context", [])) + _union(spec.get("en_in_context", [])),
+                patterns=_union(spec["zh"]) + _english_union(spec["en"]),
+                in_context=_union(spec.get("zh_in_context", [])) + _english_union(spec.get("en_in_context", [])),
                 context=re.compile(f"{context['zh']}|{context['en']}") if context else None,
                 vetoes=tuple((re.compile(veto["evidence"]), re.compile(veto["text"])) for veto in spec.get("veto", [])),
             )
@@ -108,7 +113,7 @@ _DATA = _load()
 FAMILIES = _families(_DATA)
 _MARKERS = {
     kind: _union([*_DATA["clause_markers"]["zh"][kind], *(_english(word).pattern for word in _DATA["clause_markers"]["en"][kind])])
-    for kind in ("resolved", "past", "present", "unreal")
+    for kind in ("resolved", "past", "present", "unreal", "now")
 }
 _NEGATED_BEFORE = (re.compile(_DATA["negators"]["zh"]), re.compile(_DATA["negators"]["en"]))
 _NEAR_MISS_BEFORE = (re.compile(_DATA["near_miss"]["zh"]), re.compile(_DATA["near_miss"]["en"]))
@@ -235,7 +240,7 @@ def learned(normalised: str, model: Model, minimum: float) -> tuple[Danger, ...]
     """
     live = _live(normalised)
     text = " ".join(live)
-    if _CLOSED.search(normalised) and not any(_has("present", clause) for clause in live):
+    if _CLOSED.search(normalised) and not any(_has("now", clause) for clause in live):
         return ()
     if len(features(text)) < LEARNED_MIN_FEATURES or not _LEARNED["person"].search(text):
         return ()
@@ -251,17 +256,17 @@ def learned(normalised: str, model: Model, minimum: float) -> tuple[Danger, ...]
 def detect(normalised: str, *, thanks: bool = False, dispute: bool = False) -> tuple[Danger, ...]:
     """Return the dangers to people a normalised text reports now, one per family, most specific family first.
 
-    In a text of ``thanks`` (the topic read it as praise) a danger counts only in a clause that says now
-    (现在, 又, 还在, "now", "still"): thanks tell of a rescue that is over ("多谢寻晚个技工师傅 我阿妈困咗喺𨋢"),
+    In a text of ``thanks`` (the topic read it as praise) a danger counts only in a clause that says now in
+    so many words (``now``: 现在, 正在, 还在, "now", "still"; not 又, which in thanks is "also"): thanks tell of a rescue that is over ("多谢寻晚个技工师傅 我阿妈困咗喺𨋢"),
     unless they go on to a danger now ("上周水管的事已经处理好了 谢谢 但是现在卫生间天花板在往下灌水").
     In a ``dispute`` (a claim, a fee contested, said in words) a flood or an outage counts only where a clause
     says now: claims are for damage done ("水浸嗰次整坏咗我屋企木地板 … 我要求赔偿"), unless the water is still
     coming ("楼上水管爆了 现在水还在往我家灌 … 我要求赔偿"). A closed log (``closed``: 已解困, 已处置完毕,
     工单…关闭, "incident closed") reports nothing unless a clause says now.
     """
-    live = [clause for clause in _live(normalised) if not thanks or _has("present", clause)]
+    live = [clause for clause in _live(normalised) if not thanks or _has("now", clause)]
     present = [clause for clause in live if _has("present", clause)]
-    if _CLOSED.search(normalised) and not present:
+    if _CLOSED.search(normalised) and not any(_has("now", clause) for clause in live):
         return ()  # a closed log (已解困, 已处置完毕, "incident closed") tells of a danger that is over
     found: list[Danger] = []
     for family in FAMILIES:
