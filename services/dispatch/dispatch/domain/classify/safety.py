@@ -257,8 +257,9 @@ def detect(normalised: str, *, thanks: bool = False, dispute: bool = False) -> t
     """Return the dangers to people a normalised text reports now, one per family, most specific family first.
 
     In a text of ``thanks`` (the topic read it as praise) a danger counts only in a clause that says now in
-    so many words (``now``: 现在, 正在, 还在, "now", "still"; not 又, which in thanks is "also"): thanks tell of a rescue that is over ("多谢寻晚个技工师傅 我阿妈困咗喺𨋢"),
-    unless they go on to a danger now ("上周水管的事已经处理好了 谢谢 但是现在卫生间天花板在往下灌水").
+    so many words (``now``: 现在, 正在, 还在, "now", "still"; not 又, which in thanks is "also"): thanks
+    tell of a rescue that is over ("多谢寻晚个技工师傅 我阿妈困咗喺𨋢"), unless they go on to a danger now
+    ("上周水管的事已经处理好了 谢谢 但是现在卫生间天花板在往下灌水").
     In a ``dispute`` (a claim, a fee contested, said in words) a flood or an outage counts only where a clause
     says now: claims are for damage done ("水浸嗰次整坏咗我屋企木地板 … 我要求赔偿"), unless the water is still
     coming ("楼上水管爆了 现在水还在往我家灌 … 我要求赔偿"). A closed log (``closed``: 已解困, 已处置完毕,
