@@ -134,21 +134,7 @@ OPTIONS: list[tuple[str, dict[str, float]]] = [
 ]
 
 
-WRITERS = (
-    "train4_a",
-    "train4_b",
-    "train4_c",
-    "train5_a",
-    "train5_b",
-    "train6_a",
-    "train6_b",
-    "train7_a",
-    "train7_b",
-    "train8_a",
-    "train8_b",
-    "train9_a",
-    "train9_b",
-)
+WRITERS = tuple(name for name in DEVELOPMENT_FILES if name.startswith("train") and "_" in name)
 """The training writers of rounds 5, 6 and 7: each file is classified by models trained on every other development file."""
 
 

@@ -221,21 +221,6 @@ def test_an_injury_keeps_the_place_it_happened() -> None:
 
 
 @pytest.mark.parametrize(
-    ("text", "fires"),
-    [
-        ("请问要是电梯停在两层中间 人在里面应该先按哪个键 想教一下家里老人", False),
-        ("Who do we ring if someone gets stuck in the lift after midnight? Want to save the number.", False),
-        ("万一燃气泄漏 煤气味很重的时候 是先开窗还是先关阀门", False),
-        ("要是你们再不派人来 我婆婆就撑不住了 她现在还被困在电梯里", True),
-        ("I'm stuck in the lift at block 3, what do I do if the alarm button doesn't work?", True),
-    ],
-)
-def test_a_condition_makes_the_rest_of_its_sentence_imagined_until_a_clause_says_now(text: str, fires: bool) -> None:
-    assert bool(detect(normalise(text))) is fires
-    assert (classify(text).tier == "emergency") is fires
-
-
-@pytest.mark.parametrize(
     ("text", "tier"),
     [
         ("多谢前晚值班的维修师傅 我老豆困咗喺部𨋢入面 佢廿分钟就到 好有耐性", "general"),
@@ -251,21 +236,6 @@ def test_thanks_for_a_rescue_that_is_over_are_not_an_emergency_but_a_danger_now_
 
 
 @pytest.mark.parametrize(
-    ("text", "fires"),
-    [
-        ("电梯停在5楼 里面没人 麻烦找人修一下", False),
-        ("The lift is stuck between floors again, nobody inside, please send the engineer", False),
-        ("Lift 3 in tower 2 shows an error and is not moving, it's empty, I checked", False),
-        ("Will the power cut on Saturday affect the lifts? My father uses a wheelchair.", False),
-        ("我被困在电梯里 按铃里面没人应", True),
-        ("My son is stuck in the lift, nobody is answering the intercom", True),
-    ],
-)
-def test_an_empty_lift_and_a_cut_on_a_named_day_are_not_emergencies(text: str, fires: bool) -> None:
-    assert (classify(text).tier == "emergency") is fires, classify(text)
-
-
-@pytest.mark.parametrize(
     ("text", "subcategory"),
     [
         ("7栋3楼楼道的电表箱在冒烟 一股塑料烧焦的味道", "electrical"),
@@ -278,9 +248,40 @@ def test_smoke_from_a_socket_or_a_meter_box_is_electrical_and_other_smoke_fire_s
     assert (result.subcategory, result.tier) == (subcategory, "emergency"), result
 
 
+def test_an_english_sentence_ends_a_condition() -> None:
+    text = "Not sure if this is the right place. The pipe above the bin room just burst and water is pouring into the lobby."
+    assert [danger.family for danger in detect(normalise(text))] == ["flood"]
+
+
+@pytest.mark.parametrize("text", ["停\n电\n了\n整\n栋\n楼", "插座 烫手 一股 烧塑料 味 灯 一闪一闪", "s p a r k s coming out of the socket"])
+def test_a_text_spaced_out_line_by_line_word_by_word_or_letter_by_letter_is_read_whole(text: str) -> None:
+    assert classify(text).tier == "emergency", normalise(text)
+
+
+def test_a_text_spaced_out_character_by_character_is_read_as_one() -> None:
+    text = "物 业 你 好 我 在 3 号 楼 电 梯 里 面 出 不 去 了 灯 也 灭 了"
+    assert normalise(text).startswith("物业你好我在3号楼电梯里面出不去了")
+    assert classify(text).tier == "emergency"
+    assert normalise("电梯坏了 楼道灯也不亮") == "电梯坏了 楼道灯也不亮"  # clause spaces stay where most characters are not spaced
+
+
 @pytest.mark.parametrize(
     ("text", "fires"),
     [
+        # a condition makes the rest of its sentence imagined, until a clause says now
+        ("请问要是电梯停在两层中间 人在里面应该先按哪个键 想教一下家里老人", False),
+        ("Who do we ring if someone gets stuck in the lift after midnight? Want to save the number.", False),
+        ("万一燃气泄漏 煤气味很重的时候 是先开窗还是先关阀门", False),
+        ("要是你们再不派人来 我婆婆就撑不住了 她现在还被困在电梯里", True),
+        ("I'm stuck in the lift at block 3, what do I do if the alarm button doesn't work?", True),
+        # an empty lift, a cut on a named day
+        ("电梯停在5楼 里面没人 麻烦找人修一下", False),
+        ("The lift is stuck between floors again, nobody inside, please send the engineer", False),
+        ("Lift 3 in tower 2 shows an error and is not moving, it's empty, I checked", False),
+        ("Will the power cut on Saturday affect the lifts? My father uses a wheelchair.", False),
+        ("我被困在电梯里 按铃里面没人应", True),
+        ("My son is stuck in the lift, nobody is answering the intercom", True),
+        # an all-clear, a figure of speech, a detector beeping, a fear, a closed log, a risk that hurt nobody
         ("刚才8楼烟感响了 原来是我家煎鱼 已经开窗了 不用派人上来", False),
         ("The smoke by Block 5 is just the BBQ on the podium, no fire, sorry for the calls", False),
         ("物业费涨成这样 气得我直冒烟 这个价我不认", False),
@@ -305,38 +306,13 @@ def test_smoke_from_a_socket_or_a_meter_box_is_electrical_and_other_smoke_fire_s
         ("单元门口有只走失的小狗 戴项圈 前台先看着", False),
         ("Caller wants us to mediate with the tenant upstairs over cigarette smoke coming through the vent", False),
         ("楼上有烧东西的味道 烟从窗户飘进来 是不是着火了", True),
-    ],
-)
-def test_an_all_clear_a_figure_of_speech_and_a_detector_beeping_are_not_emergencies(text: str, fires: bool) -> None:
-    assert (classify(text).tier == "emergency") is fires, classify(text)
-
-
-@pytest.mark.parametrize(
-    ("text", "fires"),
-    [
+        # a claim for damage done, unless the water is still coming
         ("上个月水管爆了把我家木地板泡坏了 物业说不归他们管 我要求赔偿", False),
         ("楼上水管爆了 现在水还在往我家灌 他们说不是他们的责任 我要求赔偿", True),
     ],
 )
-def test_in_a_claim_a_flood_counts_only_when_it_is_happening_now(text: str, fires: bool) -> None:
+def test_the_safety_stage_fires_on_a_danger_now_and_not_on_one_imagined_over_explained_or_only_a_risk(text: str, fires: bool) -> None:
     assert (classify(text).tier == "emergency") is fires, classify(text)
-
-
-def test_an_english_sentence_ends_a_condition() -> None:
-    text = "Not sure if this is the right place. The pipe above the bin room just burst and water is pouring into the lobby."
-    assert [danger.family for danger in detect(normalise(text))] == ["flood"]
-
-
-@pytest.mark.parametrize("text", ["停\n电\n了\n整\n栋\n楼", "插座 烫手 一股 烧塑料 味 灯 一闪一闪", "s p a r k s coming out of the socket"])
-def test_a_text_spaced_out_line_by_line_word_by_word_or_letter_by_letter_is_read_whole(text: str) -> None:
-    assert classify(text).tier == "emergency", normalise(text)
-
-
-def test_a_text_spaced_out_character_by_character_is_read_as_one() -> None:
-    text = "物 业 你 好 我 在 3 号 楼 电 梯 里 面 出 不 去 了 灯 也 灭 了"
-    assert normalise(text).startswith("物业你好我在3号楼电梯里面出不去了")
-    assert classify(text).tier == "emergency"
-    assert normalise("电梯坏了 楼道灯也不亮") == "电梯坏了 楼道灯也不亮"  # clause spaces stay where most characters are not spaced
 
 
 # --- the learned backstop ----------------------------------------------------------------------
