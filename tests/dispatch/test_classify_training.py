@@ -41,6 +41,8 @@ DEVELOPMENT_FILES = (
     "train8_b",
     "train9_a",
     "train9_b",
+    "train10_a",
+    "train10_b",
 )
 FIELDS = ("text", "subcategory", "tier")
 
