@@ -9,9 +9,10 @@ in, the dangers it reports out. Its word families and rules are data, ``data/saf
   (着火, 冒烟, 烧焦味, "smoke" but not "smoke alarm"), ``electric`` (漏电, 触电, 被电到, sparks),
   ``flood`` (爆管, 淹, water reaching a socket, a light or a meter box), ``outage`` (停电, 停水, "no
   power"), ``falling`` (a façade, ceiling or tiles falling or collapsing; something thrown that hit a
-  person), ``injury`` (受伤, 流血, 晕倒, "slipped", "bleeding"), ``threat`` (持刀, 跟踪我, "knife").
-  A family may name the subcategory it implies (gas → fire_safety); ``injury``, ``threat`` and ``missing`` name
-  none: the place it happened decides (data README).
+  person), ``injury`` (受伤, 流血, 晕倒, "slipped", "bleeding"), ``threat`` (持刀, 跟踪我, "knife"),
+  ``missing`` (不见了, 还没回来, where a child or an elder is named). A family may name the subcategory it
+  implies (gas → fire_safety, smoke at a socket → electrical, threat and missing → security); ``injury``
+  names none: the place it happened decides (data README).
 - ``veto`` (per family): a match whose words match ``evidence`` is dropped when the whole text matches
   ``text``: a planned cut asked about (请问这周六停水是几点到几点, "停电…通知上说下午三点") is not an
   outage now, unless the text says it is happening (停电了, 现在, "since"); one socket or doorbell 没电
@@ -23,10 +24,15 @@ in, the dangers it reports out. Its word families and rules are data, ``data/saf
   characters, which is how residents who type without punctuation separate them.
 - ``negators``: a match right after a negation (没有漏气, 不是着火, 没有人受伤, "nobody is stuck",
   "no one was hurt") is skipped; ``near_miss`` (差点砸到, "nearly hit") too.
+- ``conditions`` and ``sentence_end``: a condition (如果, 万一, "if") and the rest of its sentence are
+  imagined until a clause says now; ``closed``: a closed log (已解困, 已处置完毕, "incident closed")
+  reports nothing unless a clause says now.
+- ``learned``: the gates of the learned backstop (``learned``), which reads the texts the families found
+  nothing in: a person named (``person``), nobody spared by luck (``spared``), no thrown object (``defer``).
 
 It is deliberately biased: a false alarm costs a phone call, a miss costs a life. Its answer forces
-the tier ``emergency`` and its evidence goes into ``matched`` as ``safety:<family>:<text>``
-(``classify`` in ``decision.py`` combines it with the topic).
+the tier ``emergency`` and its evidence goes into ``matched`` as ``safety:<family>:<text>`` or
+``safety:learned:<probability>:<n-grams>`` (``classify`` in ``decision.py`` combines it with the topic).
 """
 
 from __future__ import annotations
