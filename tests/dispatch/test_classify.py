@@ -851,3 +851,13 @@ def test_the_tier_model_raises_general_only_on_a_long_text_when_nearly_certain()
 def test_the_tier_model_never_overturns_a_cue() -> None:
     assert classify("楼道灯坏了一个多月了", tier_model=_tier_model_saying("general", "楼道灯坏了一个多月了")).tier == "important"
     assert classify("凭什么物业费涨价", tier_model=_tier_model_saying("general", "凭什么物业费涨价")).tier == "complex"
+
+
+def test_warming_the_worker_trains_all_three_models_before_any_message() -> None:
+    from dispatch.domain.classify.model import shipped, shipped_danger, shipped_tier
+    from dispatch.worker import warm_classifier
+
+    for model in (shipped, shipped_tier, shipped_danger):
+        model.cache_clear()
+    warm_classifier()
+    assert [model.cache_info().currsize for model in (shipped, shipped_tier, shipped_danger)] == [1, 1, 1]

@@ -12,14 +12,20 @@ from __future__ import annotations
 
 from dispatch.domain.classify import classify
 from dispatch.domain.classify.analysis import _jieba
+from dispatch.domain.classify.model import shipped_danger
 from dispatch.service import DISPATCH
 from propcare_shared.context import ServiceContext
 from propcare_shared.worker import Worker
 
 
 def warm_classifier() -> None:
-    """Load the classifier and its tokenizer once, on this thread, before any message is handled."""
+    """Load the classifier, its three models and its tokenizer once, on this thread, before any message is handled.
+
+    "电梯困人" trains the subcategory and tier models; the danger model (the safety stage's backstop) only
+    reads texts the word families found nothing in, so it is trained here explicitly.
+    """
     classify("电梯困人")
+    shipped_danger()
     _jieba()
 
 

@@ -2,18 +2,21 @@
 
 Multinomial naive Bayes (a linear model in log space) over the normalised text: Chinese characters as
 unigrams, bigrams and trigrams, Latin text as stemmed words and word bigrams. Pure Python, no numpy or
-scikit-learn: the model is 4,545 labelled texts and 67,000 features, training is one counting pass
-(about 1.7 s with the normalisation of every text, 0.7 s more for the tier model, once per process, on
-first use) and scoring a text is a few hundred dictionary lookups
-(well inside the 5 ms budget). Deterministic: the same training file gives the same model, so nothing
-is stored but the labelled texts (``dispatch/domain/data/training.jsonl``: every development file,
-4,545 texts, rebuilt by ``tests/dispatch/test_classify_training.py``).
+scikit-learn: the model is 8,045 labelled texts and 100,000 features, training is one counting pass
+(about 2.7 s with the normalisation of every text, 0.8 s more for each of the tier and danger models,
+once per process, on first use) and scoring a text is a few hundred dictionary lookups (well inside the
+5 ms budget). Deterministic: the same training file gives the same model, so nothing is stored but the
+labelled texts (``dispatch/domain/data/training.jsonl``: every development file, rebuilt by
+``tests/dispatch/test_classify_training.py``).
 
 The model decides where the rules are unsure, and contradicts them only when nearly certain
 (``decision``; ``matched`` carries ``model:<subcategory>:<probability>``). A second model of the same
 kind learns the tier of complaints (general, important, complex; emergencies are the safety stage's,
 and other is always general): where a subcategory's default set the tier, not a cue, it may lower or
-change it (``tier-model:<tier>:<probability>``, docs/CLASSIFIER.md, sixth round). Discriminative
+change it, and raise a general tier on a long text when nearly certain (``tier-model:<tier>:<probability>``,
+docs/CLASSIFIER.md, sixth and seventh rounds). A third, the danger model, learns whether a text is an
+emergency at all: the safety stage's backstop where its word families find nothing (``safety.learned``,
+``safety:learned:<probability>:<n-grams>``, seventh round). Discriminative
 alternatives (averaged perceptron, logistic regression by SGD, same features) were tried in
 cross-validation and did worse on 1,800 texts while training 3-5 times slower; for the tier, on 4,500
 texts, logistic regression was level with naive Bayes and 30 times slower to train. Naive Bayes posteriors
