@@ -201,7 +201,7 @@ def _with_tier_model(topic: Classification, text: str, tier_model: Model) -> Cla
     if topic.category == "other" or any(reason.startswith("tier:") for reason in topic.matched):
         return topic
     normalised = normalise(text)
-    if topic.tier == "general" and (TIER_MODEL_RAISE > 1 or len(features(normalised)) < TIER_RAISE_MIN_FEATURES):
+    if topic.tier == "general" and len(features(normalised)) < TIER_RAISE_MIN_FEATURES:
         return topic
     label, probability = tier_model.predict(normalised)
     if label == topic.tier or probability < (TIER_MODEL_RAISE if topic.tier == "general" else TIER_MODEL_MIN):

@@ -46,8 +46,13 @@ _CJK_RUN = re.compile(r"[\u3400-\u9fff]+")
 _LATIN = re.compile(r"[a-z][a-z']*")
 
 
-def features(normalised: str) -> list[str]:
-    """Return the n-gram features of a normalised text (duplicates kept: counts matter)."""
+@lru_cache(maxsize=64)
+def features(normalised: str) -> tuple[str, ...]:
+    """Return the n-gram features of a normalised text (duplicates kept: counts matter).
+
+    Cached for the last few texts: one classification reads the same text's n-grams for the subcategory
+    model, the tier model and the danger model, and for their length gates.
+    """
     grams: list[str] = []
     for run in _CJK_RUN.findall(normalised):
         for size in (1, 2, 3):
@@ -55,7 +60,7 @@ def features(normalised: str) -> list[str]:
     words = en_tokens(" ".join(_LATIN.findall(normalised))) if _LATIN.search(normalised) else ()
     grams.extend(f"w:{word}" for word in words)
     grams.extend(f"w:{a}_{b}" for a, b in itertools.pairwise(words))
-    return grams
+    return tuple(grams)
 
 
 @dataclass(frozen=True)

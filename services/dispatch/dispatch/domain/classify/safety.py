@@ -39,7 +39,9 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from importlib import resources
 from typing import Any
 
@@ -217,9 +219,16 @@ def _outside_conditions(clauses: list[str]) -> list[str]:
     return kept
 
 
-def _live(normalised: str) -> list[str]:
+@lru_cache(maxsize=64)
+def _live(normalised: str) -> tuple[str, ...]:
+    """Return the clauses of a text that can report a danger now (cached: the families and the backstop both read them)."""
     clauses = [clause for sentence in _SENTENCE_END.split(normalised) for clause in _outside_conditions(_clauses(sentence))]
-    return live_clauses(clauses)
+    return tuple(live_clauses(clauses))
+
+
+def _closed_log(normalised: str, live: Sequence[str]) -> bool:
+    """Return whether a text is a closed log (已解困, 已处置完毕, "incident closed") with no clause saying now."""
+    return bool(_CLOSED.search(normalised)) and not any(_has("now", clause) for clause in live)
 
 
 def learned(normalised: str, model: Model, minimum: float) -> tuple[Danger, ...]:
@@ -246,7 +255,7 @@ def learned(normalised: str, model: Model, minimum: float) -> tuple[Danger, ...]
     """
     live = _live(normalised)
     text = " ".join(live)
-    if _CLOSED.search(normalised) and not any(_has("now", clause) for clause in live):
+    if _closed_log(normalised, live):
         return ()
     if len(features(text)) < LEARNED_MIN_FEATURES or not _LEARNED["person"].search(text):
         return ()
@@ -273,8 +282,8 @@ def detect(normalised: str, *, thanks: bool = False, dispute: bool = False) -> t
     """
     live = [clause for clause in _live(normalised) if not thanks or _has("now", clause)]
     present = [clause for clause in live if _has("present", clause)]
-    if _CLOSED.search(normalised) and not any(_has("now", clause) for clause in live):
-        return ()  # a closed log (已解困, 已处置完毕, "incident closed") tells of a danger that is over
+    if _closed_log(normalised, live):
+        return ()  # a closed log tells of a danger that is over
     found: list[Danger] = []
     for family in FAMILIES:
         patterns = family.patterns
